@@ -1,0 +1,25 @@
+//! Groth16 over BLS12-381 for the access circuit: key generation, the key files and their
+//! manifest, proving, and single and batch verification.
+
+mod batch;
+mod keys;
+mod manifest;
+mod prover;
+mod verifier;
+
+pub use keys::{
+    load_proving_key, load_verifying_key, pk_file_name, setup, setup_from_seed, vk_file_name,
+    write_keys, DEV_SEED,
+};
+pub use manifest::{sha256_file, Manifest, ParamsError, MANIFEST_FILE};
+pub use prover::{ProveError, Prover};
+pub use verifier::{BatchError, Verifier, VerifyError};
+
+/// The pairing-friendly curve of every token.
+pub type Curve = ark_bls12_381::Bls12_381;
+/// A Groth16 proof (A, B, C).
+pub type Proof = ark_groth16::Proof<Curve>;
+/// A Groth16 proving key for the access circuit.
+pub type ProvingKey = ark_groth16::ProvingKey<Curve>;
+/// A Groth16 verifying key for the access circuit.
+pub type VerifyingKey = ark_groth16::VerifyingKey<Curve>;

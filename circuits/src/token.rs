@@ -1,0 +1,201 @@
+//! The presentation token: a Groth16 proof with its public inputs, and its two encodings.
+//!
+//! Binary (version 1, 338 bytes, big-endian integers):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 4 | magic `CSTK` |
+//! | 1 | version (1) |
+//! | 1 | registry depth |
+//! | 48 / 96 / 48 | proof A (G1), B (G2), C (G1), compressed |
+//! | 4 × 32 | root, scope, pseudonym, message (canonical field elements) |
+//! | 2 / 4 / 2 / 4 | role code, issuer_id, min_level, today |
+//!
+//! JSON: `{"version":1,"depth":20,"proof":"<384 hex digits>","public":{...}}`.
+//!
+//! Decoding validates everything: exact length, magic, version, every point on the curve and
+//! in the prime-order subgroup, canonical field elements, a known role.
+
+use ark_bls12_381::{G1Affine, G2Affine};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use serde::{Deserialize, Serialize};
+
+use crate::access::PublicInputs;
+use crate::credential::Role;
+use crate::field;
+use crate::groth::Proof;
+
+/// Encoding version written by this code.
+pub const TOKEN_VERSION: u8 = 1;
+/// Magic prefix of the binary encoding.
+pub const TOKEN_MAGIC: [u8; 4] = *b"CSTK";
+/// Length of a compressed proof.
+pub const PROOF_LEN: usize = 48 + 96 + 48;
+/// Length of the binary encoding.
+pub const TOKEN_LEN: usize = 4 + 1 + 1 + PROOF_LEN + 4 * 32 + 2 + 4 + 2 + 4;
+
+/// A token that could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Wrong total length.
+    #[error("a token is {expected} bytes, got {got}")]
+    Length {
+        /// Required length.
+        expected: usize,
+        /// Actual length.
+        got: usize,
+    },
+    /// Does not start with `CSTK`.
+    #[error("not a Consentry token (bad magic bytes)")]
+    Magic,
+    /// Unknown encoding version.
+    #[error("unsupported token version {0} (this build reads version {TOKEN_VERSION})")]
+    Version(u8),
+    /// A proof point is malformed, off the curve, or outside the prime-order subgroup.
+    #[error("proof point {0} is not a valid compressed point in the prime-order subgroup")]
+    Point(&'static str),
+    /// A public field element is not canonical.
+    #[error("public input {0} is not a canonical field element")]
+    Field(&'static str),
+    /// Unknown role code.
+    #[error("unknown role code {0}")]
+    Role(u16),
+    /// The proof hex is malformed.
+    #[error("proof: {0}")]
+    ProofHex(String),
+}
+
+/// A presentation token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    /// Registry depth of the circuit it was proven with.
+    pub depth: u8,
+    /// The Groth16 proof.
+    pub proof: Proof,
+    /// The public inputs.
+    pub public: PublicInputs,
+}
+
+fn proof_to_bytes(proof: &Proof) -> [u8; PROOF_LEN] {
+    let mut out = [0u8; PROOF_LEN];
+    let mut w = &mut out[..];
+    proof.a.serialize_compressed(&mut w).expect("48 bytes");
+    proof.b.serialize_compressed(&mut w).expect("96 bytes");
+    proof.c.serialize_compressed(&mut w).expect("48 bytes");
+    out
+}
+
+fn proof_from_bytes(bytes: &[u8]) -> Result<Proof, TokenError> {
+    debug_assert_eq!(bytes.len(), PROOF_LEN);
+    // `deserialize_compressed` checks the curve equation and subgroup membership.
+    let a = G1Affine::deserialize_compressed(&bytes[..48]).map_err(|_| TokenError::Point("A"))?;
+    let b =
+        G2Affine::deserialize_compressed(&bytes[48..144]).map_err(|_| TokenError::Point("B"))?;
+    let c = G1Affine::deserialize_compressed(&bytes[144..]).map_err(|_| TokenError::Point("C"))?;
+    Ok(Proof { a, b, c })
+}
+
+impl Token {
+    /// The binary encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let p = &self.public;
+        let mut out = Vec::with_capacity(TOKEN_LEN);
+        out.extend_from_slice(&TOKEN_MAGIC);
+        out.push(TOKEN_VERSION);
+        out.push(self.depth);
+        out.extend_from_slice(&proof_to_bytes(&self.proof));
+        for x in [p.root, p.scope, p.pseudonym, p.message] {
+            out.extend_from_slice(&field::to_bytes(&x));
+        }
+        out.extend_from_slice(&p.role.code().to_be_bytes());
+        out.extend_from_slice(&p.issuer_id.to_be_bytes());
+        out.extend_from_slice(&p.min_level.to_be_bytes());
+        out.extend_from_slice(&p.today.to_be_bytes());
+        debug_assert_eq!(out.len(), TOKEN_LEN);
+        out
+    }
+
+    /// Decodes and validates the binary encoding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Token, TokenError> {
+        if bytes.len() != TOKEN_LEN {
+            return Err(TokenError::Length {
+                expected: TOKEN_LEN,
+                got: bytes.len(),
+            });
+        }
+        if bytes[..4] != TOKEN_MAGIC {
+            return Err(TokenError::Magic);
+        }
+        if bytes[4] != TOKEN_VERSION {
+            return Err(TokenError::Version(bytes[4]));
+        }
+        let depth = bytes[5];
+        let proof = proof_from_bytes(&bytes[6..6 + PROOF_LEN])?;
+        let rest = &bytes[6 + PROOF_LEN..];
+        let fe = |i: usize, name: &'static str| {
+            field::from_bytes(&rest[32 * i..32 * (i + 1)]).map_err(|_| TokenError::Field(name))
+        };
+        let ints = &rest[128..];
+        let role_code = u16::from_be_bytes([ints[0], ints[1]]);
+        let public = PublicInputs {
+            root: fe(0, "root")?,
+            scope: fe(1, "scope")?,
+            pseudonym: fe(2, "pseudonym")?,
+            message: fe(3, "message")?,
+            role: Role::from_code(role_code).ok_or(TokenError::Role(role_code))?,
+            issuer_id: u32::from_be_bytes(ints[2..6].try_into().expect("4 bytes")),
+            min_level: u16::from_be_bytes([ints[6], ints[7]]),
+            today: u32::from_be_bytes(ints[8..12].try_into().expect("4 bytes")),
+        };
+        Ok(Token {
+            depth,
+            proof,
+            public,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenJson {
+    version: u8,
+    depth: u8,
+    proof: String,
+    public: PublicInputs,
+}
+
+impl Serialize for Token {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        TokenJson {
+            version: TOKEN_VERSION,
+            depth: self.depth,
+            proof: hex::encode(proof_to_bytes(&self.proof)),
+            public: self.public,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Token {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let j = TokenJson::deserialize(d)?;
+        if j.version != TOKEN_VERSION {
+            return Err(D::Error::custom(TokenError::Version(j.version)));
+        }
+        let bytes = hex::decode(&j.proof)
+            .map_err(|e| D::Error::custom(TokenError::ProofHex(e.to_string())))?;
+        if bytes.len() != PROOF_LEN {
+            return Err(D::Error::custom(TokenError::ProofHex(format!(
+                "a proof is {PROOF_LEN} bytes, got {}",
+                bytes.len()
+            ))));
+        }
+        let proof = proof_from_bytes(&bytes).map_err(D::Error::custom)?;
+        Ok(Token {
+            depth: j.depth,
+            proof,
+            public: j.public,
+        })
+    }
+}

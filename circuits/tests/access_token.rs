@@ -1,0 +1,397 @@
+//! The access circuit end to end: Groth16 tokens accepted when the statement holds and rejected
+//! for every way it can fail.
+
+mod common;
+
+use ark_bls12_381::{Fr, G1Affine, G1Projective, G2Affine};
+use ark_ec::CurveGroup;
+use ark_ff::{Field, UniformRand};
+use ark_groth16::Groth16;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+use ark_serialize::CanonicalSerialize;
+use ark_snark::SNARK;
+use common::*;
+use consentry_circuits::access::{AccessCircuit, AccessWitness, PublicInputs, StatementError};
+use consentry_circuits::credential::{Credential, Role};
+use consentry_circuits::groth::{ProveError, VerifyError};
+use consentry_circuits::token::{Token, TokenError, TOKEN_LEN};
+use consentry_circuits::{field, groth};
+use proptest::prelude::*;
+
+fn satisfied(public: PublicInputs, witness: AccessWitness) -> bool {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    AccessCircuit::new(public, witness)
+        .generate_constraints(cs.clone())
+        .unwrap();
+    cs.is_satisfied().unwrap()
+}
+
+/// Proves without the native pre-check, as a cheating prover would.
+fn forced_token(public: PublicInputs, witness: AccessWitness) -> Token {
+    let pk = groth::setup_from_seed(DEPTH, [7u8; 32]).unwrap().0;
+    let proof =
+        Groth16::<groth::Curve>::prove(&pk, AccessCircuit::new(public, witness), &mut rng(9))
+            .unwrap();
+    Token {
+        depth: DEPTH as u8,
+        proof,
+        public,
+    }
+}
+
+#[test]
+fn valid_token_verifies_and_round_trips() {
+    let w = world();
+    assert!(satisfied(w.public("s1", 2), w.witness()));
+    let token = w.token("s1", 1);
+    keys().verifier.verify(&token).unwrap();
+    let bytes = token.to_bytes();
+    assert_eq!(bytes.len(), TOKEN_LEN);
+    assert_eq!(Token::from_bytes(&bytes).unwrap(), token);
+    let json = serde_json::to_string(&token).unwrap();
+    assert_eq!(serde_json::from_str::<Token>(&json).unwrap(), token);
+}
+
+#[test]
+fn changing_any_public_input_breaks_verification() {
+    let w = world();
+    let token = w.token("s1", 2);
+    let mutations: Vec<(&str, Box<dyn Fn(&mut PublicInputs)>)> = vec![
+        ("root", Box::new(|p| p.root += Fr::ONE)),
+        ("scope", Box::new(|p| p.scope = field::access_scope("s2"))),
+        ("pseudonym", Box::new(|p| p.pseudonym += Fr::ONE)),
+        (
+            "message",
+            Box::new(|p| p.message = field::message_for_body(b"other body")),
+        ),
+        ("role", Box::new(|p| p.role = Role::Research)),
+        ("issuer_id", Box::new(|p| p.issuer_id += 1)),
+        ("min_level", Box::new(|p| p.min_level -= 1)),
+        ("today", Box::new(|p| p.today -= 1)),
+    ];
+    for (name, mutate) in mutations {
+        let mut t = token.clone();
+        mutate(&mut t.public);
+        assert_eq!(
+            keys().verifier.verify(&t),
+            Err(VerifyError::ProofInvalid),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_token_against_an_older_root_is_not_in_a_window_of_one() {
+    let mut w = world();
+    let token = w.token("s1", 3);
+    let other = consentry_circuits::credential::SecretKey::random(&mut rng(77));
+    w.tree
+        .append(
+            Credential {
+                id: other.id(),
+                attributes: hospital_attrs(),
+            }
+            .leaf(),
+        )
+        .unwrap();
+    // The proof is still a valid proof for the old root; the window is what refuses it.
+    keys().verifier.verify(&token).unwrap();
+    assert!(w.tree.is_recent_root(&token.public.root, 2));
+    assert!(!w.tree.is_recent_root(&token.public.root, 1));
+    // And it cannot be moved to the new root.
+    let mut moved = token.clone();
+    moved.public.root = w.tree.root();
+    assert_eq!(
+        keys().verifier.verify(&moved),
+        Err(VerifyError::ProofInvalid)
+    );
+}
+
+#[test]
+fn level_below_minimum_is_refused_and_cannot_be_forced() {
+    let w = world();
+    let public = w.public("s1", 4); // level is 3
+    let err = keys()
+        .prover
+        .prove(&w.witness(), public, &mut rng(4))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ProveError::Statement(StatementError::LevelTooLow { min_level: 4 })
+    ));
+    assert!(!satisfied(public, w.witness()));
+    assert_eq!(
+        keys().verifier.verify(&forced_token(public, w.witness())),
+        Err(VerifyError::ProofInvalid)
+    );
+    // Equal level passes.
+    keys()
+        .verifier
+        .verify(
+            &keys()
+                .prover
+                .prove(&w.witness(), w.public("s1", 3), &mut rng(5))
+                .unwrap(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn expired_credential_is_refused_and_cannot_be_forced() {
+    let mut attrs = hospital_attrs();
+    attrs.expiry_day = TODAY - 1;
+    let w = world_with(attrs, 2);
+    let public = w.public("s1", 1);
+    let err = keys()
+        .prover
+        .prove(&w.witness(), public, &mut rng(6))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ProveError::Statement(StatementError::Expired { .. })
+    ));
+    assert!(!satisfied(public, w.witness()));
+    assert_eq!(
+        keys().verifier.verify(&forced_token(public, w.witness())),
+        Err(VerifyError::ProofInvalid)
+    );
+    // Expiring today is still valid today.
+    let mut attrs = hospital_attrs();
+    attrs.expiry_day = TODAY;
+    let w = world_with(attrs, 2);
+    keys().verifier.verify(&w.token("s1", 7)).unwrap();
+}
+
+#[test]
+fn revoked_credential_cannot_prove_against_the_new_root() {
+    let mut w = world();
+    w.tree.revoke(w.index).unwrap();
+    let public = w.public("s1", 1);
+    // The old path no longer leads to the current root.
+    let stale = AccessWitness {
+        path: w.tree.path(w.index).unwrap(),
+        ..w.witness()
+    };
+    assert_eq!(
+        stale.check(&public, DEPTH),
+        Err(StatementError::NotInRegistry)
+    );
+    assert!(!satisfied(public, stale.clone()));
+    assert_eq!(
+        keys().verifier.verify(&forced_token(public, stale)),
+        Err(VerifyError::ProofInvalid)
+    );
+}
+
+#[test]
+fn wrong_pseudonym_or_secret_cannot_be_forced() {
+    let w = world();
+    let mut public = w.public("s1", 1);
+    public.pseudonym = w.sk.pseudonym(field::access_scope("s2"));
+    assert!(!satisfied(public, w.witness()));
+    assert_eq!(
+        keys().verifier.verify(&forced_token(public, w.witness())),
+        Err(VerifyError::ProofInvalid)
+    );
+}
+
+#[test]
+fn flipped_or_truncated_bytes_are_rejected() {
+    let token = world().token("s1", 8);
+    let bytes = token.to_bytes();
+    assert!(matches!(
+        Token::from_bytes(&bytes[..bytes.len() - 1]),
+        Err(TokenError::Length { .. })
+    ));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(matches!(
+        Token::from_bytes(&longer),
+        Err(TokenError::Length { .. })
+    ));
+    // Flip one bit in every byte position in turn: decoding fails or the proof does not verify.
+    for i in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[i] ^= 0x01;
+        if let Ok(t) = Token::from_bytes(&b) {
+            assert!(
+                keys().verifier.verify(&t).is_err(),
+                "flip at byte {i} still verifies"
+            );
+        }
+    }
+}
+
+fn off_curve_g1() -> [u8; 48] {
+    // Find an x with no curve point: the compressed encoding of it must be rejected.
+    let mut x = Fr::from(1u64);
+    loop {
+        let xb = ark_bls12_381::Fq::from(x.into_bigint_u64());
+        if G1Affine::get_point_from_x_unchecked(xb, false).is_none() {
+            let mut out = [0u8; 48];
+            xb.serialize_compressed(&mut out[..]).unwrap();
+            out.reverse(); // arkworks Fq serializes little-endian; points are big-endian
+            out[0] |= 0x80; // compressed flag
+            return out;
+        }
+        x += Fr::ONE;
+    }
+}
+
+trait SmallInt {
+    fn into_bigint_u64(self) -> u64;
+}
+impl SmallInt for Fr {
+    fn into_bigint_u64(self) -> u64 {
+        use ark_ff::PrimeField;
+        self.into_bigint().0[0]
+    }
+}
+
+fn outside_subgroup_g1() -> [u8; 48] {
+    // A point on the curve but not in the prime-order subgroup (the cofactor is large, so the
+    // first on-curve x almost surely gives one; we check).
+    let mut x = 1u64;
+    loop {
+        if let Some(p) = G1Affine::get_point_from_x_unchecked(ark_bls12_381::Fq::from(x), false) {
+            if !p.is_in_correct_subgroup_assuming_on_curve() {
+                let mut out = [0u8; 48];
+                p.serialize_compressed(&mut out[..]).unwrap();
+                return out;
+            }
+        }
+        x += 1;
+    }
+}
+
+#[test]
+fn invalid_points_are_rejected_when_decoding() {
+    let token = world().token("s1", 10);
+    let bytes = token.to_bytes();
+    let a_at = 6;
+    let c_at = 6 + 48 + 96;
+    for (name, point, at) in [
+        ("off-curve A", off_curve_g1(), a_at),
+        ("off-subgroup A", outside_subgroup_g1(), a_at),
+        ("off-subgroup C", outside_subgroup_g1(), c_at),
+    ] {
+        let mut b = bytes.clone();
+        b[at..at + 48].copy_from_slice(&point);
+        let err = Token::from_bytes(&b).unwrap_err();
+        assert!(matches!(err, TokenError::Point(_)), "{name}: {err:?}");
+    }
+    // G2: random bytes with the compression flag are essentially never a valid point.
+    let mut b = bytes.clone();
+    b[a_at + 48..a_at + 48 + 96].fill(0x5a);
+    b[a_at + 48] |= 0x80;
+    assert_eq!(Token::from_bytes(&b).unwrap_err(), TokenError::Point("B"));
+    // The JSON form validates the same way.
+    let mut json: serde_json::Value = serde_json::to_value(&token).unwrap();
+    let mut proof = hex::decode(json["proof"].as_str().unwrap()).unwrap();
+    proof[..48].copy_from_slice(&outside_subgroup_g1());
+    json["proof"] = hex::encode(proof).into();
+    assert!(serde_json::from_value::<Token>(json).is_err());
+}
+
+#[test]
+fn batch_accepts_all_valid_and_finds_the_bad_one_among_64() {
+    let worlds: Vec<World> = (0..4)
+        .map(|i| world_with(hospital_attrs(), 100 + i))
+        .collect();
+    let distinct: Vec<Token> = (0..8)
+        .map(|i| worlds[i % 4].token(&format!("s{i}"), 200 + i as u64))
+        .collect();
+    let mut batch: Vec<Token> = (0..64).map(|i| distinct[i % 8].clone()).collect();
+    keys().verifier.verify_batch(&batch).unwrap();
+    batch[37].public.message += Fr::ONE;
+    assert_eq!(
+        keys().verifier.verify_batch(&batch).unwrap_err().bad,
+        vec![37]
+    );
+    batch[5].public.today += 1;
+    assert_eq!(
+        keys().verifier.verify_batch(&batch).unwrap_err().bad,
+        vec![5, 37]
+    );
+    keys().verifier.verify_batch(&[]).unwrap();
+}
+
+#[test]
+fn wrong_depth_is_named() {
+    let mut token = world().token("s1", 11);
+    token.depth = 20;
+    assert_eq!(
+        keys().verifier.verify(&token),
+        Err(VerifyError::DepthMismatch {
+            token: 20,
+            key: DEPTH
+        })
+    );
+    assert_eq!(
+        keys().verifier.verify_batch(&[token]).unwrap_err().bad,
+        vec![0]
+    );
+}
+
+#[test]
+fn constraint_count_at_depth_20_is_pinned() {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    AccessCircuit::blank(20)
+        .generate_constraints(cs.clone())
+        .unwrap();
+    cs.finalize();
+    assert_eq!(cs.num_constraints(), CONSTRAINTS_D20);
+    assert_eq!(cs.num_instance_variables(), 1 + 8);
+}
+
+/// 25 Poseidon permutations (id, 3 for the leaf, 20 nodes, pseudonym) at 240 each, 20 selects,
+/// 20 index bits, 150 for the two range-checked comparisons, and 6 equalities and bindings.
+const CONSTRAINTS_D20: usize = 6196;
+
+fn random_token(seed: u64) -> Token {
+    let mut r = rng(seed);
+    let proof = groth::Proof {
+        a: G1Projective::rand(&mut r).into_affine(),
+        b: ark_bls12_381::G2Projective::rand(&mut r).into_affine(),
+        c: G1Projective::rand(&mut r).into_affine(),
+    };
+    let _: G2Affine = proof.b;
+    Token {
+        depth: (seed % 33) as u8,
+        proof,
+        public: PublicInputs {
+            root: Fr::rand(&mut r),
+            scope: Fr::rand(&mut r),
+            pseudonym: Fr::rand(&mut r),
+            message: Fr::rand(&mut r),
+            role: Role::ALL[(seed % 5) as usize],
+            issuer_id: seed as u32,
+            min_level: (seed >> 7) as u16,
+            today: (seed >> 13) as u32,
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn token_encodings_round_trip(seed in any::<u64>()) {
+        let t = random_token(seed);
+        prop_assert_eq!(Token::from_bytes(&t.to_bytes()).unwrap(), t.clone());
+        let json = serde_json::to_string(&t).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Token>(&json).unwrap(), t);
+    }
+
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = Token::from_bytes(&bytes);
+    }
+
+    #[test]
+    fn decoding_mutated_tokens_never_panics(seed in any::<u64>(), pos in 0..TOKEN_LEN, byte in any::<u8>()) {
+        let mut b = random_token(seed).to_bytes();
+        b[pos] = byte;
+        let _ = Token::from_bytes(&b);
+    }
+}
