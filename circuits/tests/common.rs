@@ -28,7 +28,7 @@ pub fn keys() -> &'static Keys {
     KEYS.get_or_init(|| {
         let (pk, vk) = setup_from_seed(DEPTH, [7u8; 32]).unwrap();
         Keys {
-            prover: Prover::new(DEPTH, pk),
+            prover: Prover::new(DEPTH, pk).unwrap(),
             verifier: Verifier::new(DEPTH, &vk),
             vk,
         }

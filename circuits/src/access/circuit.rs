@@ -99,7 +99,7 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
             .collect::<Result<Vec<_>, _>>()?;
 
         // 1-2. Membership of the leaf built from the disclosed role and issuer.
-        let id = hash_var(Domain::Identity, &[sk.clone()])?;
+        let id = hash_var(Domain::Identity, std::slice::from_ref(&sk))?;
         let leaf = hash_var(
             Domain::Leaf,
             &[

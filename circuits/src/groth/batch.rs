@@ -2,8 +2,11 @@
 //!
 //! For proofs `(A_i, B_i, C_i)` with prepared inputs `IC_i` and random `r_i`, all proofs are
 //! valid (up to probability 2^-128) iff
-//! `prod e(r_i A_i, B_i) * e(sum r_i IC_i, -gamma) * e(sum r_i C_i, -delta)
-//!  * e(-(sum r_i) alpha, beta) = 1`.
+//!
+//! ```text
+//! prod e(r_i A_i, B_i) * e(sum r_i IC_i, -gamma) * e(sum r_i C_i, -delta) * e(-(sum r_i) alpha, beta) = 1
+//! ```
+//!
 //! This costs one Miller loop per proof plus three, and one final exponentiation, instead of
 //! three Miller loops and a final exponentiation per proof. `sum r_i IC_i` is folded into the
 //! scalars of the verifying key's input bases, so it costs nine scalar multiplications in all.

@@ -16,12 +16,12 @@ pub const MANIFEST_FILE: &str = "SHA256SUMS";
 #[derive(Debug, thiserror::Error)]
 pub enum ParamsError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The manifest is malformed.
     #[error("{path}, line {line}: expected '<64 hex digits>  <file name>'")]
@@ -64,9 +64,9 @@ pub enum ParamsError {
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ParamsError + '_ {
-    move |source| ParamsError::Io {
+    move |cause| ParamsError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 

@@ -1,0 +1,71 @@
+//! Argument parsers and argument groups shared by several commands.
+
+use consentry_circuits::credential::{Attributes, Role};
+use consentry_circuits::registry::MAX_DEPTH;
+use consentry_circuits::{field, Fr};
+
+/// Parses a `0x`-prefixed (optional) 64-digit hex field element.
+pub fn parse_field(s: &str) -> Result<Fr, String> {
+    field::from_hex(s).map_err(|e| e.to_string())
+}
+
+/// Parses exactly 32 bytes of hex (a seed).
+pub fn parse_seed(s: &str) -> Result<[u8; 32], String> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    let bytes = hex::decode(digits).map_err(|e| format!("not hex: {e}"))?;
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("a seed is 32 bytes (64 hex digits), got {}", b.len()))
+}
+
+/// Parses a registry depth (1..=32).
+pub fn parse_depth(s: &str) -> Result<usize, String> {
+    let d: usize = s.parse().map_err(|_| format!("not a number: {s:?}"))?;
+    if (1..=MAX_DEPTH).contains(&d) {
+        Ok(d)
+    } else {
+        Err(format!("depth must be between 1 and {MAX_DEPTH}"))
+    }
+}
+
+/// Today as days since 1970-01-01 (UTC).
+pub fn today() -> u32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    (secs / 86_400) as u32
+}
+
+/// A credential's attributes on the command line.
+#[derive(clap::Args, Debug, Clone)]
+pub struct AttributeArgs {
+    /// Role: hospital, research, platform, insurer or regulator.
+    #[arg(long)]
+    pub role: Role,
+    /// Accreditation level (0..=65535).
+    #[arg(long)]
+    pub level: u16,
+    /// ISO 3166-1 numeric jurisdiction (e.g. 756 for Switzerland).
+    #[arg(long)]
+    pub jurisdiction: u16,
+    /// Last valid day, as days since 1970-01-01.
+    #[arg(long)]
+    pub expiry_day: u32,
+    /// The accrediting issuer's id.
+    #[arg(long)]
+    pub issuer_id: u32,
+}
+
+impl AttributeArgs {
+    /// The attributes.
+    pub fn attributes(&self) -> Attributes {
+        Attributes {
+            role: self.role,
+            level: self.level,
+            jurisdiction: self.jurisdiction,
+            expiry_day: self.expiry_day,
+            issuer_id: self.issuer_id,
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The `consentry` command line. Each subcommand lives in its own file; this module only
+//! declares the argument structure and dispatches.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+mod args;
+mod identity;
+mod leaves;
+mod prove;
+mod setup;
+mod verify;
+
+/// Consentry: privacy-preserving consent ledger for medical data sharing.
+#[derive(Parser, Debug)]
+#[command(name = "consentry", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate Groth16 keys for the access circuit and their SHA-256 manifest.
+    Setup(setup::SetupArgs),
+    /// Institution identities (the credential secret).
+    #[command(subcommand)]
+    Identity(identity::IdentityCommand),
+    /// Local registry leaf lists (the issuer's side until a node serves them).
+    #[command(subcommand)]
+    Leaves(leaves::LeavesCommand),
+    /// Build a presentation token locally (the Merkle path is computed from the leaf list).
+    Prove(prove::ProveArgs),
+    /// Verify a token file against the verifying key; exit 0 when valid.
+    Verify(verify::VerifyArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Setup(a) => setup::run(a),
+        Command::Identity(c) => identity::run(c),
+        Command::Leaves(c) => leaves::run(c),
+        Command::Prove(a) => prove::run(a),
+        Command::Verify(a) => verify::run(a),
+    }
+}
+
+/// `--params DIR`, shared by the commands that load keys.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ParamsArg {
+    /// Parameter directory (default: $CONSENTRY_PARAMS, ./params, or the source tree's params/).
+    #[arg(long, value_name = "DIR")]
+    pub params: Option<PathBuf>,
+}

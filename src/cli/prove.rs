@@ -1,0 +1,108 @@
+//! `consentry prove`: build a presentation token locally.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use consentry_circuits::access::AccessWitness;
+use consentry_circuits::credential::Credential;
+use consentry_circuits::registry::RegistryTree;
+use consentry_circuits::{field, Fr};
+
+use super::args::{parse_field, today, AttributeArgs};
+use super::ParamsArg;
+use crate::{files, params};
+
+/// Arguments of `consentry prove`.
+#[derive(clap::Args, Debug)]
+pub struct ProveArgs {
+    /// The institution's identity file.
+    #[arg(long, value_name = "FILE")]
+    pub identity: PathBuf,
+    /// The registry leaf list (synced from a node or kept by `consentry leaves`).
+    #[arg(long, value_name = "FILE")]
+    pub leaves: PathBuf,
+    /// The credential's attributes, as issued.
+    #[command(flatten)]
+    pub attributes: AttributeArgs,
+    /// Scope as a field element (hex); or use --stream.
+    #[arg(long, value_parser = parse_field, required_unless_present = "stream", conflicts_with = "stream")]
+    pub scope: Option<Fr>,
+    /// Stream id: the scope is `H("access", stream)`.
+    #[arg(long)]
+    pub stream: Option<String>,
+    /// The message to bind, as a field element (hex); or use --message-file.
+    #[arg(long, value_parser = parse_field, required_unless_present = "message_file", conflicts_with = "message_file")]
+    pub message: Option<Fr>,
+    /// Bind the token to this file's bytes (e.g. a transaction body).
+    #[arg(long, value_name = "FILE")]
+    pub message_file: Option<PathBuf>,
+    /// The policy's minimum level.
+    #[arg(long, default_value_t = 0)]
+    pub min_level: u16,
+    /// The day the credential must be valid on (default: today, UTC).
+    #[arg(long)]
+    pub today: Option<u32>,
+    /// Where to write the token (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Parameter directory.
+    #[command(flatten)]
+    pub params: ParamsArg,
+}
+
+/// Runs `consentry prove`.
+pub fn run(a: ProveArgs) -> anyhow::Result<()> {
+    let sk = files::read_identity(&a.identity)?;
+    let (list, leaves) = files::LeafList::read(&a.leaves)?;
+    let attributes = a.attributes.attributes();
+    let tree = RegistryTree::from_leaves(list.depth, &leaves)
+        .with_context(|| format!("{}", a.leaves.display()))?;
+    let leaf = Credential {
+        id: sk.id(),
+        attributes,
+    }
+    .leaf();
+    let index = tree.position(&leaf).with_context(|| {
+        format!(
+            "{}: no live leaf for this identity with these attributes (not issued, revoked, or the list is stale)",
+            a.leaves.display()
+        )
+    })?;
+    let witness = AccessWitness {
+        sk,
+        attributes,
+        path: tree.path(index)?,
+    };
+    let scope = match (a.scope, &a.stream) {
+        (Some(s), _) => s,
+        (None, Some(stream)) => field::access_scope(stream),
+        (None, None) => unreachable!("clap requires --scope or --stream"),
+    };
+    let message = match (a.message, &a.message_file) {
+        (Some(m), _) => m,
+        (None, Some(path)) => field::message_for_body(
+            &std::fs::read(path).with_context(|| format!("{}", path.display()))?,
+        ),
+        (None, None) => unreachable!("clap requires --message or --message-file"),
+    };
+    let public = witness.statement(
+        tree.root(),
+        scope,
+        message,
+        a.min_level,
+        a.today.unwrap_or_else(today),
+    )?;
+
+    let dir = params::resolve_dir(a.params.params.as_deref());
+    let load = std::time::Instant::now();
+    let prover = params::load_prover(&dir, list.depth)?;
+    let loaded = load.elapsed();
+    let start = std::time::Instant::now();
+    let token = prover.prove(&witness, public, &mut rand::rngs::OsRng)?;
+    let proved = start.elapsed();
+    files::write_token(&a.out, &token)?;
+    eprintln!("keys loaded in {loaded:.1?}, proof in {proved:.1?}");
+    println!("pseudonym {}", field::to_hex(&token.public.pseudonym));
+    println!("token {}", a.out.display());
+    Ok(())
+}

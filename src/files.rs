@@ -1,0 +1,183 @@
+//! On-disk formats of the command-line tools: the institution identity file, the registry leaf
+//! list, and token files. All are JSON; every reader validates what it reads and names the file
+//! in its errors. Writers never leave a half-written file: they write a temporary file and
+//! rename it into place.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use consentry_circuits::credential::{InstitutionId, SecretKey};
+use consentry_circuits::token::Token;
+use consentry_circuits::{field, Fr};
+use serde::{Deserialize, Serialize};
+
+/// Version of the identity and leaf-list formats.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A file could not be read, parsed or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// I/O failure.
+    #[error("{path}: {cause}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        cause: std::io::Error,
+    },
+    /// Not valid JSON of the expected shape, or a bad value in it.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Refusing to overwrite a secret.
+    #[error("{0} already exists; refusing to overwrite an identity (move it away first)")]
+    Exists(PathBuf),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
+    move |cause| FileError::Io {
+        path: path.to_path_buf(),
+        cause,
+    }
+}
+
+fn format_err(path: &Path, reason: impl ToString) -> FileError {
+    FileError::Format {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, FileError> {
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    serde_json::from_str(&text).map_err(|e| format_err(path, e))
+}
+
+/// Writes `bytes` to `path` via a temporary file and a rename, with `mode` on Unix.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut f = opts.open(&tmp).map_err(io(&tmp))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// An institution's identity file: its secret and public id. Mode 0600.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityFile {
+    version: u32,
+    /// The secret `sk`. Never printed.
+    secret: String,
+    id: InstitutionId,
+}
+
+/// Writes a new identity file (refusing to overwrite one) and returns the public id.
+pub fn write_identity(path: &Path, sk: &SecretKey) -> Result<InstitutionId, FileError> {
+    if path.exists() {
+        return Err(FileError::Exists(path.to_path_buf()));
+    }
+    let id = sk.id();
+    let file = IdentityFile {
+        version: FORMAT_VERSION,
+        secret: field::to_hex(&sk.expose()),
+        id,
+    };
+    let json = serde_json::to_vec_pretty(&file).expect("serializable");
+    write_atomic(path, &json, 0o600)?;
+    Ok(id)
+}
+
+/// Reads an identity file, checking that the stored id matches the secret.
+pub fn read_identity(path: &Path) -> Result<SecretKey, FileError> {
+    let file: IdentityFile = read_json(path)?;
+    if file.version != FORMAT_VERSION {
+        return Err(format_err(
+            path,
+            format!("unsupported identity version {}", file.version),
+        ));
+    }
+    // The error must not echo the secret, so the field error is reported without the value.
+    let sk = field::from_hex(&file.secret)
+        .map(SecretKey::from_field)
+        .map_err(|e| format_err(path, format!("secret: {e}")))?;
+    if sk.id() != file.id {
+        return Err(format_err(
+            path,
+            "the stored id does not match the secret (corrupted file?)",
+        ));
+    }
+    Ok(sk)
+}
+
+/// The public registry leaf list, as a client syncs it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeafList {
+    /// Format version.
+    pub version: u32,
+    /// Registry depth.
+    pub depth: usize,
+    /// Leaves in index order (`0x0…0` for revoked ones).
+    pub leaves: Vec<String>,
+}
+
+impl LeafList {
+    /// An empty list for a registry of `depth`.
+    pub fn new(depth: usize) -> Self {
+        LeafList {
+            version: FORMAT_VERSION,
+            depth,
+            leaves: vec![],
+        }
+    }
+
+    /// Reads a leaf list, validating every leaf.
+    pub fn read(path: &Path) -> Result<(LeafList, Vec<Fr>), FileError> {
+        let list: LeafList = read_json(path)?;
+        if list.version != FORMAT_VERSION {
+            return Err(format_err(
+                path,
+                format!("unsupported leaf-list version {}", list.version),
+            ));
+        }
+        let leaves = list
+            .leaves
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                field::from_hex(l).map_err(|e| format_err(path, format!("leaf {i}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((list, leaves))
+    }
+
+    /// Writes the list atomically.
+    pub fn write(&self, path: &Path) -> Result<(), FileError> {
+        let json = serde_json::to_vec_pretty(self).expect("serializable");
+        write_atomic(path, &json, 0o644)
+    }
+}
+
+/// Reads a token file (JSON), validating every point and field element.
+pub fn read_token(path: &Path) -> Result<Token, FileError> {
+    read_json(path)
+}
+
+/// Writes a token file (JSON).
+pub fn write_token(path: &Path, token: &Token) -> Result<(), FileError> {
+    let json = serde_json::to_vec_pretty(token).expect("serializable");
+    write_atomic(path, &json, 0o644)
+}

@@ -1,0 +1,16 @@
+//! Consentry: a privacy-preserving consent ledger for medical data sharing.
+//!
+//! This crate is the node and its command-line tools; the zero-knowledge core (Poseidon, the
+//! credential registry, the access circuit, Groth16 tokens) lives in [`consentry_circuits`].
+//!
+//! - [`cli`]: the `consentry` command (setup, identities, proving, verifying).
+//! - [`files`]: the on-disk formats the commands read and write (identity, leaf list, token).
+//! - [`params`]: locating and loading the Groth16 parameter directory.
+
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod files;
+pub mod params;
+
+pub use consentry_circuits as circuits;
