@@ -6,11 +6,17 @@
 //! - [`cli`]: the `consentry` command (setup, identities, proving, verifying).
 //! - [`files`]: the on-disk formats the commands read and write (identity, leaf list, token).
 //! - [`params`]: locating and loading the Groth16 parameter directory.
+//! - [`ledger`]: transactions, validation, blocks and chain state.
+//! - [`store`]: the storage trait and its RocksDB implementation.
+//! - [`consensus`]: the sequencer interface between the ledger and an ordering engine.
 
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod consensus;
 pub mod files;
+pub mod ledger;
 pub mod params;
+pub mod store;
 
 pub use consentry_circuits as circuits;

@@ -7,7 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+
 use consentry_circuits::groth::{self, ParamsError, Prover, Verifier};
+
+use crate::ledger::{Genesis, Hash32, LoadedKey};
 
 /// The parameter directory to use, following the precedence above.
 pub fn resolve_dir(explicit: Option<&Path>) -> PathBuf {
@@ -34,4 +38,24 @@ pub fn load_prover(dir: &Path, depth: usize) -> Result<Prover, ParamsError> {
 pub fn load_verifier(dir: &Path, depth: usize) -> Result<(Verifier, [u8; 32]), ParamsError> {
     let (vk, digest) = groth::load_verifying_key(dir, depth)?;
     Ok((Verifier::new(depth, &vk), digest))
+}
+
+/// Loads the verifying key of every depth the genesis accepts (digests are compared with the
+/// genesis by the ledger).
+pub fn load_genesis_keys(
+    dir: &Path,
+    genesis: &Genesis,
+) -> Result<HashMap<u8, LoadedKey>, ParamsError> {
+    let mut keys = HashMap::new();
+    for entry in &genesis.verifying_keys {
+        let (verifier, digest) = load_verifier(dir, entry.depth as usize)?;
+        keys.insert(
+            entry.depth,
+            LoadedKey {
+                verifier,
+                digest: Hash32(digest),
+            },
+        );
+    }
+    Ok(keys)
 }

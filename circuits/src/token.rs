@@ -76,7 +76,8 @@ pub struct Token {
     pub public: PublicInputs,
 }
 
-fn proof_to_bytes(proof: &Proof) -> [u8; PROOF_LEN] {
+/// The compressed proof bytes (A, B, C).
+pub fn proof_to_bytes(proof: &Proof) -> [u8; PROOF_LEN] {
     let mut out = [0u8; PROOF_LEN];
     let mut w = &mut out[..];
     proof.a.serialize_compressed(&mut w).expect("48 bytes");
@@ -85,8 +86,14 @@ fn proof_to_bytes(proof: &Proof) -> [u8; PROOF_LEN] {
     out
 }
 
-fn proof_from_bytes(bytes: &[u8]) -> Result<Proof, TokenError> {
-    debug_assert_eq!(bytes.len(), PROOF_LEN);
+/// Decodes compressed proof bytes, validating every point (on the curve, in the subgroup).
+pub fn proof_from_bytes(bytes: &[u8]) -> Result<Proof, TokenError> {
+    if bytes.len() != PROOF_LEN {
+        return Err(TokenError::Length {
+            expected: PROOF_LEN,
+            got: bytes.len(),
+        });
+    }
     // `deserialize_compressed` checks the curve equation and subgroup membership.
     let a = G1Affine::deserialize_compressed(&bytes[..48]).map_err(|_| TokenError::Point("A"))?;
     let b =

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod args;
+mod chain;
 mod identity;
 mod leaves;
 mod prove;
@@ -36,6 +37,11 @@ pub enum Command {
     Prove(prove::ProveArgs),
     /// Verify a token file against the verifying key; exit 0 when valid.
     Verify(verify::VerifyArgs),
+    /// Re-check a node's chain from genesis: hashes, signatures, every token, registry roots.
+    VerifyChain(chain::VerifyChainArgs),
+    /// Test tool: commit blocks until killed (crash-safety test).
+    #[command(hide = true)]
+    DevWriteBlocks(chain::WriterArgs),
 }
 
 /// Runs a parsed command line.
@@ -46,6 +52,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Leaves(c) => leaves::run(c),
         Command::Prove(a) => prove::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::VerifyChain(a) => chain::verify_chain(a),
+        Command::DevWriteBlocks(a) => chain::write_blocks(a),
     }
 }
 

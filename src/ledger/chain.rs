@@ -1,0 +1,569 @@
+//! The ledger: creates the genesis block, proposes and applies blocks, commits each as one
+//! atomic store batch, and answers queries about the committed state.
+
+use std::collections::HashMap;
+
+use consentry_circuits::groth::Verifier;
+use consentry_circuits::registry::RegistryTree;
+use consentry_circuits::{field, Fr};
+use ed25519_dalek::SigningKey;
+
+use super::block::{self, Block, BlockHeader};
+use super::execute::{self, ExecError, Execution, Mode};
+use super::records::{self, HistoryEntry, LeafRecord, StreamState, TxRecord, HEIGHT_KEY};
+use super::rejection::Rejection;
+use super::state::ChainState;
+use super::transaction::{Body, Genesis, Transaction};
+use super::types::{Hash32, TxId};
+use crate::store::{Column, Store, StoreError};
+
+/// A committed block and the transactions left out of it, with their reasons.
+pub type Proposal = (Block, Vec<(TxId, Rejection)>);
+
+/// A verifying key the node loaded, with the digest of its file.
+#[derive(Clone)]
+pub struct LoadedKey {
+    /// The prepared verifier.
+    pub verifier: Verifier,
+    /// SHA-256 of the `.vk` file.
+    pub digest: Hash32,
+}
+
+/// Why a ledger operation failed (as opposed to a transaction being rejected).
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The store holds no chain yet.
+    #[error("the data directory holds no chain (no genesis block)")]
+    NotInitialised,
+    /// The store already holds a chain.
+    #[error("the data directory already holds a chain")]
+    AlreadyInitialised,
+    /// The genesis or the loaded keys are inconsistent.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A block failed validation.
+    #[error("block {height} is invalid: {reason}")]
+    InvalidBlock {
+        /// Its height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn invalid(height: u64, reason: impl Into<String>) -> LedgerError {
+    LedgerError::InvalidBlock {
+        height,
+        reason: reason.into(),
+    }
+}
+
+/// The ledger over a store.
+pub struct Ledger<S: Store> {
+    store: S,
+    state: ChainState,
+    verifiers: HashMap<u8, Verifier>,
+}
+
+fn check_keys(
+    genesis: &Genesis,
+    keys: HashMap<u8, LoadedKey>,
+) -> Result<HashMap<u8, Verifier>, LedgerError> {
+    let mut verifiers = HashMap::new();
+    for entry in &genesis.verifying_keys {
+        let key = keys.get(&entry.depth).ok_or_else(|| {
+            LedgerError::Config(format!("no verifying key loaded for depth {}", entry.depth))
+        })?;
+        if key.digest != entry.digest {
+            return Err(LedgerError::Config(format!(
+                "the depth-{} verifying key has SHA-256 {}, the genesis requires {}",
+                entry.depth, key.digest, entry.digest
+            )));
+        }
+    }
+    for (depth, key) in keys {
+        if genesis.verifying_keys.iter().any(|e| e.depth == depth) {
+            verifiers.insert(depth, key.verifier);
+        }
+    }
+    Ok(verifiers)
+}
+
+fn genesis_header(
+    genesis: &Genesis,
+    genesis_id: TxId,
+    proposer: [u8; 32],
+) -> Result<BlockHeader, LedgerError> {
+    let registry = RegistryTree::new(genesis.registry_depth as usize)
+        .map_err(|e| LedgerError::Config(e.to_string()))?;
+    Ok(BlockHeader {
+        height: 0,
+        prev_hash: Hash32::default(),
+        tx_root: block::tx_root(&[genesis_id]),
+        registry_root: Hash32(field::to_bytes(&registry.root())),
+        time_ms: genesis.time_ms,
+        proposer,
+    })
+}
+
+fn check_genesis(genesis: &Genesis) -> Result<(), LedgerError> {
+    let bad = |m: &str| Err(LedgerError::Config(m.into()));
+    if genesis.chain_id.is_empty() || genesis.chain_id.len() > 64 {
+        return bad("chain_id must be 1 to 64 bytes");
+    }
+    if genesis.validators.is_empty()
+        || genesis.quorum == 0
+        || genesis.quorum as usize > genesis.validators.len()
+    {
+        return bad("quorum must be between 1 and the number of validators");
+    }
+    if genesis.root_window == 0 {
+        return bad("root_window must be at least 1");
+    }
+    if genesis.verifying_keys.is_empty() {
+        return bad("at least one verifying key is required");
+    }
+    for v in &genesis.validators {
+        ed25519_dalek::VerifyingKey::from_bytes(v).map_err(|_| {
+            LedgerError::Config("a validator key is not a valid Ed25519 key".into())
+        })?;
+    }
+    for i in &genesis.issuers {
+        ed25519_dalek::VerifyingKey::from_bytes(&i.key).map_err(|_| {
+            LedgerError::Config(format!(
+                "issuer {} key is not a valid Ed25519 key",
+                i.issuer_id
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+fn check_quorum(
+    genesis: &Genesis,
+    header: &BlockHeader,
+    sigs: &[block::BlockSignature],
+) -> Result<(), LedgerError> {
+    let hash = header.hash();
+    let mut signers = std::collections::HashSet::new();
+    for sig in sigs {
+        if !genesis.validators.contains(&sig.validator) {
+            return Err(invalid(
+                header.height,
+                "signed by a key that is not a validator",
+            ));
+        }
+        if !block::signature_valid(sig, &genesis.chain_id, &hash) {
+            return Err(invalid(
+                header.height,
+                "a validator signature does not verify",
+            ));
+        }
+        signers.insert(sig.validator);
+    }
+    if signers.len() < genesis.quorum as usize {
+        return Err(invalid(
+            header.height,
+            format!(
+                "{} of {} required signatures",
+                signers.len(),
+                genesis.quorum
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl<S: Store> Ledger<S> {
+    /// Writes the genesis block (signed by `key`, which must be a validator) into an empty store.
+    pub fn create(
+        store: S,
+        genesis: Genesis,
+        keys: HashMap<u8, LoadedKey>,
+        key: &SigningKey,
+    ) -> Result<Self, LedgerError> {
+        let tx = Transaction {
+            body: Body::Genesis(genesis.clone()),
+            auth: Default::default(),
+        };
+        let header = genesis_header(&genesis, tx.id(), key.verifying_key().to_bytes())?;
+        let block = Block {
+            signatures: vec![block::sign_header(key, &genesis.chain_id, &header.hash())],
+            tx_ids: vec![tx.id()],
+            header,
+        };
+        Self::create_from_block(store, tx, block, keys)
+    }
+
+    /// Initialises an empty store from a genesis transaction and its signed block 0.
+    pub fn create_from_block(
+        store: S,
+        tx: Transaction,
+        block: Block,
+        keys: HashMap<u8, LoadedKey>,
+    ) -> Result<Self, LedgerError> {
+        if store.get(Column::Meta, HEIGHT_KEY)?.is_some() {
+            return Err(LedgerError::AlreadyInitialised);
+        }
+        let Body::Genesis(genesis) = &tx.body else {
+            return Err(invalid(0, "block 0 must hold the genesis transaction"));
+        };
+        check_genesis(genesis)?;
+        let verifiers = check_keys(genesis, keys)?;
+        let expected = genesis_header(genesis, tx.id(), block.header.proposer)?;
+        if block.header != expected || block.tx_ids != vec![tx.id()] {
+            return Err(invalid(
+                0,
+                "the genesis header does not match the genesis transaction",
+            ));
+        }
+        check_quorum(genesis, &block.header, &block.signatures)?;
+        let mut batch = crate::store::Batch::default();
+        batch.put(
+            Column::Transactions,
+            tx.id().0.to_vec(),
+            records::encode(&TxRecord {
+                height: 0,
+                index: 0,
+                bytes: tx.to_bytes(),
+            }),
+        );
+        batch.put(
+            Column::Blocks,
+            0u64.to_be_bytes().to_vec(),
+            block.to_bytes(),
+        );
+        batch.put(
+            Column::Meta,
+            HEIGHT_KEY.to_vec(),
+            0u64.to_be_bytes().to_vec(),
+        );
+        store.commit(batch)?;
+        let registry = RegistryTree::new(genesis.registry_depth as usize)
+            .map_err(|e| LedgerError::Config(e.to_string()))?;
+        let state = ChainState::new(genesis.clone(), block.header, registry);
+        Ok(Ledger {
+            store,
+            state,
+            verifiers,
+        })
+    }
+
+    /// Opens an initialised store, rebuilding the in-memory state (registry tree, root window).
+    pub fn open(store: S, keys: HashMap<u8, LoadedKey>) -> Result<Self, LedgerError> {
+        let height = read_height(&store)?.ok_or(LedgerError::NotInitialised)?;
+        let block0 = read_block(&store, 0)?.ok_or(LedgerError::NotInitialised)?;
+        let tx0 = read_tx(&store, &block0.tx_ids[0])?
+            .ok_or_else(|| invalid(0, "genesis transaction missing"))?;
+        let Body::Genesis(genesis) = tx0.1.body else {
+            return Err(invalid(0, "block 0 does not hold a genesis transaction"));
+        };
+        let verifiers = check_keys(&genesis, keys)?;
+
+        let mut leaves = Vec::new();
+        let mut issuers = Vec::new();
+        for (_, v) in store.scan(Column::Registry, &[], None, usize::MAX)? {
+            let rec: LeafRecord = records::decode(Column::Registry, &v)?;
+            leaves.push(
+                field::from_bytes(&rec.leaf.0).map_err(|e| StoreError::Corrupt {
+                    column: "registry",
+                    reason: e.to_string(),
+                })?,
+            );
+            issuers.push(rec.issuer_id);
+        }
+        let registry = RegistryTree::from_leaves(genesis.registry_depth as usize, &leaves)
+            .map_err(|e| StoreError::Corrupt {
+                column: "registry",
+                reason: e.to_string(),
+            })?;
+        let window = genesis.root_window.max(1) as u64;
+        let mut roots = Vec::new();
+        let mut tip = block0.header.clone();
+        for h in height.saturating_sub(window - 1)..=height {
+            let b = read_block(&store, h)?.ok_or_else(|| invalid(h, "block missing"))?;
+            roots.push(b.header.registry_root);
+            tip = b.header;
+        }
+        if Hash32(field::to_bytes(&registry.root())) != tip.registry_root {
+            return Err(StoreError::Corrupt {
+                column: "registry",
+                reason: "leaves do not match the tip's registry root".into(),
+            }
+            .into());
+        }
+        let mut state = ChainState::new(genesis, tip, registry);
+        for i in issuers {
+            state.push_leaf_issuer(i);
+        }
+        state.set_recent_roots(roots);
+        Ok(Ledger {
+            store,
+            state,
+            verifiers,
+        })
+    }
+
+    /// Executes `txs` as the next block, signs it with `key` and commits it. Rejected
+    /// transactions are left out and returned with their reasons. With a quorum above one the
+    /// block still needs the other validators' signatures (the cluster issue); here it is
+    /// final when `key` alone is a quorum.
+    pub fn propose(
+        &mut self,
+        txs: Vec<Transaction>,
+        time_ms: u64,
+        key: &SigningKey,
+    ) -> Result<Proposal, LedgerError> {
+        let height = self.state.tip().height + 1;
+        let time_ms = time_ms.max(self.state.tip().time_ms);
+        let exec = execute::execute(
+            &self.store,
+            &self.state,
+            &self.verifiers,
+            txs,
+            height,
+            (time_ms / 86_400_000) as u32,
+            Mode::Propose,
+        )
+        .map_err(|e| match e {
+            ExecError::Store(s) => LedgerError::Store(s),
+            other => invalid(height, other.to_string()),
+        })?;
+        let rejected = exec.rejected.clone();
+        let root = self
+            .state
+            .apply_registry(&exec.registry_ops)
+            .map_err(|e| invalid(height, e))?;
+        let header = BlockHeader {
+            height,
+            prev_hash: self.state.tip_hash(),
+            tx_root: block::tx_root(&exec.accepted.iter().map(|(id, _)| *id).collect::<Vec<_>>()),
+            registry_root: Hash32(field::to_bytes(&root)),
+            time_ms,
+            proposer: key.verifying_key().to_bytes(),
+        };
+        let block = Block {
+            signatures: vec![block::sign_header(
+                key,
+                &self.state.genesis().chain_id,
+                &header.hash(),
+            )],
+            tx_ids: exec.accepted.iter().map(|(id, _)| *id).collect(),
+            header,
+        };
+        self.commit(exec, &block)?;
+        Ok((block, rejected))
+    }
+
+    /// Validates and applies a block made elsewhere (another validator, or a replay).
+    pub fn apply(&mut self, block: &Block, txs: Vec<Transaction>) -> Result<(), LedgerError> {
+        let h = block.header.height;
+        let tip = self.state.tip();
+        if h != tip.height + 1 {
+            return Err(invalid(h, format!("expected height {}", tip.height + 1)));
+        }
+        if block.header.prev_hash != self.state.tip_hash() {
+            return Err(invalid(h, "previous-hash link is broken"));
+        }
+        if block.header.time_ms < tip.time_ms {
+            return Err(invalid(h, "time goes backwards"));
+        }
+        let ids: Vec<TxId> = txs.iter().map(|t| t.id()).collect();
+        if ids != block.tx_ids || block::tx_root(&ids) != block.header.tx_root {
+            return Err(invalid(
+                h,
+                "transactions do not match the header's Merkle root",
+            ));
+        }
+        check_quorum(self.state.genesis(), &block.header, &block.signatures)?;
+        let exec = execute::execute(
+            &self.store,
+            &self.state,
+            &self.verifiers,
+            txs,
+            h,
+            block.header.day(),
+            Mode::Replay,
+        )
+        .map_err(|e| match e {
+            ExecError::Store(s) => LedgerError::Store(s),
+            other => invalid(h, other.to_string()),
+        })?;
+        let root = self
+            .state
+            .apply_registry(&exec.registry_ops)
+            .map_err(|e| invalid(h, e))?;
+        if Hash32(field::to_bytes(&root)) != block.header.registry_root {
+            return Err(invalid(
+                h,
+                "registry root after the block differs from the header",
+            ));
+        }
+        self.commit(exec, block)
+    }
+
+    /// Writes a block and its effects as one synced batch, then moves the tip.
+    fn commit(&mut self, mut exec: Execution, block: &Block) -> Result<(), LedgerError> {
+        let h = block.header.height;
+        exec.batch
+            .put(Column::Blocks, h.to_be_bytes().to_vec(), block.to_bytes());
+        exec.batch
+            .put(Column::Meta, HEIGHT_KEY.to_vec(), h.to_be_bytes().to_vec());
+        // If this fails the in-memory registry is ahead of the store: the caller must reopen
+        // the ledger, which rebuilds the state from what was committed.
+        self.store.commit(exec.batch)?;
+        self.state.advance(block.header.clone());
+        Ok(())
+    }
+
+    /// Checks a transaction against the committed state as if it were the only one in the
+    /// next block (mempool admission; the block is not written).
+    pub fn check(&self, tx: &Transaction, time_ms: u64) -> Result<(), Rejection> {
+        let height = self.state.tip().height + 1;
+        let day = (time_ms.max(self.state.tip().time_ms) / 86_400_000) as u32;
+        match execute::execute(
+            &self.store,
+            &self.state,
+            &self.verifiers,
+            vec![tx.clone()],
+            height,
+            day,
+            Mode::Propose,
+        ) {
+            Ok(exec) => match exec.rejected.into_iter().next() {
+                Some((_, r)) => Err(r),
+                None => Ok(()),
+            },
+            Err(e) => Err(Rejection::Malformed(e.to_string())),
+        }
+    }
+
+    /// The chain configuration.
+    pub fn genesis(&self) -> &Genesis {
+        self.state.genesis()
+    }
+
+    /// The latest block header.
+    pub fn tip(&self) -> &BlockHeader {
+        self.state.tip()
+    }
+
+    /// The registry tree.
+    pub fn registry(&self) -> &RegistryTree {
+        self.state.registry()
+    }
+
+    /// The current registry root.
+    pub fn registry_root(&self) -> Fr {
+        self.state.registry().root()
+    }
+
+    /// Registry roots tokens may currently be proven against.
+    pub fn recent_roots(&self) -> Vec<Hash32> {
+        self.state.recent_roots()
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// A committed block.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, LedgerError> {
+        Ok(read_block(&self.store, height)?)
+    }
+
+    /// A committed transaction and its height.
+    pub fn transaction(&self, id: &TxId) -> Result<Option<(u64, Transaction)>, LedgerError> {
+        Ok(read_tx(&self.store, id)?)
+    }
+
+    /// A stream's state.
+    pub fn stream(&self, stream: &str) -> Result<Option<StreamState>, LedgerError> {
+        match self
+            .store
+            .get(Column::Streams, &records::stream_key(stream))?
+        {
+            Some(b) => Ok(Some(records::decode(Column::Streams, &b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A stream's history entries from `from`, at most `limit`.
+    pub fn history(
+        &self,
+        stream: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>, LedgerError> {
+        let start = records::history_key(stream, from);
+        self.store
+            .scan(
+                Column::Streams,
+                &records::history_prefix(stream),
+                Some(&start),
+                limit,
+            )?
+            .into_iter()
+            .map(|(_, v)| records::decode(Column::Streams, &v).map_err(LedgerError::from))
+            .collect()
+    }
+}
+
+/// The committed height, if the store holds a chain.
+pub fn read_height<S: Store>(store: &S) -> Result<Option<u64>, StoreError> {
+    match store.get(Column::Meta, HEIGHT_KEY)? {
+        None => Ok(None),
+        Some(b) => {
+            let arr: [u8; 8] = b.as_slice().try_into().map_err(|_| StoreError::Corrupt {
+                column: "meta",
+                reason: "height is not 8 bytes".into(),
+            })?;
+            Ok(Some(u64::from_be_bytes(arr)))
+        }
+    }
+}
+
+/// A stored block.
+pub fn read_block<S: Store>(store: &S, height: u64) -> Result<Option<Block>, StoreError> {
+    match store.get(Column::Blocks, &height.to_be_bytes())? {
+        None => Ok(None),
+        Some(b) => Block::from_bytes(&b)
+            .map(Some)
+            .map_err(|reason| StoreError::Corrupt {
+                column: "blocks",
+                reason,
+            }),
+    }
+}
+
+/// A stored transaction with its height.
+pub fn read_tx<S: Store>(store: &S, id: &TxId) -> Result<Option<(u64, Transaction)>, StoreError> {
+    match store.get(Column::Transactions, &id.0)? {
+        None => Ok(None),
+        Some(b) => {
+            let rec: TxRecord = records::decode(Column::Transactions, &b)?;
+            let tx = Transaction::from_bytes(&rec.bytes).map_err(|reason| StoreError::Corrupt {
+                column: "transactions",
+                reason,
+            })?;
+            Ok(Some((rec.height, tx)))
+        }
+    }
+}
+
+/// The genesis configuration of a stored chain.
+pub fn read_genesis<S: Store>(store: &S) -> Result<Genesis, LedgerError> {
+    let block0 = read_block(store, 0)?.ok_or(LedgerError::NotInitialised)?;
+    let id = block0
+        .tx_ids
+        .first()
+        .ok_or_else(|| invalid(0, "block 0 is empty"))?;
+    match read_tx(store, id)?.map(|(_, tx)| tx.body) {
+        Some(Body::Genesis(g)) => Ok(g),
+        _ => Err(invalid(0, "block 0 does not hold a genesis transaction")),
+    }
+}

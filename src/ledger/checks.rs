@@ -1,0 +1,225 @@
+//! Stateless checks of a transaction (fields, signatures, the token's public part) against the
+//! chain configuration and the block context. Groth16 proofs are verified afterwards, in one
+//! batch per block ([`super::execute`]).
+
+use consentry_circuits::field;
+use consentry_circuits::token::{proof_from_bytes, Token};
+use consentry_circuits::{access::PublicInputs, credential::Role};
+use ed25519_dalek::{Signature, VerifyingKey};
+
+use super::rejection::Rejection;
+use super::transaction::{Body, Genesis, Policy, TokenClaim, Transaction, PATIENT_SIGNING_CONTEXT};
+use super::types::{Hash32, MAX_LIST, MAX_TEXT};
+
+/// What the stateless checks need to know about the chain and the block.
+pub struct Context<'a> {
+    /// The chain configuration.
+    pub genesis: &'a Genesis,
+    /// Registry roots a token may be proven against (the last `root_window` block roots).
+    pub recent_roots: &'a [Hash32],
+    /// The block's day.
+    pub day: u32,
+    /// Registry depths with an accepted verifying key.
+    pub depths: &'a [u8],
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> Rejection {
+    Rejection::InvalidField {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// Stream ids: 1 to 128 bytes of `A-Z a-z 0-9 . _ : -`.
+pub fn check_stream_id(s: &str) -> Result<(), Rejection> {
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "stream_id",
+            "1 to 128 characters of A-Z a-z 0-9 . _ : -",
+        ))
+    }
+}
+
+fn check_text(field: &'static str, s: &str) -> Result<(), Rejection> {
+    if s.is_empty() || s.len() > MAX_TEXT {
+        return Err(invalid(field, format!("must be 1 to {MAX_TEXT} bytes")));
+    }
+    Ok(())
+}
+
+fn check_policy(p: &Policy) -> Result<(), Rejection> {
+    if p.roles.is_empty() || p.roles.len() > MAX_LIST {
+        return Err(invalid("policy.roles", format!("1 to {MAX_LIST} roles")));
+    }
+    check_text("policy.purpose", &p.purpose)?;
+    if p.valid_from > p.valid_until {
+        return Err(invalid("policy.valid_until", "before valid_from"));
+    }
+    Ok(())
+}
+
+fn check_issuer_signature(
+    genesis: &Genesis,
+    issuer_id: u32,
+    tx: &Transaction,
+) -> Result<(), Rejection> {
+    let issuer = genesis
+        .issuers
+        .iter()
+        .find(|i| i.issuer_id == issuer_id)
+        .ok_or(Rejection::UnknownIssuer(issuer_id))?;
+    let key = VerifyingKey::from_bytes(&issuer.key).map_err(|_| Rejection::BadIssuerSignature)?;
+    let sig: [u8; 64] = tx
+        .auth
+        .signature
+        .as_slice()
+        .try_into()
+        .map_err(|_| invalid("auth.signature", "64 bytes"))?;
+    key.verify_strict(
+        &tx.body.issuer_signing_bytes(),
+        &Signature::from_bytes(&sig),
+    )
+    .map_err(|_| Rejection::BadIssuerSignature)
+}
+
+fn check_patient_signature(patient_key: &[u8; 32], tx: &Transaction) -> Result<(), Rejection> {
+    let key = schnorrkel::PublicKey::from_bytes(patient_key)
+        .map_err(|_| invalid("patient_key", "not a valid Ristretto point"))?;
+    let sig = schnorrkel::Signature::from_bytes(&tx.auth.signature)
+        .map_err(|_| invalid("auth.signature", "not a 64-byte sr25519 signature"))?;
+    key.verify_simple(PATIENT_SIGNING_CONTEXT, &tx.body.canonical_bytes(), &sig)
+        .map_err(|_| Rejection::BadPatientSignature)
+}
+
+fn fe(field: &'static str, h: &Hash32) -> Result<consentry_circuits::Fr, Rejection> {
+    field::from_bytes(&h.0).map_err(|e| invalid(field, e.to_string()))
+}
+
+/// Rebuilds the full token from a body's claim, the body's message and the proof bytes, after
+/// the context checks (depth, issuer, root window, day).
+fn token_for(
+    ctx: &Context,
+    claim: &TokenClaim,
+    body: &Body,
+    proof: &[u8],
+) -> Result<Token, Rejection> {
+    if !ctx.depths.contains(&claim.depth) {
+        return Err(Rejection::UnknownDepth(claim.depth));
+    }
+    if !ctx
+        .genesis
+        .issuers
+        .iter()
+        .any(|i| i.issuer_id == claim.issuer_id)
+    {
+        return Err(Rejection::UnknownIssuer(claim.issuer_id));
+    }
+    if !ctx.recent_roots.contains(&claim.root) {
+        return Err(Rejection::RootNotInWindow {
+            window: ctx.genesis.root_window,
+        });
+    }
+    if claim.today.abs_diff(ctx.day) > 1 {
+        return Err(Rejection::StaleDay {
+            token: claim.today,
+            block: ctx.day,
+        });
+    }
+    let public = PublicInputs {
+        root: fe("claim.root", &claim.root)?,
+        scope: fe("claim.scope", &claim.scope)?,
+        pseudonym: fe("claim.pseudonym", &claim.pseudonym)?,
+        message: body.message(),
+        role: claim.role,
+        issuer_id: claim.issuer_id,
+        min_level: claim.min_level,
+        today: claim.today,
+    };
+    let proof = proof_from_bytes(proof).map_err(|e| invalid("auth.proof", e.to_string()))?;
+    Ok(Token {
+        depth: claim.depth,
+        proof,
+        public,
+    })
+}
+
+fn require_role(claim: &TokenClaim, role: Role) -> Result<(), Rejection> {
+    if claim.role != role {
+        return Err(Rejection::RoleNotAllowed(format!(
+            "{} (this transaction needs a {role} token)",
+            claim.role
+        )));
+    }
+    Ok(())
+}
+
+fn require_no_auth(tx: &Transaction) -> Result<(), Rejection> {
+    if !tx.auth.proof.is_empty() {
+        return Err(invalid("auth.proof", "this kind carries no proof"));
+    }
+    Ok(())
+}
+
+/// Runs every check that does not depend on stream or registry state and returns the token
+/// to verify, if the kind carries one.
+pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection> {
+    match &tx.body {
+        Body::Genesis(_) => Err(Rejection::UnexpectedGenesis),
+        Body::IssueCredential(b) => {
+            require_no_auth(tx)?;
+            let leaf = fe("leaf", &b.leaf)?;
+            if leaf == consentry_circuits::registry::EMPTY_LEAF {
+                return Err(invalid("leaf", "the empty value is not a credential"));
+            }
+            check_issuer_signature(ctx.genesis, b.issuer_id, tx)?;
+            Ok(None)
+        }
+        Body::RevokeCredential(b) => {
+            require_no_auth(tx)?;
+            check_issuer_signature(ctx.genesis, b.issuer_id, tx)?;
+            Ok(None)
+        }
+        Body::StudyRequest(b) => {
+            check_text("purpose", &b.purpose)?;
+            if b.cohort.len() > MAX_LIST {
+                return Err(invalid("cohort", format!("at most {MAX_LIST} ranges")));
+            }
+            for r in &b.cohort {
+                check_text("cohort.attribute", &r.attribute)?;
+                if r.min >= r.max {
+                    return Err(invalid(
+                        "cohort",
+                        format!("{}: min must be below max", r.attribute),
+                    ));
+                }
+            }
+            require_role(&b.claim, Role::Research)?;
+            token_for(ctx, &b.claim, &tx.body, &tx.auth.proof).map(Some)
+        }
+        Body::Consent(b) => {
+            check_stream_id(&b.stream_id)?;
+            check_policy(&b.policy)?;
+            require_role(&b.claim, Role::Platform)?;
+            let token = token_for(ctx, &b.claim, &tx.body, &tx.auth.proof)?;
+            check_patient_signature(&b.patient_key, tx)?;
+            Ok(Some(token))
+        }
+        Body::Access(b) => {
+            check_stream_id(&b.stream_id)?;
+            check_text("purpose", &b.purpose)?;
+            curve25519_dalek::ristretto::CompressedRistretto(b.delivery_key)
+                .decompress()
+                .ok_or_else(|| invalid("delivery_key", "not a valid Ristretto point"))?;
+            if b.claim.scope.0 != field::to_bytes(&field::access_scope(&b.stream_id)) {
+                return Err(Rejection::WrongScope("H(\"access\", stream_id)"));
+            }
+            token_for(ctx, &b.claim, &tx.body, &tx.auth.proof).map(Some)
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! Executing a block's transactions against the committed state: stateless checks, one batch
+//! verification of all tokens, then the stateful checks and effects in order, on an overlay
+//! so that a rejected transaction leaves nothing behind.
+//!
+//! The same code runs when a validator proposes a block (rejected transactions are dropped and
+//! reported) and when it re-executes a block (any rejection makes the block invalid), so every
+//! validator applies exactly the same rules.
+
+use std::collections::{HashMap, HashSet};
+
+use consentry_circuits::groth::Verifier;
+use consentry_circuits::registry::EMPTY_LEAF;
+use consentry_circuits::token::Token;
+use consentry_circuits::{field, Fr};
+
+use super::checks::{self, Context};
+use super::records::{self, HistoryEntry, HistoryKind, LeafRecord, StreamState, TxRecord};
+use super::rejection::Rejection;
+use super::state::ChainState;
+use super::transaction::{Body, ConsentAction, Transaction};
+use super::types::{Hash32, TxId};
+use crate::store::{Batch, Column, Store, StoreError};
+
+/// A change to the registry tree, applied when the block is sealed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryOp {
+    /// Append a leaf for an issuer.
+    Append(Fr, u32),
+    /// Empty the leaf at an index.
+    Revoke(u64),
+}
+
+/// The outcome of executing a list of transactions.
+#[derive(Default)]
+pub struct Execution {
+    /// Accepted transactions, in order.
+    pub accepted: Vec<(TxId, Transaction)>,
+    /// Rejected transactions (only in proposing mode) with their reasons.
+    pub rejected: Vec<(TxId, Rejection)>,
+    /// Store writes of the accepted transactions (the block itself is added when sealing).
+    pub batch: Batch,
+    /// Registry changes, in order.
+    pub registry_ops: Vec<RegistryOp>,
+}
+
+/// Whether rejections drop the transaction (proposing) or fail the block (re-executing).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Drop rejected transactions and report them.
+    Propose,
+    /// The first rejection fails the whole block.
+    Replay,
+}
+
+/// An error that stops execution: a failed replay or a storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// Transaction `index` of a replayed block is invalid.
+    #[error("transaction {index} ({id}) is invalid: {reason}")]
+    Invalid {
+        /// Position in the block.
+        index: usize,
+        /// Its id.
+        id: TxId,
+        /// Why.
+        reason: Rejection,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Uncommitted effects of the transactions accepted so far in this block.
+struct Overlay {
+    ids: HashSet<TxId>,
+    streams: HashMap<String, StreamState>,
+    pseudonyms: HashSet<Vec<u8>>,
+    studies: HashSet<TxId>,
+    appended: u64,
+    revoked: HashSet<u64>,
+}
+
+/// Executes `txs` as block `height` on day `day`, on top of `state` and `store`.
+pub fn execute<S: Store>(
+    store: &S,
+    state: &ChainState,
+    verifiers: &HashMap<u8, Verifier>,
+    txs: Vec<Transaction>,
+    height: u64,
+    day: u32,
+    mode: Mode,
+) -> Result<Execution, ExecError> {
+    let genesis = state.genesis();
+    let recent_roots = state.recent_roots();
+    let depths: Vec<u8> = verifiers.keys().copied().collect();
+    let ctx = Context {
+        genesis,
+        recent_roots: &recent_roots,
+        day,
+        depths: &depths,
+    };
+
+    // 1. Stateless checks.
+    let mut results: Vec<Result<Option<Token>, Rejection>> =
+        txs.iter().map(|tx| checks::check(&ctx, tx)).collect();
+
+    // 2. One batch verification per depth of every token that passed; bisection names the bad.
+    for (depth, verifier) in verifiers {
+        let (positions, tokens): (Vec<usize>, Vec<Token>) = results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                Ok(Some(t)) if t.depth == *depth => Some((i, t.clone())),
+                _ => None,
+            })
+            .unzip();
+        if let Err(bad) = verifier.verify_batch(&tokens) {
+            for b in bad.bad {
+                results[positions[b]] = Err(Rejection::ProofInvalid);
+            }
+        }
+    }
+
+    // 3. Stateful checks and effects, in order.
+    let mut out = Execution::default();
+    let mut overlay = Overlay {
+        ids: HashSet::new(),
+        streams: HashMap::new(),
+        pseudonyms: HashSet::new(),
+        studies: HashSet::new(),
+        appended: 0,
+        revoked: HashSet::new(),
+    };
+    for (index, (tx, checked)) in txs.into_iter().zip(results).enumerate() {
+        let id = tx.id();
+        let outcome = checked.and_then(|_| {
+            apply(store, state, &mut overlay, &mut out, &tx, id, height).map_err(|e| match e {
+                Failure::Rejected(r) => r,
+                Failure::Store(s) => Rejection::Malformed(format!("storage: {s}")),
+            })
+        });
+        match (outcome, mode) {
+            (Ok(()), _) => out.accepted.push((id, tx)),
+            (Err(reason), Mode::Propose) => out.rejected.push((id, reason)),
+            (Err(reason), Mode::Replay) => return Err(ExecError::Invalid { index, id, reason }),
+        }
+    }
+    Ok(out)
+}
+
+enum Failure {
+    Rejected(Rejection),
+    Store(StoreError),
+}
+
+impl From<Rejection> for Failure {
+    fn from(r: Rejection) -> Self {
+        Failure::Rejected(r)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(s: StoreError) -> Self {
+        Failure::Store(s)
+    }
+}
+
+fn stream_state<S: Store>(
+    store: &S,
+    overlay: &Overlay,
+    stream: &str,
+) -> Result<Option<StreamState>, Failure> {
+    if let Some(s) = overlay.streams.get(stream) {
+        return Ok(Some(s.clone()));
+    }
+    match store.get(Column::Streams, &records::stream_key(stream))? {
+        Some(bytes) => Ok(Some(records::decode(Column::Streams, &bytes)?)),
+        None => Ok(None),
+    }
+}
+
+fn record_history(out: &mut Execution, stream: &str, s: &mut StreamState, entry: HistoryEntry) {
+    out.batch.put(
+        Column::Streams,
+        records::history_key(stream, s.history_len),
+        records::encode(&entry),
+    );
+    s.history_len += 1;
+}
+
+/// Checks one transaction against the state plus overlay, then records its effects. Every
+/// fallible step comes before the first mutation.
+#[allow(clippy::too_many_arguments)]
+fn apply<S: Store>(
+    store: &S,
+    state: &ChainState,
+    overlay: &mut Overlay,
+    out: &mut Execution,
+    tx: &Transaction,
+    id: TxId,
+    height: u64,
+) -> Result<(), Failure> {
+    if overlay.ids.contains(&id) || store.get(Column::Transactions, &id.0)?.is_some() {
+        return Err(Rejection::Replay(id).into());
+    }
+    match &tx.body {
+        Body::Genesis(_) => return Err(Rejection::UnexpectedGenesis.into()),
+        Body::IssueCredential(b) => {
+            let size = state.registry().len() + overlay.appended;
+            if size >= state.registry().capacity() {
+                return Err(
+                    Rejection::Registry(format!("the registry is full ({size} leaves)")).into(),
+                );
+            }
+            let leaf = field::from_bytes(&b.leaf.0).expect("checked canonical");
+            out.batch.put(
+                Column::Registry,
+                records::leaf_key(size),
+                records::encode(&LeafRecord {
+                    leaf: b.leaf,
+                    issuer_id: b.issuer_id,
+                }),
+            );
+            out.registry_ops.push(RegistryOp::Append(leaf, b.issuer_id));
+            overlay.appended += 1;
+        }
+        Body::RevokeCredential(b) => {
+            let committed = state.registry().len();
+            if b.index >= committed {
+                // Leaves appended in this block cannot be revoked in the same block.
+                return Err(Rejection::Registry(format!(
+                    "no leaf {} (the registry has {committed})",
+                    b.index
+                ))
+                .into());
+            }
+            let owner = state.leaf_issuer(b.index);
+            if owner != b.issuer_id {
+                return Err(Rejection::NotIssuersLeaf {
+                    index: b.index,
+                    owner,
+                    issuer: b.issuer_id,
+                }
+                .into());
+            }
+            if state.registry().leaves()[b.index as usize] == EMPTY_LEAF
+                || overlay.revoked.contains(&b.index)
+            {
+                return Err(
+                    Rejection::Registry(format!("leaf {} is already revoked", b.index)).into(),
+                );
+            }
+            out.batch.put(
+                Column::Registry,
+                records::leaf_key(b.index),
+                records::encode(&LeafRecord {
+                    leaf: Hash32::default(),
+                    issuer_id: owner,
+                }),
+            );
+            out.registry_ops.push(RegistryOp::Revoke(b.index));
+            overlay.revoked.insert(b.index);
+        }
+        Body::StudyRequest(_) => {
+            out.batch
+                .put(Column::Meta, records::study_key(&id), Vec::new());
+            overlay.studies.insert(id);
+        }
+        Body::Consent(b) => {
+            let existing = stream_state(store, overlay, &b.stream_id)?;
+            if let Some(s) = &existing {
+                if s.patient_key != b.patient_key {
+                    return Err(Rejection::PatientKeyMismatch.into());
+                }
+            }
+            if let Some(study) = &b.study {
+                if !overlay.studies.contains(study)
+                    && store
+                        .get(Column::Meta, &records::study_key(study))?
+                        .is_none()
+                {
+                    return Err(Rejection::UnknownStudy(*study).into());
+                }
+            }
+            let mut s = match (b.action, existing) {
+                (ConsentAction::Revoke, None) => {
+                    return Err(Rejection::NotShared(b.stream_id.clone()).into())
+                }
+                (ConsentAction::Revoke, Some(s)) if !s.shared => {
+                    return Err(Rejection::NotShared(b.stream_id.clone()).into())
+                }
+                (_, Some(s)) => s,
+                (ConsentAction::Share, None) => StreamState {
+                    patient_key: b.patient_key,
+                    shared: true,
+                    policy: b.policy.clone(),
+                    latest_consent: id,
+                    latest_access: None,
+                    history_len: 0,
+                    distinct_accessors: 0,
+                },
+            };
+            s.shared = b.action == ConsentAction::Share;
+            s.policy = b.policy.clone();
+            s.latest_consent = id;
+            let kind = if s.shared {
+                HistoryKind::Share
+            } else {
+                HistoryKind::Revoke
+            };
+            record_history(
+                out,
+                &b.stream_id,
+                &mut s,
+                HistoryEntry {
+                    tx: id,
+                    kind,
+                    height,
+                    pseudonym: b.claim.pseudonym,
+                },
+            );
+            out.batch.put(
+                Column::Streams,
+                records::stream_key(&b.stream_id),
+                records::encode(&s),
+            );
+            overlay.streams.insert(b.stream_id.clone(), s);
+        }
+        Body::Access(b) => {
+            let mut s = stream_state(store, overlay, &b.stream_id)?
+                .ok_or_else(|| Rejection::UnknownStream(b.stream_id.clone()))?;
+            if !s.shared {
+                return Err(Rejection::ConsentRevoked(b.stream_id.clone()).into());
+            }
+            let p = &s.policy;
+            let day = b.claim.today;
+            if day < p.valid_from || day > p.valid_until {
+                return Err(Rejection::ConsentExpired {
+                    stream: b.stream_id.clone(),
+                    day,
+                }
+                .into());
+            }
+            if !p.roles.contains(&b.claim.role) {
+                return Err(Rejection::RoleNotAllowed(b.claim.role.to_string()).into());
+            }
+            if b.claim.min_level < p.min_level {
+                return Err(Rejection::LevelTooLow {
+                    proven: b.claim.min_level,
+                    required: p.min_level,
+                }
+                .into());
+            }
+            if b.purpose != p.purpose {
+                return Err(Rejection::PurposeMismatch(b.purpose.clone()).into());
+            }
+            let nym_key = records::pseudonym_key(&b.claim.scope, &b.claim.pseudonym);
+            let new_nym = !overlay.pseudonyms.contains(&nym_key)
+                && store.get(Column::Pseudonyms, &nym_key)?.is_none();
+            if new_nym {
+                s.distinct_accessors += 1;
+                out.batch
+                    .put(Column::Pseudonyms, nym_key.clone(), id.0.to_vec());
+                overlay.pseudonyms.insert(nym_key);
+            }
+            s.latest_access = Some(id);
+            record_history(
+                out,
+                &b.stream_id,
+                &mut s,
+                HistoryEntry {
+                    tx: id,
+                    kind: HistoryKind::Access,
+                    height,
+                    pseudonym: b.claim.pseudonym,
+                },
+            );
+            out.batch.put(
+                Column::Streams,
+                records::stream_key(&b.stream_id),
+                records::encode(&s),
+            );
+            overlay.streams.insert(b.stream_id.clone(), s);
+        }
+    }
+    let record = TxRecord {
+        height,
+        index: out.accepted.len() as u32,
+        bytes: tx.to_bytes(),
+    };
+    out.batch.put(
+        Column::Transactions,
+        id.0.to_vec(),
+        records::encode(&record),
+    );
+    overlay.ids.insert(id);
+    Ok(())
+}

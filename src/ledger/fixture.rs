@@ -1,0 +1,364 @@
+//! A small, real world for tests, benchmarks and the crash-test writer: an issuer, a validator,
+//! institutions with credentials, patients with stream keys, and helpers that build signed and
+//! proven transactions. Everything is deterministic from a seed; nothing is mocked: proofs are
+//! real Groth16 proofs, signatures real Ed25519/sr25519 signatures.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use consentry_circuits::access::{AccessWitness, PublicInputs};
+use consentry_circuits::credential::{Attributes, Credential, Role, SecretKey};
+use consentry_circuits::groth::{self, Prover};
+use consentry_circuits::registry::RegistryTree;
+use consentry_circuits::{field, Fr};
+use ed25519_dalek::{Signer, SigningKey};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+use super::chain::LoadedKey;
+use super::transaction::*;
+use super::types::Hash32;
+use crate::params;
+
+/// Day 20,400 (2025-11-08) at noon, in milliseconds: the fixture's clock.
+pub const NOON_MS: u64 = 20_400 * 86_400_000 + 43_200_000;
+/// The fixture's issuer id.
+pub const ISSUER_ID: u32 = 1;
+/// The fixture's second issuer id.
+pub const SECOND_ISSUER_ID: u32 = 2;
+
+/// An institution: its secret and credential attributes.
+#[derive(Clone, Debug)]
+pub struct Institution {
+    /// Secret.
+    pub sk: SecretKey,
+    /// Attributes.
+    pub attributes: Attributes,
+}
+
+impl Institution {
+    /// Its registry leaf.
+    pub fn leaf(&self) -> Fr {
+        Credential {
+            id: self.sk.id(),
+            attributes: self.attributes,
+        }
+        .leaf()
+    }
+}
+
+/// Keys and helpers shared by a test.
+pub struct Fixture {
+    /// Registry depth of the keys.
+    pub depth: usize,
+    /// Proving key for that depth.
+    pub prover: Prover,
+    /// Directory holding the keys and manifest.
+    pub params_dir: std::path::PathBuf,
+    /// The issuer's Ed25519 key.
+    pub issuer: SigningKey,
+    /// A second registered issuer (id [`SECOND_ISSUER_ID`]).
+    pub issuer2: SigningKey,
+    /// The validator's Ed25519 key.
+    pub validator: SigningKey,
+    rng: ChaCha20Rng,
+}
+
+impl Fixture {
+    /// Writes seeded keys for `depth` into `params_dir` and builds the fixture.
+    pub fn new(depth: usize, params_dir: &Path, seed: u64) -> Fixture {
+        let (pk, vk) = groth::setup_from_seed(depth, [seed as u8; 32]).expect("setup");
+        groth::write_keys(params_dir, depth, &pk, &vk).expect("write keys");
+        Fixture::with_prover(
+            depth,
+            params_dir,
+            Prover::new(depth, pk).expect("prover"),
+            seed,
+        )
+    }
+
+    /// Builds the fixture over existing keys in `params_dir`.
+    pub fn with_prover(depth: usize, params_dir: &Path, prover: Prover, seed: u64) -> Fixture {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let issuer = SigningKey::generate(&mut rng);
+        let validator = SigningKey::generate(&mut rng);
+        let issuer2 = SigningKey::generate(&mut rng);
+        Fixture {
+            depth,
+            prover,
+            params_dir: params_dir.to_path_buf(),
+            issuer,
+            issuer2,
+            validator,
+            rng,
+        }
+    }
+
+    /// The verifying keys as a node loads them (digest checked against the manifest).
+    pub fn keys(&self) -> HashMap<u8, LoadedKey> {
+        let (verifier, digest) = params::load_verifier(&self.params_dir, self.depth).expect("vk");
+        HashMap::from([(
+            self.depth as u8,
+            LoadedKey {
+                verifier,
+                digest: Hash32(digest),
+            },
+        )])
+    }
+
+    /// A genesis with this fixture's validator and issuer.
+    pub fn genesis(&self, root_window: u32) -> Genesis {
+        let digest = self.keys()[&(self.depth as u8)].digest;
+        Genesis {
+            chain_id: "consentry-test".into(),
+            validators: vec![self.validator.verifying_key().to_bytes()],
+            quorum: 1,
+            issuers: vec![
+                IssuerEntry {
+                    issuer_id: ISSUER_ID,
+                    name: "Test Accreditation Body".into(),
+                    key: self.issuer.verifying_key().to_bytes(),
+                },
+                IssuerEntry {
+                    issuer_id: SECOND_ISSUER_ID,
+                    name: "Second Accreditation Body".into(),
+                    key: self.issuer2.verifying_key().to_bytes(),
+                },
+            ],
+            verifying_keys: vec![VerifyingKeyEntry {
+                depth: self.depth as u8,
+                digest,
+            }],
+            root_window,
+            registry_depth: self.depth as u8,
+            time_ms: NOON_MS - 86_400_000,
+        }
+    }
+
+    /// A new institution with a fresh secret.
+    pub fn institution(&mut self, role: Role, level: u16) -> Institution {
+        Institution {
+            sk: SecretKey::random(&mut self.rng),
+            attributes: Attributes {
+                role,
+                level,
+                jurisdiction: 756,
+                expiry_day: 30_000,
+                issuer_id: ISSUER_ID,
+            },
+        }
+    }
+
+    /// Signs a body as the issuer.
+    pub fn issuer_signed(&self, body: Body) -> Transaction {
+        let signature = self
+            .issuer
+            .sign(&body.issuer_signing_bytes())
+            .to_bytes()
+            .to_vec();
+        Transaction {
+            body,
+            auth: Auth {
+                proof: vec![],
+                signature,
+            },
+        }
+    }
+
+    /// An issuer-signed `IssueCredential` for a leaf.
+    pub fn issue(&self, leaf: Fr) -> Transaction {
+        self.issuer_signed(Body::IssueCredential(IssueCredential {
+            issuer_id: ISSUER_ID,
+            leaf: Hash32(field::to_bytes(&leaf)),
+        }))
+    }
+
+    /// A `RevokeCredential` by the second issuer.
+    pub fn revoke_by_second_issuer(&self, index: u64) -> Transaction {
+        let body = Body::RevokeCredential(RevokeCredential {
+            issuer_id: SECOND_ISSUER_ID,
+            index,
+        });
+        let signature = self
+            .issuer2
+            .sign(&body.issuer_signing_bytes())
+            .to_bytes()
+            .to_vec();
+        Transaction {
+            body,
+            auth: Auth {
+                proof: vec![],
+                signature,
+            },
+        }
+    }
+
+    /// An issuer-signed `RevokeCredential`.
+    pub fn revoke(&self, index: u64) -> Transaction {
+        self.issuer_signed(Body::RevokeCredential(RevokeCredential {
+            issuer_id: ISSUER_ID,
+            index,
+        }))
+    }
+
+    /// The claim an institution makes in `scope` against `tree`'s current root.
+    pub fn claim(
+        &self,
+        inst: &Institution,
+        tree: &RegistryTree,
+        scope: Fr,
+        min_level: u16,
+        today: u32,
+    ) -> TokenClaim {
+        TokenClaim {
+            depth: self.depth as u8,
+            root: Hash32(field::to_bytes(&tree.root())),
+            scope: Hash32(field::to_bytes(&scope)),
+            pseudonym: Hash32(field::to_bytes(&inst.sk.pseudonym(scope))),
+            role: inst.attributes.role,
+            issuer_id: inst.attributes.issuer_id,
+            min_level,
+            today,
+        }
+    }
+
+    /// Proves the claim in `body` for `inst`, bound to the body; returns the proof bytes.
+    pub fn prove(&mut self, inst: &Institution, tree: &RegistryTree, body: &Body) -> Vec<u8> {
+        let claim = body.claim().expect("a body with a claim");
+        let index = tree.position(&inst.leaf()).expect("issued and live");
+        let witness = AccessWitness {
+            sk: inst.sk.clone(),
+            attributes: inst.attributes,
+            path: tree.path(index).expect("path"),
+        };
+        let public = PublicInputs {
+            root: tree.root(),
+            scope: field::from_bytes(&claim.scope.0).expect("canonical"),
+            pseudonym: field::from_bytes(&claim.pseudonym.0).expect("canonical"),
+            message: body.message(),
+            role: claim.role,
+            issuer_id: claim.issuer_id,
+            min_level: claim.min_level,
+            today: claim.today,
+        };
+        let token = self
+            .prover
+            .prove(&witness, public, &mut self.rng)
+            .expect("statement holds");
+        consentry_circuits::token::proof_to_bytes(&token.proof).to_vec()
+    }
+
+    /// A fresh random scope (one-off actions).
+    pub fn fresh_scope(&mut self) -> Fr {
+        use ark_ff::UniformRand;
+        Fr::rand(&mut self.rng)
+    }
+
+    /// A new per-stream patient key.
+    pub fn patient_key(&mut self) -> schnorrkel::Keypair {
+        let mini = schnorrkel::MiniSecretKey::generate_with(&mut self.rng);
+        mini.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519)
+    }
+
+    /// A share or revoke consent for `stream`, proven by `platform` and signed by `patient`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn consent(
+        &mut self,
+        platform: &Institution,
+        patient: &schnorrkel::Keypair,
+        tree: &RegistryTree,
+        stream: &str,
+        action: ConsentAction,
+        policy: Policy,
+        today: u32,
+    ) -> Transaction {
+        let scope = self.fresh_scope();
+        let body = Body::Consent(Consent {
+            stream_id: stream.into(),
+            action,
+            policy,
+            data_digest: Some(Hash32([7; 32])),
+            study: None,
+            patient_key: patient.public.to_bytes(),
+            nonce: 0,
+            claim: self.claim(platform, tree, scope, 0, today),
+        });
+        self.finish_consent(platform, patient, tree, body)
+    }
+
+    /// Proves and signs a consent body (after a test changed it).
+    pub fn finish_consent(
+        &mut self,
+        platform: &Institution,
+        patient: &schnorrkel::Keypair,
+        tree: &RegistryTree,
+        body: Body,
+    ) -> Transaction {
+        let proof = self.prove(platform, tree, &body);
+        let signature = patient
+            .sign_simple(PATIENT_SIGNING_CONTEXT, &body.canonical_bytes())
+            .to_bytes()
+            .to_vec();
+        Transaction {
+            body,
+            auth: Auth { proof, signature },
+        }
+    }
+
+    /// A policy for `roles` at `min_level` for purpose `care`, valid around the fixture day.
+    pub fn policy(roles: &[Role], min_level: u16) -> Policy {
+        Policy {
+            roles: roles.to_vec(),
+            min_level,
+            purpose: "care".into(),
+            valid_from: 20_000,
+            valid_until: 21_000,
+        }
+    }
+
+    /// An access to `stream` by `inst`, proving `min_level`, with `nonce`.
+    pub fn access(
+        &mut self,
+        inst: &Institution,
+        tree: &RegistryTree,
+        stream: &str,
+        min_level: u16,
+        today: u32,
+        nonce: u64,
+    ) -> Transaction {
+        let body = self.access_body(inst, tree, stream, min_level, today, nonce);
+        self.finish(inst, tree, body)
+    }
+
+    /// The unproven body of an access.
+    pub fn access_body(
+        &mut self,
+        inst: &Institution,
+        tree: &RegistryTree,
+        stream: &str,
+        min_level: u16,
+        today: u32,
+        nonce: u64,
+    ) -> Body {
+        let scope = field::access_scope(stream);
+        Body::Access(Access {
+            stream_id: stream.into(),
+            purpose: "care".into(),
+            delivery_key: curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED.to_bytes(),
+            nonce,
+            claim: self.claim(inst, tree, scope, min_level, today),
+        })
+    }
+
+    /// Proves a body's claim and returns the transaction.
+    pub fn finish(&mut self, inst: &Institution, tree: &RegistryTree, body: Body) -> Transaction {
+        let proof = self.prove(inst, tree, &body);
+        Transaction {
+            body,
+            auth: Auth {
+                proof,
+                signature: vec![],
+            },
+        }
+    }
+}

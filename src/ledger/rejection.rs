@@ -1,0 +1,138 @@
+//! Why a transaction is refused. Names are stable: the API shows them as problem types.
+
+use super::types::TxId;
+
+/// A transaction rejected by validation, with the precise reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The bytes are not a valid transaction encoding.
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    /// A field is out of its allowed range or format.
+    #[error("invalid field {field}: {reason}")]
+    InvalidField {
+        /// Field name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The transaction id is already on the chain or earlier in the block.
+    #[error("transaction {0} was already submitted (replay)")]
+    Replay(TxId),
+    /// A genesis transaction outside block 0, or a chain without one.
+    #[error("genesis transactions are only valid in block 0")]
+    UnexpectedGenesis,
+    /// The issuer id is not registered in the genesis.
+    #[error("issuer {0} is not registered")]
+    UnknownIssuer(u32),
+    /// The issuer's Ed25519 signature does not verify.
+    #[error("the issuer signature does not verify")]
+    BadIssuerSignature,
+    /// The registry is full or the leaf is invalid.
+    #[error("registry: {0}")]
+    Registry(String),
+    /// Revoking a credential of another issuer.
+    #[error("leaf {index} was issued by issuer {owner}, not {issuer}")]
+    NotIssuersLeaf {
+        /// Leaf index.
+        index: u64,
+        /// Issuer that appended it.
+        owner: u32,
+        /// Issuer asking to revoke it.
+        issuer: u32,
+    },
+    /// The token's registry root is not among the last `root_window` block roots.
+    #[error("the token's registry root is not among the last {window} roots")]
+    RootNotInWindow {
+        /// The configured window.
+        window: u32,
+    },
+    /// The token's `today` is more than one day from the block's date.
+    #[error("the token is for day {token}, the block is on day {block}")]
+    StaleDay {
+        /// The token's day.
+        token: u32,
+        /// The block's day.
+        block: u32,
+    },
+    /// The token's scope is not the one the transaction kind requires.
+    #[error("the token's scope is not {0}")]
+    WrongScope(&'static str),
+    /// No verifying key with the genesis digest for the token's depth.
+    #[error("no accepted verifying key for registry depth {0}")]
+    UnknownDepth(u8),
+    /// The Groth16 proof does not verify.
+    #[error("the presentation token's proof is invalid")]
+    ProofInvalid,
+    /// The token's disclosed role is not one the policy allows.
+    #[error("role {0} is not allowed by the policy")]
+    RoleNotAllowed(String),
+    /// The token proves a lower level than the policy requires.
+    #[error("the token proves level >= {proven}, the policy requires {required}")]
+    LevelTooLow {
+        /// What the token proves.
+        proven: u16,
+        /// What the policy requires.
+        required: u16,
+    },
+    /// The stream has no consent.
+    #[error("stream {0:?} has no consent")]
+    UnknownStream(String),
+    /// The stream's latest consent is a revocation.
+    #[error("the consent for stream {0:?} was revoked")]
+    ConsentRevoked(String),
+    /// The consent's validity window does not cover the day.
+    #[error("the consent for stream {stream:?} is not valid on day {day}")]
+    ConsentExpired {
+        /// Stream id.
+        stream: String,
+        /// The day.
+        day: u32,
+    },
+    /// The access purpose is not the consent's purpose.
+    #[error("purpose {0:?} is not the consented purpose")]
+    PurposeMismatch(String),
+    /// The patient's Schnorr signature does not verify.
+    #[error("the patient signature does not verify")]
+    BadPatientSignature,
+    /// A later consent for a stream is signed with another key than the first share.
+    #[error("the stream is bound to another patient key")]
+    PatientKeyMismatch,
+    /// Revoking a stream that is not shared.
+    #[error("stream {0:?} is not currently shared")]
+    NotShared(String),
+    /// A consent answering an unknown study request.
+    #[error("no study request {0}")]
+    UnknownStudy(TxId),
+}
+
+impl Rejection {
+    /// The stable machine name of the reason (`RootNotInWindow`, `Replay`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Malformed(_) => "Malformed",
+            Rejection::InvalidField { .. } => "InvalidField",
+            Rejection::Replay(_) => "Replay",
+            Rejection::UnexpectedGenesis => "UnexpectedGenesis",
+            Rejection::UnknownIssuer(_) => "UnknownIssuer",
+            Rejection::BadIssuerSignature => "BadIssuerSignature",
+            Rejection::Registry(_) => "Registry",
+            Rejection::NotIssuersLeaf { .. } => "NotIssuersLeaf",
+            Rejection::RootNotInWindow { .. } => "RootNotInWindow",
+            Rejection::StaleDay { .. } => "StaleDay",
+            Rejection::WrongScope(_) => "WrongScope",
+            Rejection::UnknownDepth(_) => "UnknownDepth",
+            Rejection::ProofInvalid => "ProofInvalid",
+            Rejection::RoleNotAllowed(_) => "RoleNotAllowed",
+            Rejection::LevelTooLow { .. } => "LevelTooLow",
+            Rejection::UnknownStream(_) => "UnknownStream",
+            Rejection::ConsentRevoked(_) => "ConsentRevoked",
+            Rejection::ConsentExpired { .. } => "ConsentExpired",
+            Rejection::PurposeMismatch(_) => "PurposeMismatch",
+            Rejection::BadPatientSignature => "BadPatientSignature",
+            Rejection::PatientKeyMismatch => "PatientKeyMismatch",
+            Rejection::NotShared(_) => "NotShared",
+            Rejection::UnknownStudy(_) => "UnknownStudy",
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! Transactions: typed bodies, their canonical binary encoding, ids and signing messages.
+//!
+//! Canonical encoding: one version byte ([`TX_VERSION`]) followed by the Borsh encoding of the
+//! value. Borsh is deterministic by construction (fixed-width little-endian integers, u32
+//! length prefixes, declared field order, enum tags), which is what hashing and signing need.
+//!
+//! A transaction is a [`Body`] (everything that is signed, bound and hashed) and an [`Auth`]
+//! (the Groth16 proof bytes and the signature). The id is the SHA-256 of the body only, so a
+//! re-randomised Groth16 proof or a second valid signature cannot make a new transaction; the
+//! token's `message` is the Poseidon image of the body's digest, so the proof serves this body
+//! and no other.
+
+use borsh::{BorshDeserialize, BorshSerialize};
+use consentry_circuits::credential::Role;
+use consentry_circuits::field::{self, sha256_tagged};
+use consentry_circuits::Fr;
+use serde::{Deserialize, Serialize};
+
+use super::types::{hex_bytes, Hash32, TxId};
+
+/// Version byte of the canonical encoding.
+pub const TX_VERSION: u8 = 1;
+/// Largest encoded transaction accepted, in bytes.
+pub const MAX_TX_BYTES: usize = 64 * 1024;
+
+/// Borsh helpers for [`Role`] (its numeric code).
+mod role_code {
+    use super::Role;
+    use std::io;
+
+    pub fn serialize<W: io::Write>(r: &Role, w: &mut W) -> io::Result<()> {
+        borsh::BorshSerialize::serialize(&r.code(), w)
+    }
+
+    pub fn deserialize<R: io::Read>(r: &mut R) -> io::Result<Role> {
+        let code: u16 = borsh::BorshDeserialize::deserialize_reader(r)?;
+        Role::from_code(code).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("unknown role code {code}"),
+            )
+        })
+    }
+
+    pub fn serialize_vec<W: io::Write>(v: &[Role], w: &mut W) -> io::Result<()> {
+        let codes: Vec<u16> = v.iter().map(|r| r.code()).collect();
+        borsh::BorshSerialize::serialize(&codes, w)
+    }
+
+    pub fn deserialize_vec<R: io::Read>(r: &mut R) -> io::Result<Vec<Role>> {
+        let codes: Vec<u16> = borsh::BorshDeserialize::deserialize_reader(r)?;
+        codes
+            .into_iter()
+            .map(|code| {
+                Role::from_code(code).ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("unknown role code {code}"),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// The public part of a presentation token, carried in a body. With the body's `message` and
+/// the proof bytes in [`Auth`] it is a complete token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenClaim {
+    /// Registry depth of the circuit.
+    pub depth: u8,
+    /// Registry root proven against (32-byte big-endian field element).
+    pub root: Hash32,
+    /// Pseudonym scope.
+    pub scope: Hash32,
+    /// `H_nym(sk, scope)`.
+    pub pseudonym: Hash32,
+    /// Disclosed role.
+    #[borsh(
+        serialize_with = "role_code::serialize",
+        deserialize_with = "role_code::deserialize"
+    )]
+    pub role: Role,
+    /// Disclosed issuer.
+    pub issuer_id: u32,
+    /// Proven minimum level.
+    pub min_level: u16,
+    /// Day the credential is proven valid on.
+    pub today: u32,
+}
+
+/// A registered credential issuer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerEntry {
+    /// The id tokens disclose.
+    pub issuer_id: u32,
+    /// Human-readable name.
+    pub name: String,
+    /// Ed25519 public key.
+    #[serde(with = "hex_bytes")]
+    pub key: [u8; 32],
+}
+
+/// A verifying key the chain accepts, by registry depth and file digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyingKeyEntry {
+    /// Registry depth.
+    pub depth: u8,
+    /// SHA-256 of the `.vk` file.
+    pub digest: Hash32,
+}
+
+/// Block 0's only transaction: the chain's configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Genesis {
+    /// Chain identifier (also in every signature domain).
+    pub chain_id: String,
+    /// Validators' Ed25519 public keys.
+    pub validators: Vec<[u8; 32]>,
+    /// Signatures needed for finality.
+    pub quorum: u32,
+    /// Registered issuers.
+    pub issuers: Vec<IssuerEntry>,
+    /// Accepted verifying keys.
+    pub verifying_keys: Vec<VerifyingKeyEntry>,
+    /// How many recent block roots a token may be proven against.
+    pub root_window: u32,
+    /// Registry depth.
+    pub registry_depth: u8,
+    /// Genesis time (milliseconds since the epoch).
+    pub time_ms: u64,
+}
+
+/// An issuer appends a credential leaf. The issuer saw only the institution's `id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueCredential {
+    /// The issuing issuer.
+    pub issuer_id: u32,
+    /// `H_leaf(...)`.
+    pub leaf: Hash32,
+}
+
+/// An issuer empties a leaf.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeCredential {
+    /// The issuer that appended the leaf.
+    pub issuer_id: u32,
+    /// Leaf index.
+    pub index: u64,
+}
+
+/// An inclusive range of a committed attribute a study asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortRange {
+    /// Attribute name (e.g. `age`).
+    pub attribute: String,
+    /// Lower bound (inclusive).
+    pub min: u64,
+    /// Upper bound (exclusive).
+    pub max: u64,
+}
+
+/// A research institution asks for consent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudyRequest {
+    /// What the data is for.
+    pub purpose: String,
+    /// Role the readers will have.
+    #[borsh(
+        serialize_with = "role_code::serialize",
+        deserialize_with = "role_code::deserialize"
+    )]
+    pub required_role: Role,
+    /// Minimum level of the readers.
+    pub min_level: u16,
+    /// Cohort eligibility ranges (proofs come with the cohort issue).
+    pub cohort: Vec<CohortRange>,
+    /// Makes otherwise identical requests distinct.
+    pub nonce: u64,
+    /// The research institution's token (role research, fresh scope).
+    pub claim: TokenClaim,
+}
+
+/// Share or withdraw a stream.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[serde(rename_all = "lowercase")]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum ConsentAction {
+    /// Grant access under the policy.
+    Share = 0,
+    /// Withdraw access.
+    Revoke = 1,
+}
+
+/// Who may read a stream, for what, and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Roles allowed to read.
+    #[borsh(
+        serialize_with = "role_code::serialize_vec",
+        deserialize_with = "role_code::deserialize_vec"
+    )]
+    pub roles: Vec<Role>,
+    /// Minimum accreditation level.
+    pub min_level: u16,
+    /// The one purpose reads must state.
+    pub purpose: String,
+    /// First valid day (inclusive).
+    pub valid_from: u32,
+    /// Last valid day (inclusive).
+    pub valid_until: u32,
+}
+
+/// A patient shares or withdraws a stream, through the data platform holding it.
+///
+/// One patient key per stream: the first share fixes the stream's key; two streams of one
+/// patient have independent keys and cannot be linked through them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    /// The stream.
+    pub stream_id: String,
+    /// Share or revoke.
+    pub action: ConsentAction,
+    /// The access policy.
+    pub policy: Policy,
+    /// SHA-256 of the shared data set, so a reader can check what it receives.
+    pub data_digest: Option<Hash32>,
+    /// The study request this consent answers, if any.
+    pub study: Option<TxId>,
+    /// The patient's per-stream sr25519 public key.
+    #[serde(with = "hex_bytes")]
+    pub patient_key: [u8; 32],
+    /// Makes otherwise identical consents distinct.
+    pub nonce: u64,
+    /// The data platform's token (role platform, fresh scope).
+    pub claim: TokenClaim,
+}
+
+/// An institution reads a stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// The stream.
+    pub stream_id: String,
+    /// The stated purpose (must be the consent's).
+    pub purpose: String,
+    /// Ristretto public key the data platform encrypts the data to.
+    #[serde(with = "hex_bytes")]
+    pub delivery_key: [u8; 32],
+    /// Makes repeated reads distinct transactions.
+    pub nonce: u64,
+    /// The reader's token, scope `H("access", stream_id)`.
+    pub claim: TokenClaim,
+}
+
+/// What a transaction does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Body {
+    /// Chain configuration (block 0 only).
+    Genesis(Genesis),
+    /// Append a credential leaf.
+    IssueCredential(IssueCredential),
+    /// Empty a credential leaf.
+    RevokeCredential(RevokeCredential),
+    /// Ask for consent.
+    StudyRequest(StudyRequest),
+    /// Share or withdraw a stream.
+    Consent(Consent),
+    /// Read a stream.
+    Access(Access),
+}
+
+/// What authorises a body: the token's proof bytes and/or a signature, by kind.
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// Compressed Groth16 proof (192 bytes) for kinds carrying a token, else empty.
+    #[serde(with = "hex::serde", default)]
+    pub proof: Vec<u8>,
+    /// Ed25519 (issuer) or sr25519 (patient) signature, 64 bytes, else empty.
+    #[serde(with = "hex::serde", default)]
+    pub signature: Vec<u8>,
+}
+
+/// A transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transaction {
+    /// What it does.
+    pub body: Body,
+    /// What authorises it.
+    #[serde(default)]
+    pub auth: Auth,
+}
+
+fn canonical<T: BorshSerialize>(value: &T) -> Vec<u8> {
+    let mut out = vec![TX_VERSION];
+    borsh::to_writer(&mut out, value).expect("writing to a Vec cannot fail");
+    out
+}
+
+impl Body {
+    /// The canonical encoding of the body: what is hashed, signed and bound.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        canonical(self)
+    }
+
+    /// The transaction id.
+    pub fn id(&self) -> TxId {
+        Hash32(sha256_tagged(b"consentry/v1/txid", &self.canonical_bytes()))
+    }
+
+    /// The token `message` for this body.
+    pub fn message(&self) -> Fr {
+        field::message_for_body(&self.canonical_bytes())
+    }
+
+    /// The bytes an issuer signs with Ed25519: a domain tag, then the body.
+    pub fn issuer_signing_bytes(&self) -> Vec<u8> {
+        let mut out = b"consentry/v1/issuer-signature\0".to_vec();
+        out.extend_from_slice(&self.canonical_bytes());
+        out
+    }
+
+    /// The token claim, for kinds that carry one.
+    pub fn claim(&self) -> Option<&TokenClaim> {
+        match self {
+            Body::StudyRequest(b) => Some(&b.claim),
+            Body::Consent(b) => Some(&b.claim),
+            Body::Access(b) => Some(&b.claim),
+            _ => None,
+        }
+    }
+
+    /// The kind's name, as in JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::Genesis(_) => "genesis",
+            Body::IssueCredential(_) => "issue_credential",
+            Body::RevokeCredential(_) => "revoke_credential",
+            Body::StudyRequest(_) => "study_request",
+            Body::Consent(_) => "consent",
+            Body::Access(_) => "access",
+        }
+    }
+}
+
+/// The merlin signing context of patients' consent signatures.
+pub const PATIENT_SIGNING_CONTEXT: &[u8] = b"consentry/v1/consent";
+
+impl Transaction {
+    /// The transaction id (of the body).
+    pub fn id(&self) -> TxId {
+        self.body.id()
+    }
+
+    /// The canonical encoding of the whole transaction (body and auth).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        canonical(self)
+    }
+
+    /// Decodes [`Transaction::to_bytes`], refusing trailing bytes, other versions and
+    /// oversized input.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Transaction, String> {
+        if bytes.len() > MAX_TX_BYTES {
+            return Err(format!(
+                "{} bytes exceeds the {MAX_TX_BYTES}-byte limit",
+                bytes.len()
+            ));
+        }
+        match bytes.split_first() {
+            None => Err("empty".into()),
+            Some((&TX_VERSION, rest)) => borsh::from_slice(rest).map_err(|e| e.to_string()),
+            Some((v, _)) => Err(format!("unsupported transaction version {v}")),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Storage behind a narrow trait: named column families, point reads, ordered prefix scans,
+//! and atomic, durable batches. The ledger writes each block as exactly one [`Batch`].
+//!
+//! [`RocksStore`] is the implementation (RocksDB, WAL synced on every commit).
+
+mod rocks;
+
+pub use rocks::RocksStore;
+
+/// The column families (DESIGN.md, "Blocks and storage").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Column {
+    /// Height (u64 big-endian) → encoded block (header, signatures, transaction ids).
+    Blocks,
+    /// Transaction id → encoded transaction record (height, position, bytes).
+    Transactions,
+    /// Per-stream state and history.
+    Streams,
+    /// Scope ‖ pseudonym → first transaction seen with it.
+    Pseudonyms,
+    /// Registry leaves by index.
+    Registry,
+    /// Chain metadata (height, genesis, study index).
+    Meta,
+}
+
+impl Column {
+    /// Every column, in a fixed order.
+    pub const ALL: [Column; 6] = [
+        Column::Blocks,
+        Column::Transactions,
+        Column::Streams,
+        Column::Pseudonyms,
+        Column::Registry,
+        Column::Meta,
+    ];
+
+    /// The RocksDB column-family name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Column::Blocks => "blocks",
+            Column::Transactions => "transactions",
+            Column::Streams => "streams",
+            Column::Pseudonyms => "pseudonyms",
+            Column::Registry => "registry",
+            Column::Meta => "meta",
+        }
+    }
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("storage: {0}")]
+    Db(String),
+    /// Stored bytes do not decode (corruption or a foreign database).
+    #[error("corrupt record in {column}: {reason}")]
+    Corrupt {
+        /// Column name.
+        column: &'static str,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// A key and its value.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// Writes applied together or not at all.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// `(column, key, Some(value))` puts, `(column, key, None)` deletes, in order.
+    pub ops: Vec<(Column, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Batch {
+    /// Adds a put.
+    pub fn put(&mut self, col: Column, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push((col, key.into(), Some(value.into())));
+    }
+
+    /// Adds a delete.
+    pub fn delete(&mut self, col: Column, key: impl Into<Vec<u8>>) {
+        self.ops.push((col, key.into(), None));
+    }
+}
+
+/// The storage interface the ledger needs.
+pub trait Store: Send + Sync {
+    /// Reads one value.
+    fn get(&self, col: Column, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Entries whose key starts with `prefix`, in key order, starting at `from` (inclusive,
+    /// defaults to `prefix`), at most `limit`.
+    fn scan(
+        &self,
+        col: Column,
+        prefix: &[u8],
+        from: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, StoreError>;
+    /// Applies a batch atomically and durably (synced write-ahead log).
+    fn commit(&self, batch: Batch) -> Result<(), StoreError>;
+}

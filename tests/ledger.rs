@@ -1,0 +1,665 @@
+//! The ledger over a real RocksDB in a temp dir: the consent/access story, every rejection
+//! reason beside its valid twin, reopen, tampering, revocation delay and encodings.
+
+use consentry::circuits::credential::Role;
+use consentry::circuits::field;
+use consentry::circuits::registry::RegistryTree;
+use consentry::ledger::fixture::{Fixture, Institution, NOON_MS};
+use consentry::ledger::*;
+use consentry::store::{Batch, Column, RocksStore, Store};
+use proptest::prelude::*;
+
+const DEPTH: usize = 4;
+const TODAY: u32 = 20_400;
+
+struct World {
+    fx: Fixture,
+    ledger: Ledger<RocksStore>,
+    dir: tempfile::TempDir,
+    hospital: Institution,
+    research: Institution,
+    platform: Institution,
+    time: u64,
+}
+
+impl World {
+    fn new(root_window: u32) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("params")).unwrap();
+        let mut fx = Fixture::new(DEPTH, &dir.path().join("params"), 3);
+        let store = RocksStore::open(&dir.path().join("db")).unwrap();
+        let ledger =
+            Ledger::create(store, fx.genesis(root_window), fx.keys(), &fx.validator).unwrap();
+        let hospital = fx.institution(Role::Hospital, 3);
+        let research = fx.institution(Role::Research, 2);
+        let platform = fx.institution(Role::Platform, 1);
+        let mut w = World {
+            fx,
+            ledger,
+            dir,
+            hospital,
+            research,
+            platform,
+            time: NOON_MS,
+        };
+        let txs = vec![
+            w.fx.issue(w.hospital.leaf()),
+            w.fx.issue(w.research.leaf()),
+            w.fx.issue(w.platform.leaf()),
+        ];
+        w.block_ok(txs);
+        w
+    }
+
+    fn tree(&self) -> RegistryTree {
+        self.ledger.registry().clone()
+    }
+
+    fn block(&mut self, txs: Vec<Transaction>) -> (Block, Vec<(TxId, Rejection)>) {
+        self.time += 1000;
+        self.ledger
+            .propose(txs, self.time, &self.fx.validator)
+            .unwrap()
+    }
+
+    fn block_ok(&mut self, txs: Vec<Transaction>) -> Block {
+        let n = txs.len();
+        let (b, rejected) = self.block(txs);
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(b.tx_ids.len(), n);
+        b
+    }
+
+    /// Submits one transaction alone in a block and returns its rejection reason's code.
+    fn reject(&mut self, tx: Transaction) -> String {
+        let check = self.ledger.check(&tx, self.time + 1000);
+        let (b, rejected) = self.block(vec![tx]);
+        assert!(b.tx_ids.is_empty());
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(
+            check.unwrap_err(),
+            rejected[0].1,
+            "mempool check and block agree"
+        );
+        rejected[0].1.code().to_string()
+    }
+
+    fn share(&mut self, stream: &str, policy: Policy) -> schnorrkel::Keypair {
+        let patient = self.fx.patient_key();
+        let tree = self.tree();
+        let p = self.platform.clone();
+        let tx = self.fx.consent(
+            &p,
+            &patient,
+            &tree,
+            stream,
+            ConsentAction::Share,
+            policy,
+            TODAY,
+        );
+        self.block_ok(vec![tx]);
+        patient
+    }
+
+    fn access(
+        &mut self,
+        who: &Institution,
+        stream: &str,
+        min_level: u16,
+        nonce: u64,
+    ) -> Transaction {
+        let tree = self.tree();
+        self.fx.access(who, &tree, stream, min_level, TODAY, nonce)
+    }
+}
+
+#[test]
+fn consent_and_access_story_with_pseudonyms_and_audit() {
+    let mut w = World::new(4);
+    w.share(
+        "stream-1",
+        Fixture::policy(&[Role::Hospital, Role::Research], 2),
+    );
+    let h = w.hospital.clone();
+    let r = w.research.clone();
+    let a1 = w.access(&h, "stream-1", 2, 1);
+    let a2 = w.access(&h, "stream-1", 3, 2);
+    let a3 = w.access(&r, "stream-1", 2, 3);
+    w.block_ok(vec![a1.clone(), a2.clone()]);
+    w.block_ok(vec![a3.clone()]);
+
+    let s = w.ledger.stream("stream-1").unwrap().unwrap();
+    assert!(s.shared);
+    assert_eq!(
+        s.distinct_accessors, 2,
+        "the hospital twice, the research centre once"
+    );
+    assert_eq!(s.latest_access, Some(a3.id()));
+    let hist = w.ledger.history("stream-1", 0, 100).unwrap();
+    assert_eq!(hist.len(), 4);
+    assert_eq!(
+        hist[1].pseudonym, hist[2].pseudonym,
+        "same institution, same scope"
+    );
+    assert_ne!(
+        hist[1].pseudonym, hist[3].pseudonym,
+        "different institutions"
+    );
+    assert_eq!(w.ledger.transaction(&a1.id()).unwrap().unwrap().1, a1);
+
+    // Same hospital on another stream: a different pseudonym (unlinkable across streams).
+    w.share("stream-2", Fixture::policy(&[Role::Hospital], 1));
+    let other = w.access(&h, "stream-2", 1, 1);
+    w.block_ok(vec![other]);
+    let hist2 = w.ledger.history("stream-2", 0, 10).unwrap();
+    assert_ne!(hist2[1].pseudonym, hist[1].pseudonym);
+}
+
+#[test]
+fn policy_rejections_each_beside_a_valid_twin() {
+    let mut w = World::new(4);
+    let patient = w.share("s", Fixture::policy(&[Role::Hospital], 3));
+    let h = w.hospital.clone();
+    let r = w.research.clone();
+    let p = w.platform.clone();
+
+    let ok = w.access(&h, "s", 3, 1);
+    w.block_ok(vec![ok]);
+    let low = w.access(&h, "s", 2, 2);
+    assert_eq!(w.reject(low), "LevelTooLow");
+    let wrong_role = w.access(&r, "s", 2, 3);
+    assert_eq!(w.reject(wrong_role), "RoleNotAllowed");
+    let unknown = w.access(&h, "nope", 3, 4);
+    assert_eq!(w.reject(unknown), "UnknownStream");
+
+    let tree = w.tree();
+    let mut body = w.fx.access_body(&h, &tree, "s", 3, TODAY, 5);
+    if let Body::Access(a) = &mut body {
+        a.purpose = "marketing".into();
+    }
+    let tx = w.fx.finish(&h, &tree, body);
+    assert_eq!(w.reject(tx), "PurposeMismatch");
+
+    // Expired consent window: a new consent valid only until yesterday.
+    let mut expired = Fixture::policy(&[Role::Hospital], 3);
+    expired.valid_until = TODAY - 1;
+    let tree = w.tree();
+    let consent = w.fx.consent(
+        &p,
+        &patient,
+        &tree,
+        "s",
+        ConsentAction::Share,
+        expired,
+        TODAY,
+    );
+    w.block_ok(vec![consent]);
+    let late = w.access(&h, "s", 3, 6);
+    assert_eq!(w.reject(late), "ConsentExpired");
+
+    // Revoked consent.
+    let tree = w.tree();
+    let revoke = w.fx.consent(
+        &p,
+        &patient,
+        &tree,
+        "s",
+        ConsentAction::Revoke,
+        Fixture::policy(&[Role::Hospital], 3),
+        TODAY,
+    );
+    w.block_ok(vec![revoke]);
+    let after = w.access(&h, "s", 3, 7);
+    assert_eq!(w.reject(after), "ConsentRevoked");
+    let tree = w.tree();
+    let again = w.fx.consent(
+        &p,
+        &patient,
+        &tree,
+        "s",
+        ConsentAction::Revoke,
+        Fixture::policy(&[Role::Hospital], 3),
+        TODAY,
+    );
+    assert_eq!(w.reject(again), "NotShared");
+}
+
+#[test]
+fn signature_and_key_rejections() {
+    let mut w = World::new(4);
+    let patient = w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    let p = w.platform.clone();
+    let tree = w.tree();
+
+    // Another patient key for an existing stream.
+    let intruder = w.fx.patient_key();
+    let tx = w.fx.consent(
+        &p,
+        &intruder,
+        &tree,
+        "s",
+        ConsentAction::Revoke,
+        Fixture::policy(&[Role::Hospital], 1),
+        TODAY,
+    );
+    assert_eq!(w.reject(tx), "PatientKeyMismatch");
+
+    // A consent whose patient signature was made over another body.
+    let mut tx = w.fx.consent(
+        &p,
+        &patient,
+        &tree,
+        "s2",
+        ConsentAction::Share,
+        Fixture::policy(&[Role::Hospital], 1),
+        TODAY,
+    );
+    let other = w.fx.consent(
+        &p,
+        &patient,
+        &tree,
+        "s3",
+        ConsentAction::Share,
+        Fixture::policy(&[Role::Hospital], 1),
+        TODAY,
+    );
+    tx.auth.signature = other.auth.signature.clone();
+    assert_eq!(w.reject(tx), "BadPatientSignature");
+    w.block_ok(vec![other]);
+
+    // Issuer signatures.
+    let mut bad = w.fx.issue(consentry::circuits::Fr::from(77u64));
+    bad.auth.signature[5] ^= 1;
+    assert_eq!(w.reject(bad), "BadIssuerSignature");
+    let mut foreign = w.fx.issue(consentry::circuits::Fr::from(78u64));
+    if let Body::IssueCredential(b) = &mut foreign.body {
+        b.issuer_id = 9;
+    }
+    assert_eq!(w.reject(foreign), "UnknownIssuer");
+    let good = w.fx.issue(consentry::circuits::Fr::from(79u64));
+    w.block_ok(vec![good]);
+
+    // Revocation rules: only the issuer that appended a leaf may revoke it.
+    let foreign_revoke = w.fx.revoke_by_second_issuer(3);
+    assert_eq!(w.reject(foreign_revoke), "NotIssuersLeaf");
+    // Signed by the first issuer's key but claiming to be the second: bad signature.
+    let mut forged = w.fx.revoke(3);
+    if let Body::RevokeCredential(b) = &mut forged.body {
+        b.issuer_id = 2;
+    }
+    assert_eq!(w.reject(forged), "BadIssuerSignature");
+    let revoke = w.fx.revoke(3);
+    w.block_ok(vec![revoke]);
+    let twice = w.fx.revoke(3);
+    let twice_reason = w.reject(twice.clone());
+    assert_eq!(twice_reason, "Replay", "same body, same id");
+    let mut body = twice.body.clone();
+    if let Body::RevokeCredential(b) = &mut body {
+        b.index = 99;
+    }
+    assert_eq!(w.reject(w.fx.issuer_signed(body)), "Registry");
+
+    // A study reference that does not exist.
+    let tree = w.tree();
+    let scope = w.fx.fresh_scope();
+    let body = Body::Consent(Consent {
+        stream_id: "s9".into(),
+        action: ConsentAction::Share,
+        policy: Fixture::policy(&[Role::Research], 1),
+        data_digest: None,
+        study: Some(Hash32([9; 32])),
+        patient_key: patient.public.to_bytes(),
+        nonce: 0,
+        claim: w.fx.claim(&p, &tree, scope, 0, TODAY),
+    });
+    let tx = w.fx.finish_consent(&p, &patient, &tree, body);
+    assert_eq!(w.reject(tx), "UnknownStudy");
+}
+
+#[test]
+fn study_requests_are_recorded_and_answered() {
+    let mut w = World::new(4);
+    let r = w.research.clone();
+    let p = w.platform.clone();
+    let tree = w.tree();
+    let scope = w.fx.fresh_scope();
+    let body = Body::StudyRequest(StudyRequest {
+        purpose: "cardiology cohort".into(),
+        required_role: Role::Research,
+        min_level: 2,
+        cohort: vec![CohortRange {
+            attribute: "age".into(),
+            min: 40,
+            max: 60,
+        }],
+        nonce: 1,
+        claim: w.fx.claim(&r, &tree, scope, 2, TODAY),
+    });
+    let study = w.fx.finish(&r, &tree, body.clone());
+    w.block_ok(vec![study.clone()]);
+
+    // Only a research token may ask.
+    let h = w.hospital.clone();
+    let mut by_hospital = body.clone();
+    if let Body::StudyRequest(s) = &mut by_hospital {
+        s.claim = w.fx.claim(&h, &tree, scope, 2, TODAY);
+        s.nonce = 2;
+    }
+    let tx = w.fx.finish(&h, &tree, by_hospital);
+    assert_eq!(w.reject(tx), "RoleNotAllowed");
+
+    let patient = w.fx.patient_key();
+    let scope = w.fx.fresh_scope();
+    let tree = w.tree();
+    let consent = Body::Consent(Consent {
+        stream_id: "cohort-1".into(),
+        action: ConsentAction::Share,
+        policy: Fixture::policy(&[Role::Research], 2),
+        data_digest: None,
+        study: Some(study.id()),
+        patient_key: patient.public.to_bytes(),
+        nonce: 0,
+        claim: w.fx.claim(&p, &tree, scope, 0, TODAY),
+    });
+    let tx = w.fx.finish_consent(&p, &patient, &tree, consent);
+    w.block_ok(vec![tx]);
+}
+
+#[test]
+fn token_rejections_each_beside_a_valid_twin() {
+    let mut w = World::new(2);
+    w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    let h = w.hospital.clone();
+
+    // Modified body after proving: the message binding breaks the proof.
+    let mut tx = w.access(&h, "s", 1, 1);
+    if let Body::Access(a) = &mut tx.body {
+        a.nonce = 99;
+    }
+    assert_eq!(w.reject(tx), "ProofInvalid");
+    // Flipped proof bytes: an invalid point or a failed check.
+    let mut tx = w.access(&h, "s", 1, 2);
+    tx.auth.proof[100] ^= 1;
+    let reason = w.reject(tx);
+    assert!(
+        reason == "ProofInvalid" || reason == "InvalidField",
+        "{reason}"
+    );
+    // Truncated proof.
+    let mut tx = w.access(&h, "s", 1, 3);
+    tx.auth.proof.truncate(100);
+    assert_eq!(w.reject(tx), "InvalidField");
+    // Wrong scope: a token for another stream's scope.
+    let tree = w.tree();
+    let mut body = w.fx.access_body(&h, &tree, "s", 1, TODAY, 4);
+    let other_scope =
+        w.fx.claim(&h, &tree, field::access_scope("other"), 1, TODAY);
+    if let Body::Access(a) = &mut body {
+        a.claim = other_scope;
+    }
+    let tx = w.fx.finish(&h, &tree, body);
+    assert_eq!(w.reject(tx), "WrongScope");
+    // Stale day.
+    let tx = w.fx.access(&h, &tree, "s", 1, TODAY - 3, 5);
+    assert_eq!(w.reject(tx), "StaleDay");
+    // Invalid delivery key.
+    let mut body = w.fx.access_body(&h, &tree, "s", 1, TODAY, 6);
+    if let Body::Access(a) = &mut body {
+        a.delivery_key = [0xff; 32];
+    }
+    let tx = w.fx.finish(&h, &tree, body);
+    assert_eq!(w.reject(tx), "InvalidField");
+    // Unknown depth.
+    let mut tx = w.access(&h, "s", 1, 7);
+    if let Body::Access(a) = &mut tx.body {
+        a.claim.depth = 20;
+    }
+    assert_eq!(w.reject(tx), "UnknownDepth");
+    // Replay, across blocks and within one block.
+    let tx = w.access(&h, "s", 1, 8);
+    w.block_ok(vec![tx.clone()]);
+    assert_eq!(w.reject(tx), "Replay");
+    let tx = w.access(&h, "s", 1, 9);
+    let (b, rejected) = w.block(vec![tx.clone(), tx.clone()]);
+    assert_eq!(b.tx_ids, vec![tx.id()]);
+    assert_eq!(rejected[0].1.code(), "Replay");
+    // A genesis after block 0.
+    let g = Transaction {
+        body: Body::Genesis(w.fx.genesis(2)),
+        auth: Auth::default(),
+    };
+    assert_eq!(w.reject(g), "UnexpectedGenesis");
+}
+
+#[test]
+fn revocation_takes_effect_after_the_root_window() {
+    const WINDOW: u32 = 3;
+    let mut w = World::new(WINDOW);
+    w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    let h = w.hospital.clone();
+    let old_tree = w.tree(); // root R_k, containing the hospital
+    let tokens: Vec<Transaction> = (0..4)
+        .map(|n| w.fx.access(&h, &old_tree, "s", 1, TODAY, 100 + n))
+        .collect();
+    w.block_ok(vec![w.fx.revoke(0)]); // block k+1 revokes the hospital (leaf 0)
+                                      // The hospital can no longer prove against the new root (its leaf is empty).
+    assert!(w.ledger.registry().position(&h.leaf()).is_none());
+    // Blocks k+2 ..= k+WINDOW still accept tokens against R_k.
+    for tx in tokens.iter().take(WINDOW as usize - 1) {
+        w.block_ok(vec![tx.clone()]);
+    }
+    // Block k+WINDOW+1 refuses them.
+    let last = tokens[WINDOW as usize - 1].clone();
+    assert_eq!(w.reject(last), "RootNotInWindow");
+}
+
+#[test]
+fn reopen_restores_state_and_verify_chain_passes() {
+    let mut w = World::new(4);
+    w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    let h = w.hospital.clone();
+    let tx = w.access(&h, "s", 1, 1);
+    w.block_ok(vec![tx]);
+    w.block_ok(vec![w.fx.revoke(1)]);
+    let height = w.ledger.tip().height;
+    let root = w.ledger.registry_root();
+    let roots = w.ledger.recent_roots();
+    let keys = w.fx.keys();
+    let World {
+        ledger, dir, fx, ..
+    } = w;
+    drop(ledger);
+    let store = RocksStore::open(&dir.path().join("db")).unwrap();
+    let mut ledger = Ledger::open(store, keys).unwrap();
+    assert_eq!(ledger.tip().height, height);
+    assert_eq!(ledger.registry_root(), root);
+    assert_eq!(ledger.recent_roots(), roots);
+    assert_eq!(ledger.history("s", 0, 10).unwrap().len(), 2);
+    // It goes on committing after reopen.
+    let (b, _) = ledger
+        .propose(
+            vec![fx.issue(consentry::circuits::Fr::from(5u64))],
+            NOON_MS + 10_000_000,
+            &fx.validator,
+        )
+        .unwrap();
+    assert_eq!(b.header.height, height + 1);
+
+    let scratch = tempfile::tempdir().unwrap();
+    let summary = verify_chain(ledger.store(), scratch.path(), &fx.keys()).unwrap();
+    assert_eq!(summary.blocks, height + 2);
+    assert_eq!(summary.tokens, 2);
+    assert_eq!(
+        summary.registry_root,
+        field::to_hex(&ledger.registry_root())
+    );
+}
+
+#[test]
+fn a_flipped_byte_in_a_stored_block_fails_verify_chain_at_that_height() {
+    let mut w = World::new(4);
+    w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    let h = w.hospital.clone();
+    let tx = w.access(&h, "s", 1, 1);
+    w.block_ok(vec![tx]);
+    w.block_ok(vec![w.fx.issue(consentry::circuits::Fr::from(9u64))]);
+    let store = w.ledger.store();
+    for (height, at) in [(3u64, 20usize), (2, 60)] {
+        let key = height.to_be_bytes();
+        let original = store.get(Column::Blocks, &key).unwrap().unwrap();
+        let mut bytes = original.clone();
+        bytes[at] ^= 0x01;
+        let mut batch = Batch::default();
+        batch.put(Column::Blocks, key.to_vec(), bytes);
+        store.commit(batch).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let fault = verify_chain(store, scratch.path(), &w.fx.keys()).unwrap_err();
+        assert_eq!(fault.height, height, "{fault}");
+        let mut batch = Batch::default();
+        batch.put(Column::Blocks, key.to_vec(), original);
+        store.commit(batch).unwrap();
+    }
+    // A tampered transaction record is caught too.
+    let id = w.ledger.block(3).unwrap().unwrap().tx_ids[0];
+    let mut rec = store.get(Column::Transactions, &id.0).unwrap().unwrap();
+    let n = rec.len();
+    rec[n - 5] ^= 1;
+    let mut batch = Batch::default();
+    batch.put(Column::Transactions, id.0.to_vec(), rec);
+    store.commit(batch).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    assert_eq!(
+        verify_chain(store, scratch.path(), &w.fx.keys())
+            .unwrap_err()
+            .height,
+        3
+    );
+}
+
+#[test]
+fn a_genesis_with_other_key_digests_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = Fixture::new(DEPTH, dir.path(), 4);
+    let mut genesis = fx.genesis(4);
+    genesis.verifying_keys[0].digest = Hash32([1; 32]);
+    let store = RocksStore::open(&dir.path().join("db")).unwrap();
+    let err = Ledger::create(store, genesis, fx.keys(), &fx.validator)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("verifying key"), "{err}");
+}
+
+fn sample_tx(seed: u64) -> Transaction {
+    let claim = TokenClaim {
+        depth: 20,
+        root: Hash32([seed as u8; 32]),
+        scope: Hash32([1; 32]),
+        pseudonym: Hash32([2; 32]),
+        role: Role::ALL[(seed % 5) as usize],
+        issuer_id: seed as u32,
+        min_level: (seed >> 8) as u16,
+        today: (seed >> 16) as u32,
+    };
+    let body = match seed % 3 {
+        0 => Body::Access(Access {
+            stream_id: format!("s{seed}"),
+            purpose: "p".into(),
+            delivery_key: [3; 32],
+            nonce: seed,
+            claim,
+        }),
+        1 => Body::IssueCredential(IssueCredential {
+            issuer_id: seed as u32,
+            leaf: Hash32([4; 32]),
+        }),
+        _ => Body::Consent(Consent {
+            stream_id: "x".into(),
+            action: ConsentAction::Revoke,
+            policy: Policy {
+                roles: vec![Role::Hospital],
+                min_level: 1,
+                purpose: "p".into(),
+                valid_from: 0,
+                valid_until: 9,
+            },
+            data_digest: None,
+            study: Some(Hash32([5; 32])),
+            patient_key: [6; 32],
+            nonce: seed,
+            claim,
+        }),
+    };
+    Transaction {
+        body,
+        auth: Auth {
+            proof: vec![seed as u8; 192],
+            signature: vec![1; 64],
+        },
+    }
+}
+
+proptest! {
+    #[test]
+    fn encoding_round_trips_and_id_ignores_auth(seed in any::<u64>(), other in any::<u8>()) {
+        let tx = sample_tx(seed);
+        prop_assert_eq!(Transaction::from_bytes(&tx.to_bytes()).unwrap(), tx.clone());
+        let json = serde_json::to_string(&tx).unwrap();
+        prop_assert_eq!(serde_json::from_str::<Transaction>(&json).unwrap(), tx.clone());
+        let mut rerandomised = tx.clone();
+        rerandomised.auth.proof = vec![other; 192];
+        rerandomised.auth.signature = vec![other; 64];
+        prop_assert_eq!(rerandomised.id(), tx.id());
+    }
+
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = Transaction::from_bytes(&bytes);
+        let _ = Block::from_bytes(&bytes);
+    }
+
+    #[test]
+    fn decoding_mutated_transactions_never_panics(seed in any::<u64>(), pos in any::<usize>(), byte in any::<u8>()) {
+        let mut bytes = sample_tx(seed).to_bytes();
+        let n = bytes.len();
+        bytes[pos % n] = byte;
+        let _ = Transaction::from_bytes(&bytes);
+    }
+}
+
+#[test]
+fn the_solo_sequencer_admits_orders_and_refuses() {
+    use consentry::consensus::{Sequencer, SoloSequencer};
+    let w = World::new(4);
+    let key = w.fx.validator.clone();
+    let issue = w.fx.issue(consentry::circuits::Fr::from(1234u64));
+    let mut bad = w.fx.issue(consentry::circuits::Fr::from(1235u64));
+    bad.auth.signature[0] ^= 1;
+    let World {
+        ledger, fx, dir, ..
+    } = w;
+    let seq = SoloSequencer::new(ledger, key);
+    let id = seq.submit(issue.clone(), NOON_MS + 5000).unwrap();
+    assert_eq!(
+        seq.submit(issue.clone(), NOON_MS + 5000)
+            .unwrap_err()
+            .code(),
+        "Replay"
+    );
+    assert_eq!(
+        seq.submit(bad, NOON_MS + 5000).unwrap_err().code(),
+        "BadIssuerSignature"
+    );
+    let (block, rejected) = seq.seal(NOON_MS + 6000).unwrap().unwrap();
+    assert!(rejected.is_empty());
+    assert_eq!(block.tx_ids, vec![id]);
+    assert!(
+        seq.seal(NOON_MS + 7000).unwrap().is_none(),
+        "nothing pending"
+    );
+    assert_eq!(
+        seq.submit(issue, NOON_MS + 8000).unwrap_err().code(),
+        "Replay"
+    );
+    seq.with_ledger(|l| assert_eq!(l.tip().height, block.header.height));
+    drop((fx, dir));
+}
