@@ -74,3 +74,60 @@ fn sigkill_at_random_moments_loses_and_corrupts_nothing() {
         drop(Ledger::open(store, keys).unwrap());
     }
 }
+
+#[test]
+fn verify_chain_command_passes_and_names_a_tampered_height() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(args)
+            .arg("--data")
+            .arg(data)
+            .env("CONSENTRY_PARAMS", params_dir())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["dev-write-blocks", "--blocks", "4", "--per-block", "3"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["verify-chain"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("ok: 5 blocks, 13 transactions"),
+        "{stdout}"
+    );
+
+    {
+        use consentry::store::{Batch, Column, Store};
+        let store = RocksStore::open(&data.join("db")).unwrap();
+        let key = 2u64.to_be_bytes();
+        let mut bytes = store.get(Column::Blocks, &key).unwrap().unwrap();
+        bytes[30] ^= 0x80;
+        let mut batch = Batch::default();
+        batch.put(Column::Blocks, key.to_vec(), bytes);
+        store.commit(batch).unwrap();
+    }
+    let out = run(&["verify-chain"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("at height 2"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let missing = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["verify-chain", "--data"])
+        .arg(missing.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no chain"));
+}
