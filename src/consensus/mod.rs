@@ -5,7 +5,10 @@
 //! committed state, and seals the pending ones into a block when asked. The multi-validator
 //! engine comes behind the same trait; there is no home-made consensus here.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
+
+use consentry_circuits::groth::Verifier;
 
 use ed25519_dalek::SigningKey;
 
@@ -28,15 +31,18 @@ pub struct SoloSequencer<S: Store> {
     ledger: Mutex<Ledger<S>>,
     pending: Mutex<Vec<Transaction>>,
     key: SigningKey,
+    verifiers: HashMap<u8, Verifier>,
 }
 
 impl<S: Store> SoloSequencer<S> {
     /// A sequencer over `ledger`, signing with the validator key `key`.
     pub fn new(ledger: Ledger<S>, key: SigningKey) -> Self {
+        let verifiers = ledger.verifiers().clone();
         SoloSequencer {
             ledger: Mutex::new(ledger),
             pending: Mutex::new(Vec::new()),
             key,
+            verifiers,
         }
     }
 
@@ -49,10 +55,26 @@ impl<S: Store> SoloSequencer<S> {
 impl<S: Store> Sequencer for SoloSequencer<S> {
     fn submit(&self, tx: Transaction, now_ms: u64) -> Result<TxId, Rejection> {
         let id = tx.id();
+        // The proof is verified without holding the ledger lock, so submissions verify in
+        // parallel; the block verifies it again in its batch.
+        let token = self
+            .ledger
+            .lock()
+            .expect("ledger lock")
+            .token_of(&tx, now_ms)?;
+        if let Some(token) = token {
+            let verifier = self
+                .verifiers
+                .get(&token.depth)
+                .ok_or(Rejection::UnknownDepth(token.depth))?;
+            verifier
+                .verify(&token)
+                .map_err(|_| Rejection::ProofInvalid)?;
+        }
         self.ledger
             .lock()
             .expect("ledger lock")
-            .check(&tx, now_ms)?;
+            .check_state(&tx, now_ms)?;
         let mut pending = self.pending.lock().expect("pending lock");
         if pending.iter().any(|p| p.id() == id) {
             return Err(Rejection::Replay(id));

@@ -5,10 +5,12 @@ use std::collections::HashMap;
 
 use consentry_circuits::groth::Verifier;
 use consentry_circuits::registry::RegistryTree;
+use consentry_circuits::token::Token;
 use consentry_circuits::{field, Fr};
 use ed25519_dalek::SigningKey;
 
 use super::block::{self, Block, BlockHeader};
+use super::checks::{self, Context};
 use super::execute::{self, ExecError, Execution, Mode};
 use super::records::{self, HistoryEntry, LeafRecord, StreamState, TxRecord, HEIGHT_KEY};
 use super::rejection::Rejection;
@@ -420,18 +422,60 @@ impl<S: Store> Ledger<S> {
     }
 
     /// Checks a transaction against the committed state as if it were the only one in the
-    /// next block (mempool admission; the block is not written).
+    /// next block (mempool admission; the block is not written), proof included.
     pub fn check(&self, tx: &Transaction, time_ms: u64) -> Result<(), Rejection> {
+        if let Some(token) = self.token_of(tx, time_ms)? {
+            let verifier = self
+                .verifier(token.depth)
+                .ok_or(Rejection::UnknownDepth(token.depth))?;
+            verifier
+                .verify(&token)
+                .map_err(|_| Rejection::ProofInvalid)?;
+        }
+        self.check_state(tx, time_ms)
+    }
+
+    fn day_of(&self, time_ms: u64) -> u32 {
+        (time_ms.max(self.state.tip().time_ms) / 86_400_000) as u32
+    }
+
+    /// The stateless checks of `tx` for the next block, returning its token for the caller to
+    /// verify (e.g. outside a lock).
+    pub fn token_of(&self, tx: &Transaction, time_ms: u64) -> Result<Option<Token>, Rejection> {
+        let roots = self.state.recent_roots();
+        let depths: Vec<u8> = self.verifiers.keys().copied().collect();
+        let ctx = Context {
+            genesis: self.state.genesis(),
+            recent_roots: &roots,
+            day: self.day_of(time_ms),
+            depths: &depths,
+        };
+        checks::check(&ctx, tx)
+    }
+
+    /// The verifiers of every depth the genesis accepts.
+    pub fn verifiers(&self) -> &HashMap<u8, Verifier> {
+        &self.verifiers
+    }
+
+    /// The verifier for a registry depth the genesis accepts.
+    pub fn verifier(&self, depth: u8) -> Option<&Verifier> {
+        self.verifiers.get(&depth)
+    }
+
+    /// Every check of `tx` for the next block except the Groth16 proof itself.
+    pub fn check_state(&self, tx: &Transaction, time_ms: u64) -> Result<(), Rejection> {
         let height = self.state.tip().height + 1;
-        let day = (time_ms.max(self.state.tip().time_ms) / 86_400_000) as u32;
+        let day = self.day_of(time_ms);
+        let txs = vec![tx.clone()];
         match execute::execute(
             &self.store,
             &self.state,
             &self.verifiers,
-            vec![tx.clone()],
+            txs,
             height,
             day,
-            Mode::Propose,
+            Mode::Admit,
         ) {
             Ok(exec) => match exec.rejected.into_iter().next() {
                 Some((_, r)) => Err(r),

@@ -50,6 +50,9 @@ pub enum Mode {
     Propose,
     /// The first rejection fails the whole block.
     Replay,
+    /// Mempool admission: like `Propose`, but proofs are left to the caller (verified outside
+    /// the ledger lock, and again in the block's batch).
+    Admit,
 }
 
 /// An error that stops execution: a failed replay or a storage failure.
@@ -105,6 +108,12 @@ pub fn execute<S: Store>(
         txs.iter().map(|tx| checks::check(&ctx, tx)).collect();
 
     // 2. One batch verification per depth of every token that passed; bisection names the bad.
+    let no_verifiers = HashMap::new();
+    let verifiers = if mode == Mode::Admit {
+        &no_verifiers
+    } else {
+        verifiers
+    };
     for (depth, verifier) in verifiers {
         let (positions, tokens): (Vec<usize>, Vec<Token>) = results
             .iter()
@@ -141,7 +150,7 @@ pub fn execute<S: Store>(
         });
         match (outcome, mode) {
             (Ok(()), _) => out.accepted.push((id, tx)),
-            (Err(reason), Mode::Propose) => out.rejected.push((id, reason)),
+            (Err(reason), Mode::Propose | Mode::Admit) => out.rejected.push((id, reason)),
             (Err(reason), Mode::Replay) => return Err(ExecError::Invalid { index, id, reason }),
         }
     }
