@@ -8,14 +8,22 @@
 //! - [`params`]: locating and loading the Groth16 parameter directory.
 //! - [`ledger`]: transactions, validation, blocks and chain state.
 //! - [`store`]: the storage trait and its RocksDB implementation.
+//! - [`node`]: a validator node (ledger, sequencer, block loop, metrics).
+//! - [`api`]: the HTTP API over a node.
+//! - [`client`]: the HTTP client and local transaction builders.
+//! - [`demo`]: the one-command story on an embedded node.
 //! - [`consensus`]: the sequencer interface between the ledger and an ordering engine.
 
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod cli;
+pub mod client;
 pub mod consensus;
+pub mod demo;
 pub mod files;
 pub mod ledger;
+pub mod node;
 pub mod params;
 pub mod store;
 

@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand};
 
 mod args;
 mod chain;
+mod clients;
+mod demo;
 mod identity;
 mod leaves;
+mod node;
 mod prove;
 mod setup;
 mod verify;
@@ -39,6 +42,22 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Re-check a node's chain from genesis: hashes, signatures, every token, registry roots.
     VerifyChain(chain::VerifyChainArgs),
+    /// Run a validator node (HTTP API, block production, RocksDB).
+    Node(node::NodeArgs),
+    /// The whole story on an embedded node: accreditation, consent, anonymous access, audit,
+    /// revocation, verify-chain. Exits 0 when every step behaved as expected.
+    Demo(demo::DemoArgs),
+    /// Issuer: keys, issuing and revoking credentials.
+    #[command(subcommand)]
+    Issuer(clients::IssuerCommand),
+    /// Institution: sync the leaf list, prove, read streams, prepare consents (platforms).
+    #[command(subcommand)]
+    Institution(clients::InstitutionCommand),
+    /// Patient: per-stream keys, signing consents, the stream's audit.
+    #[command(subcommand)]
+    Patient(clients::PatientCommand),
+    /// A node's status.
+    Status(clients::NodeArg),
     /// Test tool: commit blocks until killed (crash-safety test).
     #[command(hide = true)]
     DevWriteBlocks(chain::WriterArgs),
@@ -54,6 +73,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(a) => verify::run(a),
         Command::VerifyChain(a) => chain::verify_chain(a),
         Command::DevWriteBlocks(a) => chain::write_blocks(a),
+        Command::Node(a) => node::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Issuer(c) => clients::issuer(c),
+        Command::Institution(c) => clients::institution(c),
+        Command::Patient(c) => clients::patient(c),
+        Command::Status(a) => clients::status(a),
     }
 }
 

@@ -46,6 +46,20 @@ impl<S: Store> SoloSequencer<S> {
         }
     }
 
+    /// Whether a transaction is waiting for a block.
+    pub fn is_pending(&self, id: &TxId) -> bool {
+        self.pending
+            .lock()
+            .expect("pending lock")
+            .iter()
+            .any(|t| t.id() == *id)
+    }
+
+    /// Number of transactions waiting for a block.
+    pub fn pending_len(&self) -> usize {
+        self.pending.lock().expect("pending lock").len()
+    }
+
     /// Runs `f` with the ledger locked (queries).
     pub fn with_ledger<T>(&self, f: impl FnOnce(&Ledger<S>) -> T) -> T {
         f(&self.ledger.lock().expect("ledger lock"))

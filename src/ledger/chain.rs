@@ -525,6 +525,17 @@ impl<S: Store> Ledger<S> {
         Ok(read_tx(&self.store, id)?)
     }
 
+    /// Study request ids, oldest key first, at most `limit`.
+    pub fn studies(&self, limit: usize) -> Result<Vec<TxId>, LedgerError> {
+        let prefix = b"study/";
+        Ok(self
+            .store
+            .scan(Column::Meta, prefix, None, limit)?
+            .into_iter()
+            .filter_map(|(k, _)| k[prefix.len()..].try_into().ok().map(Hash32))
+            .collect())
+    }
+
     /// A stream's state.
     pub fn stream(&self, stream: &str) -> Result<Option<StreamState>, LedgerError> {
         match self

@@ -6,18 +6,18 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use consentry_circuits::access::{AccessWitness, PublicInputs};
-use consentry_circuits::credential::{Attributes, Credential, Role, SecretKey};
+use consentry_circuits::credential::{Attributes, Role, SecretKey};
 use consentry_circuits::groth::{self, Prover};
 use consentry_circuits::registry::RegistryTree;
 use consentry_circuits::{field, Fr};
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 use super::chain::LoadedKey;
 use super::transaction::*;
 use super::types::Hash32;
+use crate::client::builder;
 use crate::params;
 
 /// Day 20,400 (2025-11-08) at noon, in milliseconds: the fixture's clock.
@@ -28,24 +28,7 @@ pub const ISSUER_ID: u32 = 1;
 pub const SECOND_ISSUER_ID: u32 = 2;
 
 /// An institution: its secret and credential attributes.
-#[derive(Clone, Debug)]
-pub struct Institution {
-    /// Secret.
-    pub sk: SecretKey,
-    /// Attributes.
-    pub attributes: Attributes,
-}
-
-impl Institution {
-    /// Its registry leaf.
-    pub fn leaf(&self) -> Fr {
-        Credential {
-            id: self.sk.id(),
-            attributes: self.attributes,
-        }
-        .leaf()
-    }
-}
+pub type Institution = crate::client::builder::Holder;
 
 /// Keys and helpers shared by a test.
 pub struct Fixture {
@@ -151,18 +134,7 @@ impl Fixture {
 
     /// Signs a body as the issuer.
     pub fn issuer_signed(&self, body: Body) -> Transaction {
-        let signature = self
-            .issuer
-            .sign(&body.issuer_signing_bytes())
-            .to_bytes()
-            .to_vec();
-        Transaction {
-            body,
-            auth: Auth {
-                proof: vec![],
-                signature,
-            },
-        }
+        builder::issuer_signed(&self.issuer, body)
     }
 
     /// An issuer-signed `IssueCredential` for a leaf.
@@ -179,18 +151,7 @@ impl Fixture {
             issuer_id: SECOND_ISSUER_ID,
             index,
         });
-        let signature = self
-            .issuer2
-            .sign(&body.issuer_signing_bytes())
-            .to_bytes()
-            .to_vec();
-        Transaction {
-            body,
-            auth: Auth {
-                proof: vec![],
-                signature,
-            },
-        }
+        builder::issuer_signed(&self.issuer2, body)
     }
 
     /// An issuer-signed `RevokeCredential`.
@@ -210,42 +171,13 @@ impl Fixture {
         min_level: u16,
         today: u32,
     ) -> TokenClaim {
-        TokenClaim {
-            depth: self.depth as u8,
-            root: Hash32(field::to_bytes(&tree.root())),
-            scope: Hash32(field::to_bytes(&scope)),
-            pseudonym: Hash32(field::to_bytes(&inst.sk.pseudonym(scope))),
-            role: inst.attributes.role,
-            issuer_id: inst.attributes.issuer_id,
-            min_level,
-            today,
-        }
+        inst.claim(tree, scope, min_level, today)
     }
 
     /// Proves the claim in `body` for `inst`, bound to the body; returns the proof bytes.
     pub fn prove(&mut self, inst: &Institution, tree: &RegistryTree, body: &Body) -> Vec<u8> {
-        let claim = body.claim().expect("a body with a claim");
-        let index = tree.position(&inst.leaf()).expect("issued and live");
-        let witness = AccessWitness {
-            sk: inst.sk.clone(),
-            attributes: inst.attributes,
-            path: tree.path(index).expect("path"),
-        };
-        let public = PublicInputs {
-            root: tree.root(),
-            scope: field::from_bytes(&claim.scope.0).expect("canonical"),
-            pseudonym: field::from_bytes(&claim.pseudonym.0).expect("canonical"),
-            message: body.message(),
-            role: claim.role,
-            issuer_id: claim.issuer_id,
-            min_level: claim.min_level,
-            today: claim.today,
-        };
-        let token = self
-            .prover
-            .prove(&witness, public, &mut self.rng)
-            .expect("statement holds");
-        consentry_circuits::token::proof_to_bytes(&token.proof).to_vec()
+        inst.prove(&self.prover, tree, body, &mut self.rng)
+            .expect("statement holds")
     }
 
     /// A fresh random scope (one-off actions).
@@ -295,14 +227,7 @@ impl Fixture {
         body: Body,
     ) -> Transaction {
         let proof = self.prove(platform, tree, &body);
-        let signature = patient
-            .sign_simple(PATIENT_SIGNING_CONTEXT, &body.canonical_bytes())
-            .to_bytes()
-            .to_vec();
-        Transaction {
-            body,
-            auth: Auth { proof, signature },
-        }
+        builder::patient_signed(patient, builder::with_proof(body, proof))
     }
 
     /// A policy for `roles` at `min_level` for purpose `care`, valid around the fixture day.
@@ -340,25 +265,13 @@ impl Fixture {
         today: u32,
         nonce: u64,
     ) -> Body {
-        let scope = field::access_scope(stream);
-        Body::Access(Access {
-            stream_id: stream.into(),
-            purpose: "care".into(),
-            delivery_key: curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED.to_bytes(),
-            nonce,
-            claim: self.claim(inst, tree, scope, min_level, today),
-        })
+        let key = curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED.to_bytes();
+        inst.access_body(tree, stream, "care", min_level, today, nonce, key)
     }
 
     /// Proves a body's claim and returns the transaction.
     pub fn finish(&mut self, inst: &Institution, tree: &RegistryTree, body: Body) -> Transaction {
         let proof = self.prove(inst, tree, &body);
-        Transaction {
-            body,
-            auth: Auth {
-                proof,
-                signature: vec![],
-            },
-        }
+        builder::with_proof(body, proof)
     }
 }

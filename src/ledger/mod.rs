@@ -30,6 +30,7 @@ pub use rejection::Rejection;
 pub use transaction::{
     Access, Auth, Body, CohortRange, Consent, ConsentAction, Genesis, IssueCredential, IssuerEntry,
     Policy, RevokeCredential, StudyRequest, TokenClaim, Transaction, VerifyingKeyEntry,
+    PATIENT_SIGNING_CONTEXT,
 };
 pub use types::{Hash32, TxId};
 pub use verify_chain::{verify_chain, ChainFault, ChainSummary};

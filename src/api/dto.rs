@@ -1,0 +1,217 @@
+//! Request and response bodies of the API (what the OpenAPI document describes).
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatusResponse {
+    /// Chain id from the genesis.
+    pub chain_id: String,
+    /// Committed height.
+    pub height: u64,
+    /// Hash of the latest header (hex).
+    pub tip_hash: String,
+    /// Current registry root (0x-hex field element).
+    pub registry_root: String,
+    /// Appended leaves.
+    pub registry_size: u64,
+    /// This validator's Ed25519 key (hex).
+    pub validator: String,
+    /// Node version.
+    pub version: String,
+    /// Transactions waiting for a block.
+    pub pending: usize,
+    /// Parameter files and their SHA-256.
+    pub params: Vec<ParamDigest>,
+}
+
+/// A parameter file digest.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ParamDigest {
+    /// File name.
+    pub file: String,
+    /// SHA-256 (hex).
+    pub sha256: String,
+}
+
+/// `GET /v1/registry`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RegistryResponse {
+    /// Tree depth.
+    pub depth: u8,
+    /// Appended leaves (revoked ones included).
+    pub size: u64,
+    /// Current root.
+    pub root: String,
+    /// Block roots a token may be proven against.
+    pub root_window: u32,
+    /// Those roots, oldest first.
+    pub recent_roots: Vec<String>,
+}
+
+/// Paging of `GET /v1/registry/leaves` and histories.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct Page {
+    /// First index.
+    #[serde(default)]
+    pub from: u64,
+    /// Most entries (at most 10,000; default 1,000).
+    pub limit: Option<usize>,
+}
+
+impl Page {
+    /// The effective limit.
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(1000).min(10_000)
+    }
+}
+
+/// `GET /v1/registry/leaves`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LeavesResponse {
+    /// Index of the first leaf returned.
+    pub from: u64,
+    /// Total leaves.
+    pub total: u64,
+    /// Leaves (0x-hex; zero for revoked).
+    pub leaves: Vec<String>,
+}
+
+/// `POST /v1/credentials` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IssuedResponse {
+    /// Transaction id.
+    pub id: String,
+    /// The leaf's index in the registry.
+    pub leaf_index: u64,
+    /// Block height.
+    pub height: u64,
+}
+
+/// A transaction's status.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TxStatus {
+    /// Admitted, waiting for a block.
+    Pending,
+    /// In a committed block.
+    Committed,
+    /// Rejected when its block was built.
+    Rejected,
+}
+
+/// `POST /v1/transactions` and `GET /v1/transactions/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TxResponse {
+    /// Transaction id (hex).
+    pub id: String,
+    /// Status.
+    pub status: TxStatus,
+    /// Block height, when committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u64>,
+    /// Rejection code, when rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The transaction, when committed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub transaction: Option<serde_json::Value>,
+}
+
+/// `?wait=true`: answer only once the transaction is committed or rejected.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+pub struct WaitQuery {
+    /// Wait for the block (up to 10 s).
+    #[serde(default)]
+    pub wait: bool,
+}
+
+/// What a token discloses.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Disclosed {
+    /// Role.
+    pub role: String,
+    /// Issuer.
+    pub issuer_id: u32,
+    /// Proven minimum level.
+    pub min_level: u16,
+    /// Day proven valid on.
+    pub today: u32,
+    /// Registry root.
+    pub root: String,
+    /// Scope.
+    pub scope: String,
+    /// Pseudonym.
+    pub pseudonym: String,
+    /// Bound message.
+    pub message: String,
+}
+
+/// `POST /v1/tokens/verify`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VerifyResponse {
+    /// Whether the proof verifies.
+    pub valid: bool,
+    /// Why not, when invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Whether its root is among the roots the ledger accepts now.
+    pub root_in_window: bool,
+    /// The disclosed attributes.
+    pub disclosed: Disclosed,
+}
+
+/// `GET /v1/streams/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StreamResponse {
+    /// Stream id.
+    pub stream_id: String,
+    /// Whether it is shared now.
+    pub shared: bool,
+    /// The latest consent (tx id).
+    pub latest_consent: String,
+    /// The latest access (tx id).
+    pub latest_access: Option<String>,
+    /// The policy.
+    #[schema(value_type = Object)]
+    pub policy: serde_json::Value,
+    /// Distinct accessor pseudonyms.
+    pub distinct_accessors: u64,
+    /// History entries.
+    pub history_len: u64,
+}
+
+/// One audit entry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HistoryItem {
+    /// Sequence number.
+    pub seq: u64,
+    /// Transaction id.
+    pub tx: String,
+    /// `share`, `revoke` or `access`.
+    pub kind: String,
+    /// Block height.
+    pub height: u64,
+    /// The acting institution's pseudonym in this scope.
+    pub pseudonym: String,
+}
+
+/// `GET /v1/streams/{id}/history`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HistoryResponse {
+    /// Stream id.
+    pub stream_id: String,
+    /// Distinct accessor pseudonyms.
+    pub distinct_accessors: u64,
+    /// Entries in order.
+    pub entries: Vec<HistoryItem>,
+}
+
+/// `GET /v1/studies`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StudiesResponse {
+    /// Study request transaction ids.
+    pub studies: Vec<String>,
+}

@@ -1,0 +1,75 @@
+//! The HTTP API (axum), versioned under `/v1`: JSON bodies, RFC 9457 problem details for
+//! errors, an OpenAPI document at `/v1/openapi.json`, Prometheus metrics at `/metrics`.
+//!
+//! Handlers call the node and the ledger; the ledger knows nothing of HTTP. Blocking work
+//! (token verification, ledger reads under the lock) runs on the blocking pool, never on the
+//! async executor. Bodies are limited to [`MAX_BODY`] bytes and requests to [`TIMEOUT`].
+
+mod chain;
+mod dto;
+mod openapi;
+pub mod problem;
+mod registry;
+mod streams;
+mod tokens;
+mod transactions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::timeout::TimeoutLayer;
+
+pub use dto::*;
+pub use openapi::ApiDoc;
+
+use crate::node::Node;
+use problem::Problem;
+
+/// Largest accepted request body.
+pub const MAX_BODY: usize = 256 * 1024;
+/// Longest a request may take.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Shared handler state.
+pub type AppState = Arc<Node>;
+
+/// Runs blocking work off the executor; a panic or cancellation becomes a 500.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        Err(Problem::internal())
+    })
+}
+
+/// The router with every route.
+pub fn router(node: AppState) -> Router {
+    Router::new()
+        .route("/v1/status", get(chain::status))
+        .route("/v1/blocks/latest", get(chain::latest_block))
+        .route("/v1/blocks/{height}", get(chain::block))
+        .route("/v1/registry", get(registry::registry))
+        .route("/v1/registry/leaves", get(registry::leaves))
+        .route("/v1/credentials", post(registry::issue))
+        .route("/v1/credentials/{index}/revoke", post(registry::revoke))
+        .route("/v1/tokens/verify", post(tokens::verify))
+        .route("/v1/transactions", post(transactions::submit))
+        .route("/v1/transactions/{id}", get(transactions::get))
+        .route("/v1/streams/{id}", get(streams::stream))
+        .route("/v1/streams/{id}/history", get(streams::history))
+        .route("/v1/studies", get(streams::studies))
+        .route("/v1/studies/{id}", get(streams::study))
+        .route("/v1/openapi.json", get(openapi::document))
+        .route("/metrics", get(chain::metrics))
+        .fallback(|| async { Problem::not_found("no such route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            TIMEOUT,
+        ))
+        .with_state(node)
+}

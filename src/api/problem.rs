@@ -1,0 +1,101 @@
+//! RFC 9457 problem details: every error the API returns, with a stable `type` per reason.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::ledger::{LedgerError, Rejection};
+
+/// `application/problem+json` body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the problem kind: `urn:consentry:problem:<Code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What went wrong in this instance (never secrets).
+    pub detail: String,
+    /// The rejection code, for transaction rejections (`Replay`, `RootNotInWindow`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl Problem {
+    /// A problem with a code (the `type` is derived from it).
+    pub fn new(status: StatusCode, code: &str, title: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind: format!("urn:consentry:problem:{code}"),
+            title: title.into(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: Some(code.into()),
+        }
+    }
+
+    /// 400: the request body or parameters are malformed.
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Malformed request",
+            detail,
+        )
+    }
+
+    /// 404: no such resource.
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "NotFound", "Not found", detail)
+    }
+
+    /// 500: a server fault (details are logged, not returned).
+    pub fn internal() -> Problem {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal",
+            "Internal error",
+            "the node failed; see its log",
+        )
+    }
+}
+
+impl From<Rejection> for Problem {
+    fn from(r: Rejection) -> Problem {
+        let status = match &r {
+            Rejection::Replay(_) => StatusCode::CONFLICT,
+            Rejection::Malformed(_) | Rejection::InvalidField { .. } => StatusCode::BAD_REQUEST,
+            Rejection::UnknownStream(_) | Rejection::UnknownStudy(_) => StatusCode::NOT_FOUND,
+            Rejection::BadIssuerSignature
+            | Rejection::BadPatientSignature
+            | Rejection::ProofInvalid => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Problem::new(status, r.code(), "Transaction rejected", r.to_string())
+    }
+}
+
+impl From<LedgerError> for Problem {
+    fn from(e: LedgerError) -> Problem {
+        tracing::error!(error = %e, "ledger failure");
+        Problem::internal()
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+/// Handler result: JSON or a problem.
+pub type ApiResult<T> = Result<axum::Json<T>, Problem>;

@@ -1,0 +1,121 @@
+//! Streams (a patient's audit) and study requests.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+
+use super::problem::{ApiResult, Problem};
+use super::{
+    blocking, AppState, HistoryItem, HistoryResponse, Page, StreamResponse, StudiesResponse,
+    TxResponse, TxStatus,
+};
+use crate::ledger::{check_stream_id, records::HistoryKind, Body, Hash32};
+
+fn stream_id(id: &str) -> Result<(), Problem> {
+    check_stream_id(id).map_err(|e| Problem::bad_request(e.to_string()))
+}
+
+/// A stream's latest consent and access.
+#[utoipa::path(get, path = "/v1/streams/{id}", params(("id" = String, Path, description = "Stream id")),
+    responses((status = 200, body = StreamResponse), (status = 404, body = Problem)))]
+pub async fn stream(
+    State(node): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<StreamResponse> {
+    stream_id(&id)?;
+    blocking(move || {
+        let s = node
+            .seq
+            .with_ledger(|l| l.stream(&id))?
+            .ok_or_else(|| Problem::not_found(format!("stream {id:?} has no consent")))?;
+        Ok(Json(StreamResponse {
+            stream_id: id,
+            shared: s.shared,
+            latest_consent: s.latest_consent.to_hex(),
+            latest_access: s.latest_access.map(|a| a.to_hex()),
+            policy: serde_json::to_value(&s.policy).unwrap_or_default(),
+            distinct_accessors: s.distinct_accessors,
+            history_len: s.history_len,
+        }))
+    })
+    .await
+}
+
+/// A stream's full history (the patient's audit): every consent and access in order, with
+/// pseudonyms and the number of distinct accessors.
+#[utoipa::path(get, path = "/v1/streams/{id}/history", params(("id" = String, Path, description = "Stream id"), Page),
+    responses((status = 200, body = HistoryResponse), (status = 404, body = Problem)))]
+pub async fn history(
+    State(node): State<AppState>,
+    Path(id): Path<String>,
+    Query(page): Query<Page>,
+) -> ApiResult<HistoryResponse> {
+    stream_id(&id)?;
+    blocking(move || {
+        let (state, entries) =
+            node.seq
+                .with_ledger(|l| -> Result<_, crate::ledger::LedgerError> {
+                    Ok((l.stream(&id)?, l.history(&id, page.from, page.limit())?))
+                })?;
+        let state =
+            state.ok_or_else(|| Problem::not_found(format!("stream {id:?} has no consent")))?;
+        let entries = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| HistoryItem {
+                seq: page.from + i as u64,
+                tx: e.tx.to_hex(),
+                kind: match e.kind {
+                    HistoryKind::Share => "share",
+                    HistoryKind::Revoke => "revoke",
+                    HistoryKind::Access => "access",
+                }
+                .into(),
+                height: e.height,
+                pseudonym: format!("0x{}", e.pseudonym.to_hex()),
+            })
+            .collect();
+        Ok(Json(HistoryResponse {
+            stream_id: id,
+            distinct_accessors: state.distinct_accessors,
+            entries,
+        }))
+    })
+    .await
+}
+
+/// Study request ids.
+#[utoipa::path(get, path = "/v1/studies", params(Page), responses((status = 200, body = StudiesResponse)))]
+pub async fn studies(
+    State(node): State<AppState>,
+    Query(page): Query<Page>,
+) -> ApiResult<StudiesResponse> {
+    blocking(move || {
+        let ids = node.seq.with_ledger(|l| l.studies(page.limit()))?;
+        Ok(Json(StudiesResponse {
+            studies: ids.iter().map(|i| i.to_hex()).collect(),
+        }))
+    })
+    .await
+}
+
+/// A study request.
+#[utoipa::path(get, path = "/v1/studies/{id}", params(("id" = String, Path, description = "Study request transaction id")),
+    responses((status = 200, body = TxResponse), (status = 404, body = Problem)))]
+pub async fn study(State(node): State<AppState>, Path(id): Path<String>) -> ApiResult<TxResponse> {
+    let id = Hash32::from_hex(&id).map_err(|e| Problem::bad_request(format!("study id: {e}")))?;
+    blocking(
+        move || match node.seq.with_ledger(|l| l.transaction(&id))? {
+            Some((height, tx)) if matches!(tx.body, Body::StudyRequest(_)) => {
+                Ok(Json(TxResponse {
+                    id: id.to_hex(),
+                    status: TxStatus::Committed,
+                    height: Some(height),
+                    reason: None,
+                    transaction: serde_json::to_value(&tx).ok(),
+                }))
+            }
+            _ => Err(Problem::not_found(format!("no study request {id}"))),
+        },
+    )
+    .await
+}

@@ -1,0 +1,155 @@
+//! Building transactions locally: token claims, proofs bound to a body, issuer and patient
+//! signatures. Used by the command-line clients, the demo, tests and benchmarks alike.
+
+use consentry_circuits::access::{AccessWitness, PublicInputs};
+use consentry_circuits::credential::{Attributes, Credential, SecretKey};
+use consentry_circuits::groth::{ProveError, Prover};
+use consentry_circuits::registry::RegistryTree;
+use consentry_circuits::token::proof_to_bytes;
+use consentry_circuits::{field, Fr};
+use ed25519_dalek::{Signer, SigningKey};
+use rand::{CryptoRng, RngCore};
+
+use crate::ledger::{Access, Auth, Body, Hash32, TokenClaim, Transaction, PATIENT_SIGNING_CONTEXT};
+
+/// An institution as it acts: its secret and its credential's attributes.
+#[derive(Clone, Debug)]
+pub struct Holder {
+    /// The secret.
+    pub sk: SecretKey,
+    /// The attributes as issued.
+    pub attributes: Attributes,
+}
+
+impl Holder {
+    /// The registry leaf of this credential.
+    pub fn leaf(&self) -> Fr {
+        Credential {
+            id: self.sk.id(),
+            attributes: self.attributes,
+        }
+        .leaf()
+    }
+
+    /// The claim this holder makes in `scope` against `tree`'s current root.
+    pub fn claim(&self, tree: &RegistryTree, scope: Fr, min_level: u16, today: u32) -> TokenClaim {
+        TokenClaim {
+            depth: tree.depth() as u8,
+            root: Hash32(field::to_bytes(&tree.root())),
+            scope: Hash32(field::to_bytes(&scope)),
+            pseudonym: Hash32(field::to_bytes(&self.sk.pseudonym(scope))),
+            role: self.attributes.role,
+            issuer_id: self.attributes.issuer_id,
+            min_level,
+            today,
+        }
+    }
+
+    /// Proves the claim in `body`, bound to the body; returns the compressed proof bytes. The
+    /// Merkle path comes from the locally built `tree` (never fetched by index from a node).
+    pub fn prove<R: RngCore + CryptoRng>(
+        &self,
+        prover: &Prover,
+        tree: &RegistryTree,
+        body: &Body,
+        rng: &mut R,
+    ) -> Result<Vec<u8>, ProveError> {
+        let claim = body.claim().ok_or_else(|| {
+            ProveError::Synthesis("this transaction kind carries no token".into())
+        })?;
+        let index = tree
+            .position(&self.leaf())
+            .ok_or(consentry_circuits::access::StatementError::NotInRegistry)?;
+        let path = tree
+            .path(index)
+            .map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        let witness = AccessWitness {
+            sk: self.sk.clone(),
+            attributes: self.attributes,
+            path,
+        };
+        let fe =
+            |h: &Hash32| field::from_bytes(&h.0).map_err(|e| ProveError::Synthesis(e.to_string()));
+        let public = PublicInputs {
+            root: fe(&claim.root)?,
+            scope: fe(&claim.scope)?,
+            pseudonym: fe(&claim.pseudonym)?,
+            message: body.message(),
+            role: claim.role,
+            issuer_id: claim.issuer_id,
+            min_level: claim.min_level,
+            today: claim.today,
+        };
+        let token = prover.prove(&witness, public, rng)?;
+        Ok(proof_to_bytes(&token.proof).to_vec())
+    }
+
+    /// The body of an access to `stream` (scope `H("access", stream)`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn access_body(
+        &self,
+        tree: &RegistryTree,
+        stream: &str,
+        purpose: &str,
+        min_level: u16,
+        today: u32,
+        nonce: u64,
+        delivery_key: [u8; 32],
+    ) -> Body {
+        Body::Access(Access {
+            stream_id: stream.into(),
+            purpose: purpose.into(),
+            delivery_key,
+            nonce,
+            claim: self.claim(tree, field::access_scope(stream), min_level, today),
+        })
+    }
+}
+
+/// A transaction carrying a token and no signature.
+pub fn with_proof(body: Body, proof: Vec<u8>) -> Transaction {
+    Transaction {
+        body,
+        auth: Auth {
+            proof,
+            signature: vec![],
+        },
+    }
+}
+
+/// Signs `body` as an issuer (Ed25519 over the tagged canonical body).
+pub fn issuer_signed(key: &SigningKey, body: Body) -> Transaction {
+    let signature = key.sign(&body.issuer_signing_bytes()).to_bytes().to_vec();
+    Transaction {
+        body,
+        auth: Auth {
+            proof: vec![],
+            signature,
+        },
+    }
+}
+
+/// Adds the patient's per-stream sr25519 signature to a consent the platform proved.
+pub fn patient_signed(patient: &schnorrkel::Keypair, tx: Transaction) -> Transaction {
+    let signature = patient
+        .sign_simple(PATIENT_SIGNING_CONTEXT, &tx.body.canonical_bytes())
+        .to_bytes()
+        .to_vec();
+    Transaction {
+        auth: Auth {
+            proof: tx.auth.proof,
+            signature,
+        },
+        body: tx.body,
+    }
+}
+
+/// A delivery key for access transactions: a fresh Ristretto public key (the secret is
+/// returned to the reader, who decrypts what the platform sends).
+pub fn delivery_key<R: RngCore + CryptoRng>(rng: &mut R) -> (curve25519_dalek::Scalar, [u8; 32]) {
+    let secret = curve25519_dalek::Scalar::random(rng);
+    let public = (curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT * secret)
+        .compress()
+        .to_bytes();
+    (secret, public)
+}

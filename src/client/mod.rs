@@ -1,0 +1,161 @@
+//! The client side: an HTTP client for a node ([`NodeClient`]) and builders that make signed
+//! and proven transactions locally ([`builder`]). Secrets never leave the process: only
+//! transactions, tokens and public keys are sent.
+
+pub mod builder;
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::api::{
+    HistoryResponse, IssuedResponse, LeavesResponse, RegistryResponse, StatusResponse, TxResponse,
+    VerifyResponse,
+};
+use crate::ledger::Transaction;
+use consentry_circuits::token::Token;
+
+/// The node URL when `--node` is not given.
+pub const DEFAULT_NODE: &str = "http://127.0.0.1:7700";
+
+/// A failed call.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The node could not be reached.
+    #[error("cannot reach the node at {url}: {reason}")]
+    Unreachable {
+        /// The node URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The node answered with a problem.
+    #[error("{code} ({status}): {detail}")]
+    Problem {
+        /// HTTP status.
+        status: u16,
+        /// Problem code (`Replay`, `RootNotInWindow`, ...).
+        code: String,
+        /// The problem's detail.
+        detail: String,
+    },
+    /// The answer is not what the API documents.
+    #[error("unexpected answer from the node: {0}")]
+    Protocol(String),
+}
+
+/// A blocking HTTP client of one node.
+pub struct NodeClient {
+    base: String,
+    http: reqwest::blocking::Client,
+}
+
+impl NodeClient {
+    /// A client of the node at `base` (e.g. `http://127.0.0.1:7700`).
+    pub fn new(base: &str) -> NodeClient {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("a client without TLS always builds");
+        NodeClient {
+            base: base.trim_end_matches('/').to_string(),
+            http,
+        }
+    }
+
+    fn handle<T: DeserializeOwned>(
+        &self,
+        r: reqwest::Result<reqwest::blocking::Response>,
+    ) -> Result<T, ClientError> {
+        let r = r.map_err(|e| ClientError::Unreachable {
+            url: self.base.clone(),
+            reason: e.to_string(),
+        })?;
+        let status = r.status().as_u16();
+        let text = r.text().map_err(|e| ClientError::Protocol(e.to_string()))?;
+        if status >= 400 {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            return Err(ClientError::Problem {
+                status,
+                code: v["code"].as_str().unwrap_or("Unknown").to_string(),
+                detail: v["detail"].as_str().unwrap_or(&text).to_string(),
+            });
+        }
+        serde_json::from_str(&text).map_err(|e| ClientError::Protocol(format!("{e}: {text}")))
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.handle(self.http.get(format!("{}{path}", self.base)).send())
+    }
+
+    fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        self.handle(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .json(body)
+                .send(),
+        )
+    }
+
+    /// `GET /v1/status`.
+    pub fn status(&self) -> Result<StatusResponse, ClientError> {
+        self.get("/v1/status")
+    }
+
+    /// `GET /v1/registry`.
+    pub fn registry(&self) -> Result<RegistryResponse, ClientError> {
+        self.get("/v1/registry")
+    }
+
+    /// Every registry leaf, page by page.
+    pub fn all_leaves(&self) -> Result<Vec<String>, ClientError> {
+        let mut out = Vec::new();
+        loop {
+            let page: LeavesResponse = self.get(&format!(
+                "/v1/registry/leaves?from={}&limit=10000",
+                out.len()
+            ))?;
+            let done =
+                page.leaves.is_empty() || out.len() + page.leaves.len() >= page.total as usize;
+            out.extend(page.leaves);
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// `POST /v1/credentials`.
+    pub fn issue(&self, tx: &Transaction) -> Result<IssuedResponse, ClientError> {
+        self.post("/v1/credentials", tx)
+    }
+
+    /// `POST /v1/credentials/{index}/revoke`.
+    pub fn revoke(&self, index: u64, tx: &Transaction) -> Result<TxResponse, ClientError> {
+        self.post(&format!("/v1/credentials/{index}/revoke"), tx)
+    }
+
+    /// `POST /v1/tokens/verify`.
+    pub fn verify_token(&self, token: &Token) -> Result<VerifyResponse, ClientError> {
+        self.post("/v1/tokens/verify", token)
+    }
+
+    /// `POST /v1/transactions` (with `?wait=true` when `wait`).
+    pub fn submit(&self, tx: &Transaction, wait: bool) -> Result<TxResponse, ClientError> {
+        self.post(&format!("/v1/transactions?wait={wait}"), tx)
+    }
+
+    /// `GET /v1/transactions/{id}`.
+    pub fn transaction(&self, id: &str) -> Result<TxResponse, ClientError> {
+        self.get(&format!("/v1/transactions/{id}"))
+    }
+
+    /// `GET /v1/streams/{id}/history`.
+    pub fn history(&self, stream: &str) -> Result<HistoryResponse, ClientError> {
+        self.get(&format!("/v1/streams/{stream}/history?limit=10000"))
+    }
+}

@@ -1,0 +1,456 @@
+//! The one-command demo: the whole Consentry story against a real node (HTTP on 127.0.0.1,
+//! RocksDB in a temp dir), printing each step and its time. Every step checks what it expects;
+//! the first surprise is an error.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context};
+use consentry_circuits::credential::{Attributes, Role, SecretKey};
+use consentry_circuits::groth::Prover;
+use consentry_circuits::registry::RegistryTree;
+use consentry_circuits::{field, Fr};
+use rand::rngs::OsRng;
+use rand::RngCore;
+
+use crate::client::builder::{self, Holder};
+use crate::client::{ClientError, NodeClient};
+use crate::ledger::{
+    self, keys, Body, Consent, ConsentAction, Hash32, IssueCredential, Policy, RevokeCredential,
+    Transaction,
+};
+use crate::node::{self, Node, NodeConfig};
+use crate::params;
+
+/// A node running on a background thread, stopped on drop.
+pub struct EmbeddedNode {
+    /// Its base URL.
+    pub url: String,
+    /// The shared node state.
+    pub node: Arc<Node>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl EmbeddedNode {
+    /// Starts a node for `cfg` on an ephemeral port of 127.0.0.1.
+    pub fn start(cfg: NodeConfig) -> anyhow::Result<EmbeddedNode> {
+        let node = Arc::new(Node::open(&cfg)?);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1")?;
+        listener.set_nonblocking(true)?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let n = node.clone();
+        let thread = std::thread::spawn(move || -> anyhow::Result<()> {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                node::serve(n, listener, cfg.block_interval, async {
+                    let _ = stopped.await;
+                })
+                .await
+            })
+        });
+        Ok(EmbeddedNode {
+            url,
+            node,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the node gracefully and waits for it.
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| anyhow::anyhow!("node thread panicked"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for EmbeddedNode {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+fn today() -> u32 {
+    (node::now_ms() / 86_400_000) as u32
+}
+
+struct Story<'a> {
+    out: &'a mut dyn Write,
+    step: usize,
+    started: Instant,
+}
+
+impl Story<'_> {
+    fn step<T>(
+        &mut self,
+        what: &str,
+        f: impl FnOnce() -> anyhow::Result<(T, String)>,
+    ) -> anyhow::Result<T> {
+        self.step += 1;
+        let t = Instant::now();
+        let (value, detail) = f().with_context(|| format!("step {}: {what}", self.step))?;
+        writeln!(
+            self.out,
+            "[{:>2}] {what:<62} {:>7.1?}  {detail}",
+            self.step,
+            t.elapsed()
+        )?;
+        Ok(value)
+    }
+}
+
+fn holder(role: Role, level: u16) -> Holder {
+    Holder {
+        sk: SecretKey::random(&mut OsRng),
+        attributes: Attributes {
+            role,
+            level,
+            jurisdiction: 756,
+            expiry_day: today() + 365,
+            issuer_id: node::DEV_ISSUER_ID,
+        },
+    }
+}
+
+fn sync(client: &NodeClient, depth: usize) -> anyhow::Result<RegistryTree> {
+    let leaves: Vec<Fr> = client
+        .all_leaves()?
+        .iter()
+        .map(|l| field::from_hex(l))
+        .collect::<Result<_, _>>()?;
+    Ok(RegistryTree::from_leaves(depth, &leaves)?)
+}
+
+fn short(h: &Hash32) -> String {
+    format!("0x{}…", &h.to_hex()[..12])
+}
+
+fn rejection_code(r: Result<crate::api::TxResponse, ClientError>) -> anyhow::Result<String> {
+    match r {
+        Err(ClientError::Problem { code, .. }) => Ok(code),
+        Err(e) => Err(e.into()),
+        Ok(r) => anyhow::bail!("expected a rejection, got {:?}", r.status),
+    }
+}
+
+/// Runs the story. `data`: keep the node's data there (default: a temp dir).
+pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let data: PathBuf = data
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| tmp.path().join("node"));
+    let mut story = Story {
+        out,
+        step: 0,
+        started: Instant::now(),
+    };
+    let cfg = NodeConfig {
+        data: data.clone(),
+        params: params_dir.to_path_buf(),
+        genesis: None,
+        key: None,
+        dev: true,
+        block_interval: Duration::from_millis(50),
+    };
+
+    let embedded = story.step(
+        "start a dev validator node (RocksDB, HTTP on 127.0.0.1)",
+        || {
+            let n = EmbeddedNode::start(cfg.clone())?;
+            let detail = format!("{} data {}", n.url, data.display());
+            Ok((n, detail))
+        },
+    )?;
+    let client = NodeClient::new(&embedded.url);
+    let dev = embedded.node.dev.clone().context("dev files")?;
+    let issuer = keys::read_ed25519(&dev.issuer_key, "issuer")?;
+    let registry = client.registry()?;
+    let depth = registry.depth as usize;
+    let prover: Prover = story.step(
+        "load the proving key (digest checked, points validated)",
+        || {
+            Ok((
+                params::load_prover(params_dir, depth)?,
+                format!("depth {depth}"),
+            ))
+        },
+    )?;
+
+    let hospital = holder(Role::Hospital, 3);
+    let research = holder(Role::Research, 2);
+    let platform = holder(Role::Platform, 2);
+    let mut indices = Vec::new();
+    for (name, h) in [
+        ("hospital", &hospital),
+        ("research centre", &research),
+        ("data platform", &platform),
+    ] {
+        let index = story.step(
+            &format!("issuer accredits the {name} (sees only its id)"),
+            || {
+                let body = Body::IssueCredential(IssueCredential {
+                    issuer_id: node::DEV_ISSUER_ID,
+                    leaf: Hash32(field::to_bytes(&h.leaf())),
+                });
+                let r = client.issue(&builder::issuer_signed(&issuer, body))?;
+                Ok((
+                    r.leaf_index,
+                    format!("leaf {} in block {}", r.leaf_index, r.height),
+                ))
+            },
+        )?;
+        indices.push(index);
+    }
+
+    let tree = story.step(
+        "institutions sync the public leaf list, build paths locally",
+        || {
+            let t = sync(&client, depth)?;
+            let detail = format!(
+                "{} leaves, root {}…",
+                t.len(),
+                &field::to_hex(&t.root())[..14]
+            );
+            Ok((t, detail))
+        },
+    )?;
+
+    let patient = schnorrkel::MiniSecretKey::generate_with(OsRng)
+        .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
+    let day = today();
+    let consent = |tree: &RegistryTree,
+                   stream: &str,
+                   action: ConsentAction,
+                   roles: Vec<Role>|
+     -> anyhow::Result<Transaction> {
+        let scope = Fr::from(OsRng.next_u64()) * Fr::from(OsRng.next_u64());
+        let body = Body::Consent(Consent {
+            stream_id: stream.into(),
+            action,
+            policy: Policy {
+                roles,
+                min_level: 2,
+                purpose: "care".into(),
+                valid_from: day - 1,
+                valid_until: day + 365,
+            },
+            data_digest: Some(Hash32(field::sha256_tagged(
+                b"demo/data",
+                stream.as_bytes(),
+            ))),
+            study: None,
+            patient_key: patient.public.to_bytes(),
+            nonce: OsRng.next_u64(),
+            claim: platform.claim(tree, scope, 0, day),
+        });
+        let proof = platform.prove(&prover, tree, &body, &mut OsRng)?;
+        Ok(builder::patient_signed(
+            &patient,
+            builder::with_proof(body, proof),
+        ))
+    };
+    story.step(
+        "patient shares stream-1 (hospital, research; level >= 2; care)",
+        || {
+            let r = client.submit(
+                &consent(
+                    &tree,
+                    "stream-1",
+                    ConsentAction::Share,
+                    vec![Role::Hospital, Role::Research],
+                )?,
+                true,
+            )?;
+            ensure!(
+                r.status == crate::api::TxStatus::Committed,
+                "consent not committed: {r:?}"
+            );
+            Ok((
+                (),
+                format!(
+                    "platform token + patient signature, block {:?}",
+                    r.height.unwrap_or(0)
+                ),
+            ))
+        },
+    )?;
+
+    let access = |who: &Holder,
+                  tree: &RegistryTree,
+                  stream: &str|
+     -> anyhow::Result<(Transaction, Hash32)> {
+        let (_, key) = builder::delivery_key(&mut OsRng);
+        let body = who.access_body(tree, stream, "care", 2, day, OsRng.next_u64(), key);
+        let nym = body.claim().map(|c| c.pseudonym).unwrap_or_default();
+        let proof = who.prove(&prover, tree, &body, &mut OsRng)?;
+        Ok((builder::with_proof(body, proof), nym))
+    };
+    let nym1 = story.step("hospital reads stream-1 anonymously (Access)", || {
+        let (tx, nym) = access(&hospital, &tree, "stream-1")?;
+        let r = client.submit(&tx, true)?;
+        ensure!(
+            r.status == crate::api::TxStatus::Committed,
+            "access not committed: {r:?}"
+        );
+        Ok((nym, format!("accepted, pseudonym {}", short(&nym))))
+    })?;
+    story.step("hospital reads stream-1 again", || {
+        let (tx, nym) = access(&hospital, &tree, "stream-1")?;
+        client.submit(&tx, true)?;
+        ensure!(nym == nym1, "the pseudonym changed within one scope");
+        Ok(((), format!("accepted, same pseudonym {}", short(&nym))))
+    })?;
+    story.step("research centre reads stream-1", || {
+        let (tx, nym) = access(&research, &tree, "stream-1")?;
+        client.submit(&tx, true)?;
+        ensure!(nym != nym1, "two institutions share a pseudonym");
+        Ok(((), format!("accepted, different pseudonym {}", short(&nym))))
+    })?;
+    story.step("patient audits stream-1", || {
+        let h = client.history("stream-1")?;
+        ensure!(
+            h.entries.len() == 4 && h.distinct_accessors == 2,
+            "unexpected audit: {h:?}"
+        );
+        let kinds: Vec<&str> = h.entries.iter().map(|e| e.kind.as_str()).collect();
+        Ok((
+            (),
+            format!(
+                "{} entries {:?}, {} distinct readers",
+                h.entries.len(),
+                kinds,
+                h.distinct_accessors
+            ),
+        ))
+    })?;
+    story.step("patient revokes stream-1", || {
+        let r = client.submit(
+            &consent(
+                &tree,
+                "stream-1",
+                ConsentAction::Revoke,
+                vec![Role::Hospital, Role::Research],
+            )?,
+            true,
+        )?;
+        Ok(((), format!("block {:?}", r.height.unwrap_or(0))))
+    })?;
+    story.step("hospital reads stream-1 after the revocation", || {
+        let (tx, _) = access(&hospital, &tree, "stream-1")?;
+        let code = rejection_code(client.submit(&tx, true))?;
+        ensure!(
+            code == "ConsentRevoked",
+            "expected ConsentRevoked, got {code}"
+        );
+        Ok(((), format!("rejected: {code}")))
+    })?;
+
+    // Revocation of a credential and the root window.
+    story.step("patient shares stream-2 with research", || {
+        client.submit(
+            &consent(
+                &tree,
+                "stream-2",
+                ConsentAction::Share,
+                vec![Role::Research],
+            )?,
+            true,
+        )?;
+        Ok(((), String::new()))
+    })?;
+    let window = registry.root_window;
+    story.step("issuer revokes the research centre's credential", || {
+        let body = Body::RevokeCredential(RevokeCredential {
+            issuer_id: node::DEV_ISSUER_ID,
+            index: indices[1],
+        });
+        let r = client.revoke(indices[1], &builder::issuer_signed(&issuer, body))?;
+        Ok((
+            (),
+            format!("leaf {} emptied (tx {}…)", indices[1], &r.id[..12]),
+        ))
+    })?;
+    story.step(
+        "research centre, with its old leaf list, reads stream-2",
+        || {
+            let (tx, _) = access(&research, &tree, "stream-2")?;
+            client.submit(&tx, true)?;
+            Ok((
+                (),
+                format!("accepted: its root is still among the last {window} block roots"),
+            ))
+        },
+    )?;
+    story.step(
+        &format!("{window} more blocks pass (other accreditations)"),
+        || {
+            for _ in 0..window {
+                let leaf = Fr::from(OsRng.next_u64()) + Fr::from(1u64);
+                let body = Body::IssueCredential(IssueCredential {
+                    issuer_id: node::DEV_ISSUER_ID,
+                    leaf: Hash32(field::to_bytes(&leaf)),
+                });
+                client.issue(&builder::issuer_signed(&issuer, body))?;
+            }
+            Ok(((), String::new()))
+        },
+    )?;
+    story.step("research centre's old-root token is now refused", || {
+        let (tx, _) = access(&research, &tree, "stream-2")?;
+        let code = rejection_code(client.submit(&tx, true))?;
+        ensure!(
+            code == "RootNotInWindow",
+            "expected RootNotInWindow, got {code}"
+        );
+        let fresh = sync(&client, depth)?;
+        ensure!(
+            fresh.position(&research.leaf()).is_none(),
+            "the revoked leaf is still live"
+        );
+        Ok((
+            (),
+            format!("rejected: {code}; a fresh sync has no live leaf for it"),
+        ))
+    })?;
+
+    story.step("stop the node gracefully", || {
+        embedded.stop()?;
+        Ok(((), String::new()))
+    })?;
+    story.step(
+        "verify-chain: replay every block, signature and token",
+        || {
+            let store = crate::store::RocksStore::open(&data.join("db"))?;
+            let genesis = ledger::read_genesis(&store)?;
+            let keys = params::load_genesis_keys(params_dir, &genesis)?;
+            let scratch = tempfile::tempdir()?;
+            let s = ledger::verify_chain(&store, scratch.path(), &keys)
+                .map_err(|f| anyhow::anyhow!("height {}: {}", f.height, f.reason))?;
+            Ok((
+                (),
+                format!(
+                    "{} blocks, {} txs, {} tokens ok",
+                    s.blocks, s.transactions, s.tokens
+                ),
+            ))
+        },
+    )?;
+    let total = story.started.elapsed();
+    writeln!(story.out, "demo passed in {total:.1?}")?;
+    Ok(())
+}
