@@ -71,5 +71,6 @@ pub fn router(node: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             TIMEOUT,
         ))
+        .layer(axum::middleware::map_response(problem::problemize))
         .with_state(node)
 }

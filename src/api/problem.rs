@@ -36,6 +36,27 @@ impl Problem {
         }
     }
 
+    /// A problem whose code and title follow from an HTTP status (framework rejections).
+    pub fn for_status(status: StatusCode, detail: String) -> Problem {
+        let (code, title) = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => ("PayloadTooLarge", "Request body too large"),
+            StatusCode::REQUEST_TIMEOUT => ("Timeout", "Request timed out"),
+            StatusCode::METHOD_NOT_ALLOWED => ("MethodNotAllowed", "Method not allowed"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("UnsupportedMediaType", "Unsupported media type")
+            }
+            StatusCode::NOT_FOUND => ("NotFound", "Not found"),
+            s if s.is_server_error() => ("Internal", "Internal error"),
+            _ => ("BadRequest", "Malformed request"),
+        };
+        let detail = if detail.is_empty() {
+            title.to_string()
+        } else {
+            detail
+        };
+        Problem::new(status, code, title, detail)
+    }
+
     /// 400: the request body or parameters are malformed.
     pub fn bad_request(detail: impl Into<String>) -> Problem {
         Problem::new(
@@ -99,3 +120,30 @@ impl IntoResponse for Problem {
 
 /// Handler result: JSON or a problem.
 pub type ApiResult<T> = Result<axum::Json<T>, Problem>;
+
+/// Turns every error response that is not already a problem (rejections from axum's
+/// extractors, the body limit, the timeout, unknown methods) into `application/problem+json`,
+/// so clients see one error format whatever failed.
+pub async fn problemize(resp: Response) -> Response {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if is_problem {
+        return resp;
+    }
+    let bytes = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&bytes).trim().to_string();
+    let detail = if status.is_server_error() {
+        String::new()
+    } else {
+        detail
+    };
+    Problem::for_status(status, detail).into_response()
+}

@@ -18,13 +18,18 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// A JSON body, or a 400 problem naming what is wrong with it.
 pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
     body.map(|Json(t)| t).map_err(|e| match e {
-        JsonRejection::MissingJsonContentType(_) => Problem::new(
+        JsonRejection::MissingJsonContentType(_) => Problem::for_status(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UnsupportedMediaType",
-            "Unsupported media type",
-            "send Content-Type: application/json",
+            "send Content-Type: application/json".into(),
         ),
-        other => Problem::bad_request(other.body_text()),
+        other => {
+            let status = if other.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                other.status()
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            Problem::for_status(status, other.body_text())
+        }
     })
 }
 
@@ -42,6 +47,17 @@ pub async fn status_of(
 ) -> Result<Option<TxResponse>, Problem> {
     let node = node.clone();
     blocking(move || {
+        // Mempool first: a transaction leaves it only after its block (or its rejection) is
+        // recorded, so this order never misses one in flight.
+        if node.is_pending(&id) {
+            return Ok(Some(TxResponse {
+                id: id.to_hex(),
+                status: TxStatus::Pending,
+                height: None,
+                reason: None,
+                transaction: None,
+            }));
+        }
         if let Some((height, tx)) = node.seq.with_ledger(|l| l.transaction(&id))? {
             return Ok(Some(TxResponse {
                 id: id.to_hex(),
@@ -61,15 +77,6 @@ pub async fn status_of(
                 status: TxStatus::Rejected,
                 height: None,
                 reason: Some(r.code().into()),
-                transaction: None,
-            }));
-        }
-        if node.is_pending(&id) {
-            return Ok(Some(TxResponse {
-                id: id.to_hex(),
-                status: TxStatus::Pending,
-                height: None,
-                reason: None,
                 transaction: None,
             }));
         }

@@ -5,7 +5,7 @@
 //! committed state, and seals the pending ones into a block when asked. The multi-validator
 //! engine comes behind the same trait; there is no home-made consensus here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
 use consentry_circuits::groth::Verifier;
@@ -26,10 +26,30 @@ pub trait Sequencer {
     fn seal(&self, now_ms: u64) -> Result<Option<Proposal>, LedgerError>;
 }
 
+/// Most block-time rejections remembered for status queries.
+pub const REMEMBERED_REJECTIONS: usize = 10_000;
+
+#[derive(Default)]
+struct Mempool {
+    txs: Vec<(TxId, Transaction)>,
+    ids: HashSet<TxId>,
+}
+
+#[derive(Default)]
+struct RejectionLog {
+    by_id: HashMap<TxId, Rejection>,
+    order: VecDeque<TxId>,
+}
+
 /// One validator ordering and committing blocks itself.
+///
+/// A transaction stays in the mempool until its block is committed (or it is rejected and
+/// the rejection recorded), so a status query that looks at the mempool first, then the
+/// ledger, then the rejection log never misses it.
 pub struct SoloSequencer<S: Store> {
     ledger: Mutex<Ledger<S>>,
-    pending: Mutex<Vec<Transaction>>,
+    pending: Mutex<Mempool>,
+    rejected: Mutex<RejectionLog>,
     key: SigningKey,
     verifiers: HashMap<u8, Verifier>,
 }
@@ -40,7 +60,8 @@ impl<S: Store> SoloSequencer<S> {
         let verifiers = ledger.verifiers().clone();
         SoloSequencer {
             ledger: Mutex::new(ledger),
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::default(),
+            rejected: Mutex::default(),
             key,
             verifiers,
         }
@@ -48,16 +69,22 @@ impl<S: Store> SoloSequencer<S> {
 
     /// Whether a transaction is waiting for a block.
     pub fn is_pending(&self, id: &TxId) -> bool {
-        self.pending
-            .lock()
-            .expect("pending lock")
-            .iter()
-            .any(|t| t.id() == *id)
+        self.pending.lock().expect("pending lock").ids.contains(id)
     }
 
     /// Number of transactions waiting for a block.
     pub fn pending_len(&self) -> usize {
-        self.pending.lock().expect("pending lock").len()
+        self.pending.lock().expect("pending lock").txs.len()
+    }
+
+    /// Why a transaction was left out of its block, if remembered.
+    pub fn rejection(&self, id: &TxId) -> Option<Rejection> {
+        self.rejected
+            .lock()
+            .expect("rejection log")
+            .by_id
+            .get(id)
+            .cloned()
     }
 
     /// Runs `f` with the ledger locked (queries).
@@ -69,6 +96,9 @@ impl<S: Store> SoloSequencer<S> {
 impl<S: Store> Sequencer for SoloSequencer<S> {
     fn submit(&self, tx: Transaction, now_ms: u64) -> Result<TxId, Rejection> {
         let id = tx.id();
+        if self.is_pending(&id) {
+            return Err(Rejection::Replay(id));
+        }
         // The proof is verified without holding the ledger lock, so submissions verify in
         // parallel; the block verifies it again in its batch.
         let token = self
@@ -90,24 +120,52 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
             .expect("ledger lock")
             .check_state(&tx, now_ms)?;
         let mut pending = self.pending.lock().expect("pending lock");
-        if pending.iter().any(|p| p.id() == id) {
-            return Err(Rejection::Replay(id));
-        }
-        if pending.len() >= MAX_PENDING {
+        if pending.txs.len() >= MAX_PENDING {
             return Err(Rejection::Malformed(
                 "the mempool is full; retry later".into(),
             ));
         }
-        pending.push(tx);
+        if !pending.ids.insert(id) {
+            return Err(Rejection::Replay(id));
+        }
+        pending.txs.push((id, tx));
         Ok(id)
     }
 
     fn seal(&self, now_ms: u64) -> Result<Option<Proposal>, LedgerError> {
-        let txs = std::mem::take(&mut *self.pending.lock().expect("pending lock"));
+        let (ids, txs): (Vec<TxId>, Vec<Transaction>) = self
+            .pending
+            .lock()
+            .expect("pending lock")
+            .txs
+            .iter()
+            .cloned()
+            .unzip();
         if txs.is_empty() {
             return Ok(None);
         }
-        let mut ledger = self.ledger.lock().expect("ledger lock");
-        ledger.propose(txs, now_ms, &self.key).map(Some)
+        let proposal = self
+            .ledger
+            .lock()
+            .expect("ledger lock")
+            .propose(txs, now_ms, &self.key);
+        if let Ok((_, rejected)) = &proposal {
+            let mut log = self.rejected.lock().expect("rejection log");
+            for (id, reason) in rejected {
+                log.by_id.insert(*id, reason.clone());
+                log.order.push_back(*id);
+                if log.order.len() > REMEMBERED_REJECTIONS {
+                    if let Some(old) = log.order.pop_front() {
+                        log.by_id.remove(&old);
+                    }
+                }
+            }
+        }
+        // Committed or rejected: either way they leave the mempool (after the log is written).
+        let sealed: HashSet<TxId> = ids.into_iter().collect();
+        let mut pending = self.pending.lock().expect("pending lock");
+        pending.txs.retain(|(id, _)| !sealed.contains(id));
+        pending.ids.retain(|id| !sealed.contains(id));
+        proposal.map(Some)
     }
 }

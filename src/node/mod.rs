@@ -3,9 +3,8 @@
 
 mod metrics;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -23,8 +22,6 @@ use crate::store::RocksStore;
 
 /// The dev issuer's id.
 pub const DEV_ISSUER_ID: u32 = 1;
-/// Most block-time rejections remembered for `GET /v1/transactions/{id}`.
-const REMEMBERED_REJECTIONS: usize = 10_000;
 
 /// Milliseconds since the epoch.
 pub fn now_ms() -> u64 {
@@ -86,7 +83,6 @@ pub struct Node {
     pub params_digests: Vec<(String, String)>,
     /// Dev files, when started with `--dev`.
     pub dev: Option<DevFiles>,
-    rejected: Mutex<(HashMap<TxId, Rejection>, VecDeque<TxId>)>,
 }
 
 fn dev_genesis(data: &Path, params_dir: &Path) -> anyhow::Result<(Genesis, SigningKey, DevFiles)> {
@@ -174,7 +170,6 @@ impl Node {
             metrics,
             params_digests,
             dev,
-            rejected: Mutex::new((HashMap::new(), VecDeque::new())),
         })
     }
 
@@ -205,17 +200,9 @@ impl Node {
             .observe(started.elapsed().as_secs_f64());
         self.metrics.block_height.set(block.header.height as i64);
         self.metrics.tx_accepted.inc_by(block.tx_ids.len() as u64);
-        let mut remembered = self.rejected.lock().expect("rejected lock");
-        for (id, reason) in rejected {
+        for (id, reason) in &rejected {
             tracing::info!(tx = %id, reason = reason.code(), "rejected in block");
             self.metrics.rejected(reason.code());
-            remembered.0.insert(id, reason);
-            remembered.1.push_back(id);
-            if remembered.1.len() > REMEMBERED_REJECTIONS {
-                if let Some(old) = remembered.1.pop_front() {
-                    remembered.0.remove(&old);
-                }
-            }
         }
         tracing::info!(
             height = block.header.height,
@@ -228,12 +215,7 @@ impl Node {
 
     /// A transaction rejected at block time, if remembered.
     pub fn rejection(&self, id: &TxId) -> Option<Rejection> {
-        self.rejected
-            .lock()
-            .expect("rejected lock")
-            .0
-            .get(id)
-            .cloned()
+        self.seq.rejection(id)
     }
 
     /// Whether a transaction is waiting for a block.

@@ -1,0 +1,443 @@
+//! A real node over real HTTP on 127.0.0.1 with a real RocksDB in a temp dir: the demo story
+//! through the client code, restart on the same data, every endpoint's success and bad-input
+//! twins, and the OpenAPI document.
+
+use std::path::Path;
+use std::time::Duration;
+
+use consentry::client::builder::{self, Holder};
+use consentry::client::NodeClient;
+use consentry::demo::EmbeddedNode;
+use consentry::ledger::{Body, Hash32, IssueCredential, RevokeCredential};
+use consentry::node::{self, NodeConfig};
+use consentry::params;
+use consentry_circuits::credential::{Attributes, Role, SecretKey};
+use consentry_circuits::registry::RegistryTree;
+use consentry_circuits::{field, Fr};
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+
+fn params_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/params"))
+}
+
+fn config(data: &Path) -> NodeConfig {
+    NodeConfig {
+        data: data.to_path_buf(),
+        params: params_dir().to_path_buf(),
+        genesis: None,
+        key: None,
+        dev: true,
+        block_interval: Duration::from_millis(30),
+    }
+}
+
+#[test]
+fn the_demo_story_runs_over_http_and_survives_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node");
+    let mut out = Vec::new();
+    consentry::demo::run(Some(&data), params_dir(), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("demo passed"), "{text}");
+    assert!(
+        text.contains("rejected: ConsentRevoked") && text.contains("rejected: RootNotInWindow"),
+        "{text}"
+    );
+
+    // Restart on the same data directory: height, registry and history are intact.
+    let n = EmbeddedNode::start(config(&data)).unwrap();
+    let client = NodeClient::new(&n.url);
+    let status = client.status().unwrap();
+    assert_eq!(status.height, 27, "{status:?}");
+    let history = client.history("stream-1").unwrap();
+    assert_eq!(history.entries.len(), 5);
+    assert_eq!(history.distinct_accessors, 2);
+    assert_eq!(client.registry().unwrap().size, 3 + 16);
+    n.stop().unwrap();
+}
+
+fn problem(resp: reqwest::blocking::Response, status: u16, code: &str) -> Value {
+    let got = resp.status().as_u16();
+    let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
+    let text = resp.text().unwrap();
+    assert_eq!(
+        (got, ct.as_str()),
+        (status, "application/problem+json"),
+        "{text}"
+    );
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        body["type"],
+        format!("urn:consentry:problem:{code}"),
+        "{body}"
+    );
+    assert_eq!(body["status"], status);
+    body
+}
+
+#[test]
+fn every_endpoint_answers_and_bad_inputs_get_problems() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = EmbeddedNode::start(config(&tmp.path().join("node"))).unwrap();
+    let url = n.url.clone();
+    let http = Client::new();
+    let client = NodeClient::new(&url);
+    let alive = || {
+        assert_eq!(
+            http.get(format!("{url}/v1/status"))
+                .send()
+                .unwrap()
+                .status(),
+            200
+        )
+    };
+    let dev = n.node.dev.clone().unwrap();
+    let issuer = consentry::ledger::keys::read_ed25519(&dev.issuer_key, "issuer").unwrap();
+
+    // Issue a credential (success) and replay it (409).
+    let holder = Holder {
+        sk: SecretKey::random(&mut rand::rngs::OsRng),
+        attributes: Attributes {
+            role: Role::Hospital,
+            level: 3,
+            jurisdiction: 756,
+            expiry_day: 40_000,
+            issuer_id: node::DEV_ISSUER_ID,
+        },
+    };
+    let body = Body::IssueCredential(IssueCredential {
+        issuer_id: 1,
+        leaf: Hash32(field::to_bytes(&holder.leaf())),
+    });
+    let tx = builder::issuer_signed(&issuer, body);
+    assert_eq!(client.issue(&tx).unwrap().leaf_index, 0);
+    problem(
+        http.post(format!("{url}/v1/credentials"))
+            .json(&tx)
+            .send()
+            .unwrap(),
+        409,
+        "Replay",
+    );
+    alive();
+
+    // Wrong issuer signature.
+    let body = Body::IssueCredential(IssueCredential {
+        issuer_id: 1,
+        leaf: Hash32(field::to_bytes(&Fr::from(5u64))),
+    });
+    let mut forged = builder::issuer_signed(&issuer, body);
+    forged.auth.signature[3] ^= 1;
+    problem(
+        http.post(format!("{url}/v1/credentials"))
+            .json(&forged)
+            .send()
+            .unwrap(),
+        422,
+        "BadIssuerSignature",
+    );
+    // Revoke with a path that disagrees with the body; then the real revocation later.
+    let revoke = builder::issuer_signed(
+        &issuer,
+        Body::RevokeCredential(RevokeCredential {
+            issuer_id: 1,
+            index: 0,
+        }),
+    );
+    problem(
+        http.post(format!("{url}/v1/credentials/1/revoke"))
+            .json(&revoke)
+            .send()
+            .unwrap(),
+        400,
+        "BadRequest",
+    );
+    alive();
+
+    // Registry and leaves.
+    let reg: Value = http
+        .get(format!("{url}/v1/registry"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(reg["size"], 1);
+    assert_eq!(reg["depth"], 20);
+    let leaves: Value = http
+        .get(format!("{url}/v1/registry/leaves?from=0&limit=10"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(leaves["leaves"][0], field::to_hex(&holder.leaf()));
+    problem(
+        http.get(format!("{url}/v1/registry/leaves?from=x"))
+            .send()
+            .unwrap(),
+        400,
+        "BadRequest",
+    );
+
+    // Token verification: valid, tampered public input, truncated proof, off-curve point.
+    let leaves: Vec<Fr> = client
+        .all_leaves()
+        .unwrap()
+        .iter()
+        .map(|l| field::from_hex(l).unwrap())
+        .collect();
+    let tree = RegistryTree::from_leaves(20, &leaves).unwrap();
+    let prover = params::load_prover(params_dir(), 20).unwrap();
+    let day = (node::now_ms() / 86_400_000) as u32;
+    let body = holder.access_body(&tree, "s-1", "care", 2, day, 1, [0; 32]);
+    let proof = holder
+        .prove(&prover, &tree, &body, &mut rand::rngs::OsRng)
+        .unwrap();
+    let claim = body.claim().unwrap().clone();
+    let token = json!({
+        "version": 1, "depth": 20, "proof": hex::encode(&proof),
+        "public": {
+            "root": format!("0x{}", claim.root.to_hex()), "scope": format!("0x{}", claim.scope.to_hex()),
+            "pseudonym": format!("0x{}", claim.pseudonym.to_hex()), "message": field::to_hex(&body.message()),
+            "role": "hospital", "issuer_id": 1, "min_level": 2, "today": day
+        }
+    });
+    let ok: Value = http
+        .post(format!("{url}/v1/tokens/verify"))
+        .json(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(ok["valid"], true, "{ok}");
+    assert_eq!(ok["root_in_window"], true);
+    assert_eq!(ok["disclosed"]["role"], "hospital");
+    let mut tampered = token.clone();
+    tampered["public"]["min_level"] = json!(1);
+    let bad: Value = http
+        .post(format!("{url}/v1/tokens/verify"))
+        .json(&tampered)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(bad["valid"], false);
+    let mut truncated = token.clone();
+    truncated["proof"] = json!(hex::encode(&proof[..100]));
+    problem(
+        http.post(format!("{url}/v1/tokens/verify"))
+            .json(&truncated)
+            .send()
+            .unwrap(),
+        400,
+        "BadRequest",
+    );
+    let mut off_curve = token.clone();
+    let mut p = proof.clone();
+    p[1..48].fill(0x33);
+    off_curve["proof"] = json!(hex::encode(&p));
+    problem(
+        http.post(format!("{url}/v1/tokens/verify"))
+            .json(&off_curve)
+            .send()
+            .unwrap(),
+        400,
+        "BadRequest",
+    );
+    alive();
+
+    // Transactions: malformed JSON, wrong content type, oversize body, unknown and bad ids.
+    let raw = |b: &str| {
+        http.post(format!("{url}/v1/transactions"))
+            .header("content-type", "application/json")
+            .body(b.to_string())
+            .send()
+            .unwrap()
+    };
+    problem(raw("{not json"), 400, "BadRequest");
+    problem(raw("{\"body\":{\"kind\":\"access\"}}"), 400, "BadRequest");
+    problem(
+        http.post(format!("{url}/v1/transactions"))
+            .body("{}")
+            .send()
+            .unwrap(),
+        415,
+        "UnsupportedMediaType",
+    );
+    let huge = format!("{{\"pad\":\"{}\"}}", "a".repeat(400_000));
+    problem(raw(&huge), 413, "PayloadTooLarge");
+    problem(
+        http.delete(format!("{url}/v1/status")).send().unwrap(),
+        405,
+        "MethodNotAllowed",
+    );
+    problem(
+        http.get(format!("{url}/v1/transactions/{}", "ab".repeat(32)))
+            .send()
+            .unwrap(),
+        404,
+        "NotFound",
+    );
+    problem(
+        http.get(format!("{url}/v1/transactions/xyz"))
+            .send()
+            .unwrap(),
+        400,
+        "BadRequest",
+    );
+    alive();
+
+    // An access to a stream without consent is rejected with its reason (and a 404 status).
+    let tx = builder::with_proof(body.clone(), proof.clone());
+    problem(
+        http.post(format!("{url}/v1/transactions"))
+            .json(&tx)
+            .send()
+            .unwrap(),
+        404,
+        "UnknownStream",
+    );
+    // The same body with a proof for another body: ProofInvalid.
+    let other = holder.access_body(&tree, "s-1", "care", 2, day, 2, [0; 32]);
+    let mut swapped = builder::with_proof(other, proof.clone());
+    swapped.auth.proof = proof.clone();
+    problem(
+        http.post(format!("{url}/v1/transactions"))
+            .json(&swapped)
+            .send()
+            .unwrap(),
+        422,
+        "ProofInvalid",
+    );
+
+    // Revoke for real; the transaction reads back as committed.
+    let r = client.revoke(0, &revoke).unwrap();
+    let read: Value = http
+        .get(format!("{url}/v1/transactions/{}", r.id))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(read["status"], "committed");
+    assert_eq!(read["transaction"]["body"]["kind"], "revoke_credential");
+
+    // Blocks, streams, studies, status, metrics, unknown routes.
+    let latest: Value = http
+        .get(format!("{url}/v1/blocks/latest"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let h = latest["header"]["height"].as_u64().unwrap();
+    assert!(h >= 2);
+    let b1: Value = http
+        .get(format!("{url}/v1/blocks/1"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(b1["header"]["height"], 1);
+    problem(
+        http.get(format!("{url}/v1/blocks/99999")).send().unwrap(),
+        404,
+        "NotFound",
+    );
+    problem(
+        http.get(format!("{url}/v1/blocks/abc")).send().unwrap(),
+        400,
+        "BadRequest",
+    );
+    problem(
+        http.get(format!("{url}/v1/streams/unknown"))
+            .send()
+            .unwrap(),
+        404,
+        "NotFound",
+    );
+    problem(
+        http.get(format!("{url}/v1/streams/bad%20id/history"))
+            .send()
+            .unwrap(),
+        400,
+        "BadRequest",
+    );
+    let studies: Value = http
+        .get(format!("{url}/v1/studies"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(studies["studies"], json!([]));
+    problem(
+        http.get(format!("{url}/v1/studies/{}", "00".repeat(32)))
+            .send()
+            .unwrap(),
+        404,
+        "NotFound",
+    );
+    let status = client.status().unwrap();
+    assert_eq!(status.height, h);
+    assert!(status.params.iter().any(|p| p.file == "access-d20.vk"));
+    let metrics = http
+        .get(format!("{url}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("consentry_tx_rejected_total{reason=\"Replay\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("consentry_block_height"));
+    problem(
+        http.get(format!("{url}/v1/nothing")).send().unwrap(),
+        404,
+        "NotFound",
+    );
+    alive();
+    n.stop().unwrap();
+}
+
+#[test]
+fn the_openapi_document_lists_every_route() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = EmbeddedNode::start(config(&tmp.path().join("node"))).unwrap();
+    let doc: Value = Client::new()
+        .get(format!("{}/v1/openapi.json", n.url))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for route in [
+        "/v1/status",
+        "/v1/blocks/latest",
+        "/v1/blocks/{height}",
+        "/v1/registry",
+        "/v1/registry/leaves",
+        "/v1/credentials",
+        "/v1/credentials/{index}/revoke",
+        "/v1/tokens/verify",
+        "/v1/transactions",
+        "/v1/transactions/{id}",
+        "/v1/streams/{id}",
+        "/v1/streams/{id}/history",
+        "/v1/studies",
+        "/v1/studies/{id}",
+        "/v1/openapi.json",
+        "/metrics",
+    ] {
+        assert!(
+            paths.contains_key(route),
+            "{route} missing from the OpenAPI document"
+        );
+    }
+    assert_eq!(
+        paths.len(),
+        16,
+        "a documented route that is not served: {:?}",
+        paths.keys()
+    );
+    n.stop().unwrap();
+}
