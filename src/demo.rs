@@ -166,6 +166,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
         key: None,
         dev: true,
         block_interval: Duration::from_millis(50),
+        admission: crate::consensus::Admission::DeferProofs,
     };
 
     let embedded = story.step(

@@ -29,6 +29,7 @@ fn config(data: &Path) -> NodeConfig {
         key: None,
         dev: true,
         block_interval: Duration::from_millis(30),
+        admission: consentry::consensus::Admission::DeferProofs,
     }
 }
 
@@ -57,6 +58,7 @@ fn the_demo_story_runs_over_http_and_survives_a_restart() {
     n.stop().unwrap();
 }
 
+#[track_caller]
 fn problem(resp: reqwest::blocking::Response, status: u16, code: &str) -> Value {
     let got = resp.status().as_u16();
     let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
@@ -297,13 +299,125 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         404,
         "UnknownStream",
     );
+    // Consent for s-1 (a platform credential, a patient key), so accesses pass admission.
+    let platform = Holder {
+        sk: SecretKey::random(&mut rand::rngs::OsRng),
+        attributes: Attributes {
+            role: Role::Platform,
+            level: 1,
+            jurisdiction: 756,
+            expiry_day: 40_000,
+            issuer_id: node::DEV_ISSUER_ID,
+        },
+    };
+    let body_p = Body::IssueCredential(IssueCredential {
+        issuer_id: 1,
+        leaf: Hash32(field::to_bytes(&platform.leaf())),
+    });
+    client
+        .issue(&builder::issuer_signed(&issuer, body_p))
+        .unwrap();
+    let leaves: Vec<Fr> = client
+        .all_leaves()
+        .unwrap()
+        .iter()
+        .map(|l| field::from_hex(l).unwrap())
+        .collect();
+    let tree2 = RegistryTree::from_leaves(20, &leaves).unwrap();
+    let patient = schnorrkel::MiniSecretKey::generate_with(rand::rngs::OsRng)
+        .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
+    let consent = Body::Consent(consentry::ledger::Consent {
+        stream_id: "s-1".into(),
+        action: consentry::ledger::ConsentAction::Share,
+        policy: consentry::ledger::Policy {
+            roles: vec![Role::Hospital],
+            min_level: 2,
+            purpose: "care".into(),
+            valid_from: day - 1,
+            valid_until: day + 1,
+        },
+        data_digest: None,
+        study: None,
+        patient_key: patient.public.to_bytes(),
+        nonce: 1,
+        claim: platform.claim(&tree2, Fr::from(99u64), 0, day),
+    });
+    let consent_proof = platform
+        .prove(&prover, &tree2, &consent, &mut rand::rngs::OsRng)
+        .unwrap();
+    let consent_tx = builder::patient_signed(&patient, builder::with_proof(consent, consent_proof));
+    // A patient signature over another body is refused at admission.
+    let mut bad_sig = consent_tx.clone();
+    bad_sig.auth.signature[10] ^= 1;
+    problem(
+        http.post(format!("{url}/v1/transactions"))
+            .json(&bad_sig)
+            .send()
+            .unwrap(),
+        422,
+        "BadPatientSignature",
+    );
+    assert_eq!(
+        client.submit(&consent_tx, true).unwrap().status,
+        consentry::api::TxStatus::Committed
+    );
+    // The access proven earlier (against the older root, still in the window) now commits.
+    assert_eq!(
+        client.submit(&tx, true).unwrap().status,
+        consentry::api::TxStatus::Committed
+    );
+    let hist: Value = http
+        .get(format!("{url}/v1/streams/s-1/history"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(hist["distinct_accessors"], 1);
+    let st: Value = http
+        .get(format!("{url}/v1/streams/s-1"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(st["shared"], true);
+
     // The same body with a proof for another body: ProofInvalid.
     let other = holder.access_body(&tree, "s-1", "care", 2, day, 2, [0; 32]);
     let mut swapped = builder::with_proof(other, proof.clone());
     swapped.auth.proof = proof.clone();
+    // Admission defers the pairing to the block's batch: 202 pending, then rejected.
+    let r = http
+        .post(format!("{url}/v1/transactions"))
+        .json(&swapped)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut status = Value::Null;
+    for _ in 0..200 {
+        status = http
+            .get(format!("{url}/v1/transactions/{id}"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if status["status"] != "pending" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(status["status"], "rejected", "{status}");
+    assert_eq!(status["reason"], "ProofInvalid");
+    let mut again = swapped.clone();
+    if let Body::Access(a) = &mut again.body {
+        a.nonce = 77;
+    }
     problem(
-        http.post(format!("{url}/v1/transactions"))
-            .json(&swapped)
+        http.post(format!("{url}/v1/transactions?wait=true"))
+            .json(&again)
             .send()
             .unwrap(),
         422,

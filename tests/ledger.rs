@@ -628,7 +628,7 @@ proptest! {
 
 #[test]
 fn the_solo_sequencer_admits_orders_and_refuses() {
-    use consentry::consensus::{Sequencer, SoloSequencer};
+    use consentry::consensus::{Admission, Sequencer, SoloSequencer};
     let w = World::new(4);
     let key = w.fx.validator.clone();
     let issue = w.fx.issue(consentry::circuits::Fr::from(1234u64));
@@ -637,7 +637,7 @@ fn the_solo_sequencer_admits_orders_and_refuses() {
     let World {
         ledger, fx, dir, ..
     } = w;
-    let seq = SoloSequencer::new(ledger, key);
+    let seq = SoloSequencer::new(ledger, key, Admission::VerifyProofs);
     let id = seq.submit(issue.clone(), NOON_MS + 5000).unwrap();
     assert_eq!(
         seq.submit(issue.clone(), NOON_MS + 5000)

@@ -13,7 +13,7 @@ use ed25519_dalek::SigningKey;
 
 pub use metrics::Metrics;
 
-use crate::consensus::{Sequencer, SoloSequencer};
+use crate::consensus::{Admission, Sequencer, SoloSequencer};
 use crate::ledger::{
     self, keys, Genesis, IssuerEntry, Ledger, Rejection, Transaction, TxId, VerifyingKeyEntry,
 };
@@ -46,6 +46,8 @@ pub struct NodeConfig {
     pub dev: bool,
     /// Time between block seals.
     pub block_interval: Duration,
+    /// What the mempool checks before admitting a transaction.
+    pub admission: Admission,
 }
 
 /// Where a dev node wrote its keys.
@@ -165,7 +167,7 @@ impl Node {
         metrics.block_height.set(ledger.tip().height as i64);
         Ok(Node {
             validator: key.verifying_key().to_bytes(),
-            seq: SoloSequencer::new(ledger, key),
+            seq: SoloSequencer::new(ledger, key, cfg.admission),
             verifiers,
             metrics,
             params_digests,
