@@ -43,6 +43,14 @@ fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce()) {
     }
 }
 
+fn status_word(r: &crate::api::TxResponse) -> &'static str {
+    match r.status {
+        crate::api::TxStatus::Committed => "committed",
+        crate::api::TxStatus::Pending => "pending",
+        crate::api::TxStatus::Rejected => "rejected",
+    }
+}
+
 /// Issuer subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum IssuerCommand {
@@ -277,10 +285,10 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             let r = NodeClient::new(&node.node).submit(&tx, true)?;
             print(node.json, &r, || {
                 println!(
-                    "access {:?}: tx {} in block {:?}, pseudonym 0x{}",
-                    r.status,
+                    "access {}: tx {} in block {}, pseudonym 0x{}",
+                    status_word(&r),
                     r.id,
-                    r.height,
+                    r.height.unwrap_or(0),
                     pseudonym.to_hex()
                 )
             });
@@ -407,8 +415,10 @@ fn sign_and_submit(
     let r = NodeClient::new(&node.node).submit(&builder::patient_signed(&keypair, tx), true)?;
     print(node.json, &r, || {
         println!(
-            "consent {:?}: tx {} in block {:?}",
-            r.status, r.id, r.height
+            "consent {}: tx {} in block {}",
+            status_word(&r),
+            r.id,
+            r.height.unwrap_or(0)
         )
     });
     Ok(())

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
 use consentry_circuits::groth::Verifier;
+use consentry_circuits::token::Token;
 
 use ed25519_dalek::SigningKey;
 
@@ -44,7 +45,8 @@ pub const REMEMBERED_REJECTIONS: usize = 10_000;
 
 #[derive(Default)]
 struct Mempool {
-    txs: Vec<(TxId, Transaction)>,
+    /// Admitted transactions with the token decoded at admission.
+    txs: Vec<(TxId, Transaction, Option<Token>)>,
     ids: HashSet<TxId>,
 }
 
@@ -121,13 +123,13 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
             .lock()
             .expect("ledger lock")
             .token_of(&tx, now_ms)?;
-        if let (Some(token), Admission::VerifyProofs) = (token, self.admission) {
+        if let (Some(token), Admission::VerifyProofs) = (&token, self.admission) {
             let verifier = self
                 .verifiers
                 .get(&token.depth)
                 .ok_or(Rejection::UnknownDepth(token.depth))?;
             verifier
-                .verify(&token)
+                .verify(token)
                 .map_err(|_| Rejection::ProofInvalid)?;
         }
         self.ledger
@@ -143,27 +145,28 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         if !pending.ids.insert(id) {
             return Err(Rejection::Replay(id));
         }
-        pending.txs.push((id, tx));
+        pending.txs.push((id, tx, token));
         Ok(id)
     }
 
     fn seal(&self, now_ms: u64) -> Result<Option<Proposal>, LedgerError> {
-        let (ids, txs): (Vec<TxId>, Vec<Transaction>) = self
-            .pending
-            .lock()
-            .expect("pending lock")
-            .txs
-            .iter()
-            .cloned()
-            .unzip();
+        let mut ids = Vec::new();
+        let mut txs = Vec::new();
+        let mut tokens = Vec::new();
+        for (id, tx, token) in self.pending.lock().expect("pending lock").txs.iter() {
+            ids.push(*id);
+            txs.push(tx.clone());
+            tokens.push(token.clone());
+        }
         if txs.is_empty() {
             return Ok(None);
         }
-        let proposal = self
-            .ledger
-            .lock()
-            .expect("ledger lock")
-            .propose(txs, now_ms, &self.key);
+        let proposal = self.ledger.lock().expect("ledger lock").propose_admitted(
+            txs,
+            Some(tokens),
+            now_ms,
+            &self.key,
+        );
         if let Ok((_, rejected)) = &proposal {
             let mut log = self.rejected.lock().expect("rejection log");
             for (id, reason) in rejected {
@@ -179,7 +182,7 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         // Committed or rejected: either way they leave the mempool (after the log is written).
         let sealed: HashSet<TxId> = ids.into_iter().collect();
         let mut pending = self.pending.lock().expect("pending lock");
-        pending.txs.retain(|(id, _)| !sealed.contains(id));
+        pending.txs.retain(|(id, _, _)| !sealed.contains(id));
         pending.ids.retain(|id| !sealed.contains(id));
         proposal.map(Some)
     }

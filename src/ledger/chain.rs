@@ -319,6 +319,19 @@ impl<S: Store> Ledger<S> {
         time_ms: u64,
         key: &SigningKey,
     ) -> Result<Proposal, LedgerError> {
+        self.propose_admitted(txs, None, time_ms, key)
+    }
+
+    /// [`Ledger::propose`] for transactions that passed [`Ledger::token_of`] at admission,
+    /// with the tokens it returned: their decoding and signatures are not checked again, the
+    /// claims' root window and day are.
+    pub fn propose_admitted(
+        &mut self,
+        txs: Vec<Transaction>,
+        admitted: Option<Vec<Option<Token>>>,
+        time_ms: u64,
+        key: &SigningKey,
+    ) -> Result<Proposal, LedgerError> {
         let height = self.state.tip().height + 1;
         let time_ms = time_ms.max(self.state.tip().time_ms);
         let exec = execute::execute(
@@ -326,9 +339,12 @@ impl<S: Store> Ledger<S> {
             &self.state,
             &self.verifiers,
             txs,
-            height,
-            (time_ms / 86_400_000) as u32,
-            Mode::Propose,
+            execute::Run {
+                height,
+                day: (time_ms / 86_400_000) as u32,
+                mode: Mode::Propose,
+                admitted,
+            },
         )
         .map_err(|e| match e {
             ExecError::Store(s) => LedgerError::Store(s),
@@ -386,9 +402,12 @@ impl<S: Store> Ledger<S> {
             &self.state,
             &self.verifiers,
             txs,
-            h,
-            block.header.day(),
-            Mode::Replay,
+            execute::Run {
+                height: h,
+                day: block.header.day(),
+                mode: Mode::Replay,
+                admitted: None,
+            },
         )
         .map_err(|e| match e {
             ExecError::Store(s) => LedgerError::Store(s),
@@ -463,7 +482,8 @@ impl<S: Store> Ledger<S> {
         self.verifiers.get(&depth)
     }
 
-    /// Every check of `tx` for the next block except the Groth16 proof itself.
+    /// The stateful checks of `tx` for the next block (replay, registry, stream, policy),
+    /// after [`Ledger::token_of`] ran the stateless ones.
     pub fn check_state(&self, tx: &Transaction, time_ms: u64) -> Result<(), Rejection> {
         let height = self.state.tip().height + 1;
         let day = self.day_of(time_ms);
@@ -473,9 +493,12 @@ impl<S: Store> Ledger<S> {
             &self.state,
             &self.verifiers,
             txs,
-            height,
-            day,
-            Mode::Admit,
+            execute::Run {
+                height,
+                day,
+                mode: Mode::Admit,
+                admitted: None,
+            },
         ) {
             Ok(exec) => match exec.rejected.into_iter().next() {
                 Some((_, r)) => Err(r),

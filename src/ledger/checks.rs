@@ -109,6 +109,29 @@ fn token_for(
     body: &Body,
     proof: &[u8],
 ) -> Result<Token, Rejection> {
+    check_claim_context(ctx, claim)?;
+    let public = PublicInputs {
+        root: fe("claim.root", &claim.root)?,
+        scope: fe("claim.scope", &claim.scope)?,
+        pseudonym: fe("claim.pseudonym", &claim.pseudonym)?,
+        message: body.message(),
+        role: claim.role,
+        issuer_id: claim.issuer_id,
+        min_level: claim.min_level,
+        today: claim.today,
+    };
+    let proof = proof_from_bytes(proof).map_err(|e| invalid("auth.proof", e.to_string()))?;
+    Ok(Token {
+        depth: claim.depth,
+        proof,
+        public,
+    })
+}
+
+/// The checks of a claim that depend on the chain's moment (accepted depths, issuers, the
+/// root window, the day): re-run at block time for transactions admitted earlier, whose
+/// decoding and signatures were checked at admission.
+pub fn check_claim_context(ctx: &Context, claim: &TokenClaim) -> Result<(), Rejection> {
     if !ctx.depths.contains(&claim.depth) {
         return Err(Rejection::UnknownDepth(claim.depth));
     }
@@ -131,22 +154,7 @@ fn token_for(
             block: ctx.day,
         });
     }
-    let public = PublicInputs {
-        root: fe("claim.root", &claim.root)?,
-        scope: fe("claim.scope", &claim.scope)?,
-        pseudonym: fe("claim.pseudonym", &claim.pseudonym)?,
-        message: body.message(),
-        role: claim.role,
-        issuer_id: claim.issuer_id,
-        min_level: claim.min_level,
-        today: claim.today,
-    };
-    let proof = proof_from_bytes(proof).map_err(|e| invalid("auth.proof", e.to_string()))?;
-    Ok(Token {
-        depth: claim.depth,
-        proof,
-        public,
-    })
+    Ok(())
 }
 
 fn require_role(claim: &TokenClaim, role: Role) -> Result<(), Rejection> {

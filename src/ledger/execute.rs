@@ -50,9 +50,21 @@ pub enum Mode {
     Propose,
     /// The first rejection fails the whole block.
     Replay,
-    /// Mempool admission: like `Propose`, but proofs are left to the caller (verified outside
-    /// the ledger lock, and again in the block's batch).
+    /// Mempool admission: only the stateful checks; the caller has run the stateless ones
+    /// ([`super::Ledger::token_of`]) and decides about the proof.
     Admit,
+}
+
+/// Where and how a list of transactions is executed.
+pub struct Run {
+    /// The block height.
+    pub height: u64,
+    /// The block's day (since 1970-01-01).
+    pub day: u32,
+    /// Proposing, replaying or admitting.
+    pub mode: Mode,
+    /// For transactions admitted earlier: the tokens decoded then (one per transaction).
+    pub admitted: Option<Vec<Option<Token>>>,
 }
 
 /// An error that stops execution: a failed replay or a storage failure.
@@ -89,10 +101,14 @@ pub fn execute<S: Store>(
     state: &ChainState,
     verifiers: &HashMap<u8, Verifier>,
     txs: Vec<Transaction>,
-    height: u64,
-    day: u32,
-    mode: Mode,
+    run: Run,
 ) -> Result<Execution, ExecError> {
+    let Run {
+        height,
+        day,
+        mode,
+        admitted,
+    } = run;
     let genesis = state.genesis();
     let recent_roots = state.recent_roots();
     let depths: Vec<u8> = verifiers.keys().copied().collect();
@@ -103,9 +119,24 @@ pub fn execute<S: Store>(
         depths: &depths,
     };
 
-    // 1. Stateless checks.
-    let mut results: Vec<Result<Option<Token>, Rejection>> =
-        txs.iter().map(|tx| checks::check(&ctx, tx)).collect();
+    // 1. Stateless checks. When admitting, the caller ran them; for transactions admitted
+    //    earlier (decoded and signature-checked then), only the moment-dependent checks of
+    //    the claim are re-run.
+    let mut results: Vec<Result<Option<Token>, Rejection>> = match (mode, admitted) {
+        (Mode::Admit, _) => txs.iter().map(|_| Ok(None)).collect(),
+        (_, Some(tokens)) => txs
+            .iter()
+            .zip(tokens)
+            .map(|(tx, token)| match (tx.body.claim(), token) {
+                (Some(claim), Some(token)) => {
+                    checks::check_claim_context(&ctx, claim).map(|_| Some(token))
+                }
+                (None, None) => Ok(None),
+                _ => checks::check(&ctx, tx),
+            })
+            .collect(),
+        _ => txs.iter().map(|tx| checks::check(&ctx, tx)).collect(),
+    };
 
     // 2. One batch verification per depth of every token that passed; bisection names the bad.
     let no_verifiers = HashMap::new();
