@@ -58,6 +58,19 @@ fn the_demo_story_runs_over_http_and_survives_a_restart() {
     n.stop().unwrap();
 }
 
+fn new_holder(role: Role, level: u16) -> Holder {
+    Holder {
+        sk: SecretKey::random(&mut rand::rngs::OsRng),
+        attributes: Attributes {
+            role,
+            level,
+            jurisdiction: 756,
+            expiry_day: 40_000,
+            issuer_id: node::DEV_ISSUER_ID,
+        },
+    }
+}
+
 #[track_caller]
 fn problem(resp: reqwest::blocking::Response, status: u16, code: &str) -> Value {
     let got = resp.status().as_u16();
@@ -98,16 +111,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     let issuer = consentry::ledger::keys::read_ed25519(&dev.issuer_key, "issuer").unwrap();
 
     // Issue a credential (success) and replay it (409).
-    let holder = Holder {
-        sk: SecretKey::random(&mut rand::rngs::OsRng),
-        attributes: Attributes {
-            role: Role::Hospital,
-            level: 3,
-            jurisdiction: 756,
-            expiry_day: 40_000,
-            issuer_id: node::DEV_ISSUER_ID,
-        },
-    };
+    let holder = new_holder(Role::Hospital, 3);
     let body = Body::IssueCredential(IssueCredential {
         issuer_id: 1,
         leaf: Hash32(field::to_bytes(&holder.leaf())),
@@ -300,16 +304,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         "UnknownStream",
     );
     // Consent for s-1 (a platform credential, a patient key), so accesses pass admission.
-    let platform = Holder {
-        sk: SecretKey::random(&mut rand::rngs::OsRng),
-        attributes: Attributes {
-            role: Role::Platform,
-            level: 1,
-            jurisdiction: 756,
-            expiry_day: 40_000,
-            issuer_id: node::DEV_ISSUER_ID,
-        },
-    };
+    let platform = new_holder(Role::Platform, 1);
     let body_p = Body::IssueCredential(IssueCredential {
         issuer_id: 1,
         leaf: Hash32(field::to_bytes(&platform.leaf())),

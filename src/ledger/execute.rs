@@ -219,13 +219,36 @@ fn stream_state<S: Store>(
     }
 }
 
-fn record_history(out: &mut Execution, stream: &str, s: &mut StreamState, entry: HistoryEntry) {
+/// Appends a history entry to a stream and writes its new state (to the batch and overlay).
+#[allow(clippy::too_many_arguments)]
+fn record_event(
+    out: &mut Execution,
+    overlay: &mut Overlay,
+    stream: &str,
+    mut s: StreamState,
+    kind: HistoryKind,
+    tx: TxId,
+    height: u64,
+    pseudonym: Hash32,
+) {
+    let entry = HistoryEntry {
+        tx,
+        kind,
+        height,
+        pseudonym,
+    };
     out.batch.put(
         Column::Streams,
         records::history_key(stream, s.history_len),
         records::encode(&entry),
     );
     s.history_len += 1;
+    out.batch.put(
+        Column::Streams,
+        records::stream_key(stream),
+        records::encode(&s),
+    );
+    overlay.streams.insert(stream.to_string(), s);
 }
 
 /// Checks one transaction against the state plus overlay, then records its effects. Every
@@ -348,23 +371,16 @@ fn apply<S: Store>(
             } else {
                 HistoryKind::Revoke
             };
-            record_history(
+            record_event(
                 out,
+                overlay,
                 &b.stream_id,
-                &mut s,
-                HistoryEntry {
-                    tx: id,
-                    kind,
-                    height,
-                    pseudonym: b.claim.pseudonym,
-                },
+                s,
+                kind,
+                id,
+                height,
+                b.claim.pseudonym,
             );
-            out.batch.put(
-                Column::Streams,
-                records::stream_key(&b.stream_id),
-                records::encode(&s),
-            );
-            overlay.streams.insert(b.stream_id.clone(), s);
         }
         Body::Access(b) => {
             let mut s = stream_state(store, overlay, &b.stream_id)?
@@ -404,23 +420,16 @@ fn apply<S: Store>(
                 overlay.pseudonyms.insert(nym_key);
             }
             s.latest_access = Some(id);
-            record_history(
+            record_event(
                 out,
+                overlay,
                 &b.stream_id,
-                &mut s,
-                HistoryEntry {
-                    tx: id,
-                    kind: HistoryKind::Access,
-                    height,
-                    pseudonym: b.claim.pseudonym,
-                },
+                s,
+                HistoryKind::Access,
+                id,
+                height,
+                b.claim.pseudonym,
             );
-            out.batch.put(
-                Column::Streams,
-                records::stream_key(&b.stream_id),
-                records::encode(&s),
-            );
-            overlay.streams.insert(b.stream_id.clone(), s);
         }
     }
     let record = TxRecord {
