@@ -239,7 +239,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
                    action: ConsentAction,
                    roles: Vec<Role>|
      -> anyhow::Result<Transaction> {
-        let scope = Fr::from(OsRng.next_u64()) * Fr::from(OsRng.next_u64());
+        let scope = builder::fresh_scope(&mut OsRng);
         let body = Body::Consent(Consent {
             stream_id: stream.into(),
             action,

@@ -310,8 +310,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                 .and_then(|b| b.try_into().ok())
                 .context("--patient-key must be 64 hex digits")?;
             let day = today();
-            let scope =
-                Fr::from(rand::rngs::OsRng.next_u64()) * Fr::from(rand::rngs::OsRng.next_u64());
+            let scope = builder::fresh_scope(&mut rand::rngs::OsRng);
             let body = Body::Consent(Consent {
                 stream_id: stream,
                 action: if revoke {

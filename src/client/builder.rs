@@ -106,6 +106,12 @@ impl Holder {
     }
 }
 
+/// A fresh uniformly random scope for a one-off action (consents, study requests), so the
+/// acting institution's pseudonym there links to nothing else.
+pub fn fresh_scope<R: RngCore + CryptoRng>(rng: &mut R) -> Fr {
+    <Fr as ark_ff::UniformRand>::rand(rng)
+}
+
 /// A transaction carrying a token and no signature.
 pub fn with_proof(body: Body, proof: Vec<u8>) -> Transaction {
     Transaction {

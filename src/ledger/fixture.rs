@@ -182,8 +182,7 @@ impl Fixture {
 
     /// A fresh random scope (one-off actions).
     pub fn fresh_scope(&mut self) -> Fr {
-        use ark_ff::UniformRand;
-        Fr::rand(&mut self.rng)
+        builder::fresh_scope(&mut self.rng)
     }
 
     /// A new per-stream patient key.
