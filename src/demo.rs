@@ -181,6 +181,8 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
     let dev = embedded.node.dev.clone().context("dev files")?;
     let issuer = keys::read_ed25519(&dev.issuer_key, "issuer")?;
     let registry = client.registry()?;
+    let chain = client.status()?.chain_id;
+    let patient_chain = chain.clone();
     let depth = registry.depth as usize;
     let prover: Prover = story.step(
         "load the proving key (digest checked, points validated)",
@@ -208,7 +210,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
                     issuer_id: node::DEV_ISSUER_ID,
                     leaf: Hash32(field::to_bytes(&h.leaf())),
                 });
-                let r = client.issue(&builder::issuer_signed(&issuer, body))?;
+                let r = client.issue(&builder::issuer_signed(&issuer, &chain, body))?;
                 Ok((
                     r.leaf_index,
                     format!("leaf {} in block {}", r.leaf_index, r.height),
@@ -262,6 +264,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
         let proof = platform.prove(&prover, tree, &body, &mut OsRng)?;
         Ok(builder::patient_signed(
             &patient,
+            &patient_chain,
             builder::with_proof(body, proof),
         ))
     };
@@ -380,7 +383,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
             issuer_id: node::DEV_ISSUER_ID,
             index: indices[1],
         });
-        let r = client.revoke(indices[1], &builder::issuer_signed(&issuer, body))?;
+        let r = client.revoke(indices[1], &builder::issuer_signed(&issuer, &chain, body))?;
         Ok((
             (),
             format!("leaf {} emptied (tx {}…)", indices[1], &r.id[..12]),
@@ -406,7 +409,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
                     issuer_id: node::DEV_ISSUER_ID,
                     leaf: Hash32(field::to_bytes(&leaf)),
                 });
-                client.issue(&builder::issuer_signed(&issuer, body))?;
+                client.issue(&builder::issuer_signed(&issuer, &chain, body))?;
             }
             Ok(((), String::new()))
         },

@@ -116,7 +116,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         issuer_id: 1,
         leaf: Hash32(field::to_bytes(&holder.leaf())),
     });
-    let tx = builder::issuer_signed(&issuer, body);
+    let tx = builder::issuer_signed(&issuer, "consentry-dev", body);
     assert_eq!(client.issue(&tx).unwrap().leaf_index, 0);
     problem(
         http.post(format!("{url}/v1/credentials"))
@@ -133,7 +133,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         issuer_id: 1,
         leaf: Hash32(field::to_bytes(&Fr::from(5u64))),
     });
-    let mut forged = builder::issuer_signed(&issuer, body);
+    let mut forged = builder::issuer_signed(&issuer, "consentry-dev", body);
     forged.auth.signature[3] ^= 1;
     problem(
         http.post(format!("{url}/v1/credentials"))
@@ -146,6 +146,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     // Revoke with a path that disagrees with the body; then the real revocation later.
     let revoke = builder::issuer_signed(
         &issuer,
+        "consentry-dev",
         Body::RevokeCredential(RevokeCredential {
             issuer_id: 1,
             index: 0,
@@ -310,7 +311,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         leaf: Hash32(field::to_bytes(&platform.leaf())),
     });
     client
-        .issue(&builder::issuer_signed(&issuer, body_p))
+        .issue(&builder::issuer_signed(&issuer, "consentry-dev", body_p))
         .unwrap();
     let leaves: Vec<Fr> = client
         .all_leaves()
@@ -340,7 +341,11 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     let consent_proof = platform
         .prove(&prover, &tree2, &consent, &mut rand::rngs::OsRng)
         .unwrap();
-    let consent_tx = builder::patient_signed(&patient, builder::with_proof(consent, consent_proof));
+    let consent_tx = builder::patient_signed(
+        &patient,
+        "consentry-dev",
+        builder::with_proof(consent, consent_proof),
+    );
     // A patient signature over another body is refused at admission.
     let mut bad_sig = consent_tx.clone();
     bad_sig.auth.signature[10] ^= 1;
@@ -477,6 +482,55 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         .json()
         .unwrap();
     assert_eq!(studies["studies"], json!([]));
+    // A research centre asks for consent; the request is listed and readable.
+    let research = new_holder(Role::Research, 2);
+    let body_r = Body::IssueCredential(IssueCredential {
+        issuer_id: 1,
+        leaf: Hash32(field::to_bytes(&research.leaf())),
+    });
+    client
+        .issue(&builder::issuer_signed(&issuer, "consentry-dev", body_r))
+        .unwrap();
+    let leaves: Vec<Fr> = client
+        .all_leaves()
+        .unwrap()
+        .iter()
+        .map(|l| field::from_hex(l).unwrap())
+        .collect();
+    let tree3 = RegistryTree::from_leaves(20, &leaves).unwrap();
+    let request = Body::StudyRequest(consentry::ledger::StudyRequest {
+        purpose: "cardiology cohort".into(),
+        required_role: Role::Research,
+        min_level: 2,
+        cohort: vec![consentry::ledger::CohortRange {
+            attribute: "age".into(),
+            min: 40,
+            max: 60,
+        }],
+        nonce: 1,
+        claim: research.claim(&tree3, builder::fresh_scope(&mut rand::rngs::OsRng), 2, day),
+    });
+    let request_proof = research
+        .prove(&prover, &tree3, &request, &mut rand::rngs::OsRng)
+        .unwrap();
+    let study = client
+        .submit(&builder::with_proof(request, request_proof), true)
+        .unwrap();
+    assert_eq!(study.status, consentry::api::TxStatus::Committed);
+    let studies: Value = http
+        .get(format!("{url}/v1/studies"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(studies["studies"], json!([study.id.clone()]));
+    let one: Value = http
+        .get(format!("{url}/v1/studies/{}", study.id))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(one["transaction"]["body"]["purpose"], "cardiology cohort");
     problem(
         http.get(format!("{url}/v1/studies/{}", "00".repeat(32)))
             .send()
@@ -485,7 +539,11 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         "NotFound",
     );
     let status = client.status().unwrap();
-    assert_eq!(status.height, h);
+    assert_eq!(
+        status.height,
+        h + 2,
+        "the research credential and the study request"
+    );
     assert!(status.params.iter().any(|p| p.file == "access-d20.vk"));
     let metrics = http
         .get(format!("{url}/metrics"))

@@ -276,6 +276,26 @@ fn signature_and_key_rejections() {
         b.issuer_id = 9;
     }
     assert_eq!(w.reject(foreign), "UnknownIssuer");
+    // Signatures are bound to the chain: the same body signed for another chain is refused.
+    let other_chain = consentry::client::builder::issuer_signed(
+        &w.fx.issuer,
+        "another-chain",
+        w.fx.issue(consentry::circuits::Fr::from(80u64)).body,
+    );
+    assert_eq!(w.reject(other_chain), "BadIssuerSignature");
+    let tree = w.tree();
+    let p2 = w.platform.clone();
+    let elsewhere = w.fx.consent(
+        &p2,
+        &patient,
+        &tree,
+        "s7",
+        ConsentAction::Share,
+        Fixture::policy(&[Role::Hospital], 1),
+        TODAY,
+    );
+    let resigned = consentry::client::builder::patient_signed(&patient, "another-chain", elsewhere);
+    assert_eq!(w.reject(resigned), "BadPatientSignature");
     let good = w.fx.issue(consentry::circuits::Fr::from(79u64));
     w.block_ok(vec![good]);
 

@@ -116,7 +116,7 @@ pub fn write_blocks(a: WriterArgs) -> anyhow::Result<()> {
                     leaf: ledger::Hash32(field::to_bytes(&leaf)),
                 });
                 let signature = issuer
-                    .sign(&body.issuer_signing_bytes())
+                    .sign(&body.issuer_signing_bytes("consentry-crash-test"))
                     .to_bytes()
                     .to_vec();
                 Transaction {

@@ -116,7 +116,9 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
                 issuer_id: attributes.issuer_id,
                 leaf: Hash32(field::to_bytes(&leaf)),
             });
-            let r = NodeClient::new(&node.node).issue(&builder::issuer_signed(&key, body))?;
+            let client = NodeClient::new(&node.node);
+            let chain = client.status()?.chain_id;
+            let r = client.issue(&builder::issuer_signed(&key, &chain, body))?;
             print(node.json, &r, || {
                 println!(
                     "issued: leaf index {} in block {} (tx {})",
@@ -132,8 +134,11 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
         } => {
             let key = keys::read_ed25519(&key, "issuer")?;
             let body = Body::RevokeCredential(RevokeCredential { issuer_id, index });
-            let r =
-                NodeClient::new(&node.node).revoke(index, &builder::issuer_signed(&key, body))?;
+            let r = {
+                let client = NodeClient::new(&node.node);
+                let chain = client.status()?.chain_id;
+                client.revoke(index, &builder::issuer_signed(&key, &chain, body))?
+            };
             print(node.json, &r, || {
                 println!("revoked leaf {index} (tx {})", r.id)
             });
@@ -411,7 +416,9 @@ fn sign_and_submit(
     if c.patient_key != keypair.public.to_bytes() {
         bail!("{}: prepared for another patient key", consent.display());
     }
-    let r = NodeClient::new(&node.node).submit(&builder::patient_signed(&keypair, tx), true)?;
+    let client = NodeClient::new(&node.node);
+    let chain = client.status()?.chain_id;
+    let r = client.submit(&builder::patient_signed(&keypair, &chain, tx), true)?;
     print(node.json, &r, || {
         println!(
             "consent {}: tx {} in block {}",

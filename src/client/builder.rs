@@ -123,9 +123,12 @@ pub fn with_proof(body: Body, proof: Vec<u8>) -> Transaction {
     }
 }
 
-/// Signs `body` as an issuer (Ed25519 over the tagged canonical body).
-pub fn issuer_signed(key: &SigningKey, body: Body) -> Transaction {
-    let signature = key.sign(&body.issuer_signing_bytes()).to_bytes().to_vec();
+/// Signs `body` as an issuer of chain `chain_id` (Ed25519 over the tagged canonical body).
+pub fn issuer_signed(key: &SigningKey, chain_id: &str, body: Body) -> Transaction {
+    let signature = key
+        .sign(&body.issuer_signing_bytes(chain_id))
+        .to_bytes()
+        .to_vec();
     Transaction {
         body,
         auth: Auth {
@@ -136,9 +139,16 @@ pub fn issuer_signed(key: &SigningKey, body: Body) -> Transaction {
 }
 
 /// Adds the patient's per-stream sr25519 signature to a consent the platform proved.
-pub fn patient_signed(patient: &schnorrkel::Keypair, tx: Transaction) -> Transaction {
+pub fn patient_signed(
+    patient: &schnorrkel::Keypair,
+    chain_id: &str,
+    tx: Transaction,
+) -> Transaction {
     let signature = patient
-        .sign_simple(PATIENT_SIGNING_CONTEXT, &tx.body.canonical_bytes())
+        .sign_simple(
+            PATIENT_SIGNING_CONTEXT,
+            &tx.body.patient_signing_bytes(chain_id),
+        )
         .to_bytes()
         .to_vec();
     Transaction {

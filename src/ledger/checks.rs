@@ -82,19 +82,27 @@ fn check_issuer_signature(
         .try_into()
         .map_err(|_| invalid("auth.signature", "64 bytes"))?;
     key.verify_strict(
-        &tx.body.issuer_signing_bytes(),
+        &tx.body.issuer_signing_bytes(&genesis.chain_id),
         &Signature::from_bytes(&sig),
     )
     .map_err(|_| Rejection::BadIssuerSignature)
 }
 
-fn check_patient_signature(patient_key: &[u8; 32], tx: &Transaction) -> Result<(), Rejection> {
+fn check_patient_signature(
+    chain_id: &str,
+    patient_key: &[u8; 32],
+    tx: &Transaction,
+) -> Result<(), Rejection> {
     let key = schnorrkel::PublicKey::from_bytes(patient_key)
         .map_err(|_| invalid("patient_key", "not a valid Ristretto point"))?;
     let sig = schnorrkel::Signature::from_bytes(&tx.auth.signature)
         .map_err(|_| invalid("auth.signature", "not a 64-byte sr25519 signature"))?;
-    key.verify_simple(PATIENT_SIGNING_CONTEXT, &tx.body.canonical_bytes(), &sig)
-        .map_err(|_| Rejection::BadPatientSignature)
+    key.verify_simple(
+        PATIENT_SIGNING_CONTEXT,
+        &tx.body.patient_signing_bytes(chain_id),
+        &sig,
+    )
+    .map_err(|_| Rejection::BadPatientSignature)
 }
 
 fn fe(field: &'static str, h: &Hash32) -> Result<consentry_circuits::Fr, Rejection> {
@@ -215,7 +223,7 @@ pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection
             check_policy(&b.policy)?;
             require_role(&b.claim, Role::Platform)?;
             let token = token_for(ctx, &b.claim, &tx.body, &tx.auth.proof)?;
-            check_patient_signature(&b.patient_key, tx)?;
+            check_patient_signature(&ctx.genesis.chain_id, &b.patient_key, tx)?;
             Ok(Some(token))
         }
         Body::Access(b) => {

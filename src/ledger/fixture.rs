@@ -22,6 +22,8 @@ use crate::params;
 
 /// Day 20,400 (2025-11-08) at noon, in milliseconds: the fixture's clock.
 pub const NOON_MS: u64 = 20_400 * 86_400_000 + 43_200_000;
+/// The fixture chain's id.
+pub const CHAIN_ID: &str = "consentry-test";
 /// The fixture's issuer id.
 pub const ISSUER_ID: u32 = 1;
 /// The fixture's second issuer id.
@@ -93,7 +95,7 @@ impl Fixture {
     pub fn genesis(&self, root_window: u32) -> Genesis {
         let digest = self.keys()[&(self.depth as u8)].digest;
         Genesis {
-            chain_id: "consentry-test".into(),
+            chain_id: CHAIN_ID.into(),
             validators: vec![self.validator.verifying_key().to_bytes()],
             quorum: 1,
             issuers: vec![
@@ -134,7 +136,7 @@ impl Fixture {
 
     /// Signs a body as the issuer.
     pub fn issuer_signed(&self, body: Body) -> Transaction {
-        builder::issuer_signed(&self.issuer, body)
+        builder::issuer_signed(&self.issuer, CHAIN_ID, body)
     }
 
     /// An issuer-signed `IssueCredential` for a leaf.
@@ -151,7 +153,7 @@ impl Fixture {
             issuer_id: SECOND_ISSUER_ID,
             index,
         });
-        builder::issuer_signed(&self.issuer2, body)
+        builder::issuer_signed(&self.issuer2, CHAIN_ID, body)
     }
 
     /// An issuer-signed `RevokeCredential`.
@@ -226,7 +228,7 @@ impl Fixture {
         body: Body,
     ) -> Transaction {
         let proof = self.prove(platform, tree, &body);
-        builder::patient_signed(patient, builder::with_proof(body, proof))
+        builder::patient_signed(patient, CHAIN_ID, builder::with_proof(body, proof))
     }
 
     /// A policy for `roles` at `min_level` for purpose `care`, valid around the fixture day.

@@ -331,9 +331,21 @@ impl Body {
         field::message_for_body(&self.canonical_bytes())
     }
 
-    /// The bytes an issuer signs with Ed25519: a domain tag, then the body.
-    pub fn issuer_signing_bytes(&self) -> Vec<u8> {
+    /// The bytes an issuer signs with Ed25519: a domain tag, the chain id, then the body, so
+    /// a signature is valid on one chain only.
+    pub fn issuer_signing_bytes(&self, chain_id: &str) -> Vec<u8> {
         let mut out = b"consentry/v1/issuer-signature\0".to_vec();
+        out.extend_from_slice(chain_id.as_bytes());
+        out.push(0);
+        out.extend_from_slice(&self.canonical_bytes());
+        out
+    }
+
+    /// The message a patient signs (sr25519, context [`PATIENT_SIGNING_CONTEXT`]): the chain
+    /// id, then the body.
+    pub fn patient_signing_bytes(&self, chain_id: &str) -> Vec<u8> {
+        let mut out = chain_id.as_bytes().to_vec();
+        out.push(0);
         out.extend_from_slice(&self.canonical_bytes());
         out
     }
