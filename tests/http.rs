@@ -71,6 +71,28 @@ fn new_holder(role: Role, level: u16) -> Holder {
     }
 }
 
+/// Issues `h`'s credential through the API and returns the tree built from the synced leaves.
+fn issue_and_sync(
+    client: &NodeClient,
+    issuer: &ed25519_dalek::SigningKey,
+    h: &Holder,
+) -> RegistryTree {
+    let body = Body::IssueCredential(IssueCredential {
+        issuer_id: 1,
+        leaf: Hash32(field::to_bytes(&h.leaf())),
+    });
+    client
+        .issue(&builder::issuer_signed(issuer, "consentry-dev", body))
+        .unwrap();
+    let leaves: Vec<Fr> = client
+        .all_leaves()
+        .unwrap()
+        .iter()
+        .map(|l| field::from_hex(l).unwrap())
+        .collect();
+    RegistryTree::from_leaves(20, &leaves).unwrap()
+}
+
 #[track_caller]
 fn problem(resp: reqwest::blocking::Response, status: u16, code: &str) -> Value {
     let got = resp.status().as_u16();
@@ -306,20 +328,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     );
     // Consent for s-1 (a platform credential, a patient key), so accesses pass admission.
     let platform = new_holder(Role::Platform, 1);
-    let body_p = Body::IssueCredential(IssueCredential {
-        issuer_id: 1,
-        leaf: Hash32(field::to_bytes(&platform.leaf())),
-    });
-    client
-        .issue(&builder::issuer_signed(&issuer, "consentry-dev", body_p))
-        .unwrap();
-    let leaves: Vec<Fr> = client
-        .all_leaves()
-        .unwrap()
-        .iter()
-        .map(|l| field::from_hex(l).unwrap())
-        .collect();
-    let tree2 = RegistryTree::from_leaves(20, &leaves).unwrap();
+    let tree2 = issue_and_sync(&client, &issuer, &platform);
     let patient = schnorrkel::MiniSecretKey::generate_with(rand::rngs::OsRng)
         .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
     let consent = Body::Consent(consentry::ledger::Consent {
@@ -484,20 +493,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     assert_eq!(studies["studies"], json!([]));
     // A research centre asks for consent; the request is listed and readable.
     let research = new_holder(Role::Research, 2);
-    let body_r = Body::IssueCredential(IssueCredential {
-        issuer_id: 1,
-        leaf: Hash32(field::to_bytes(&research.leaf())),
-    });
-    client
-        .issue(&builder::issuer_signed(&issuer, "consentry-dev", body_r))
-        .unwrap();
-    let leaves: Vec<Fr> = client
-        .all_leaves()
-        .unwrap()
-        .iter()
-        .map(|l| field::from_hex(l).unwrap())
-        .collect();
-    let tree3 = RegistryTree::from_leaves(20, &leaves).unwrap();
+    let tree3 = issue_and_sync(&client, &issuer, &research);
     let request = Body::StudyRequest(consentry::ledger::StudyRequest {
         purpose: "cardiology cohort".into(),
         required_role: Role::Research,

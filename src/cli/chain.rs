@@ -6,13 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use consentry_circuits::{field, Fr};
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::SigningKey;
 use rand::RngCore;
 
 use super::ParamsArg;
-use crate::ledger::{
-    self, Auth, Body, Genesis, IssueCredential, IssuerEntry, Ledger, Transaction, VerifyingKeyEntry,
-};
+use crate::ledger::{self, Body, Genesis, IssueCredential, IssuerEntry, Ledger, VerifyingKeyEntry};
 use crate::params;
 use crate::store::RocksStore;
 
@@ -55,6 +53,9 @@ pub fn verify_chain(a: VerifyChainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Chain id of the crash-test writer's chain.
+const CRASH_CHAIN: &str = "consentry-crash-test";
+
 /// Arguments of the hidden crash-test writer.
 #[derive(clap::Args, Debug)]
 pub struct WriterArgs {
@@ -80,7 +81,7 @@ pub fn write_blocks(a: WriterArgs) -> anyhow::Result<()> {
     let dir = params::resolve_dir(a.params.params.as_deref());
     let (_, digest) = params::load_verifier(&dir, 20)?;
     let genesis = Genesis {
-        chain_id: "consentry-crash-test".into(),
+        chain_id: CRASH_CHAIN.into(),
         validators: vec![validator.verifying_key().to_bytes()],
         quorum: 1,
         issuers: vec![IssuerEntry {
@@ -115,17 +116,7 @@ pub fn write_blocks(a: WriterArgs) -> anyhow::Result<()> {
                     issuer_id: 1,
                     leaf: ledger::Hash32(field::to_bytes(&leaf)),
                 });
-                let signature = issuer
-                    .sign(&body.issuer_signing_bytes("consentry-crash-test"))
-                    .to_bytes()
-                    .to_vec();
-                Transaction {
-                    body,
-                    auth: Auth {
-                        proof: vec![],
-                        signature,
-                    },
-                }
+                crate::client::builder::issuer_signed(&issuer, CRASH_CHAIN, body)
             })
             .collect();
         let now = std::time::SystemTime::now()
