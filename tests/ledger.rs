@@ -669,7 +669,8 @@ fn the_solo_sequencer_admits_orders_and_refuses() {
         seq.submit(bad, NOON_MS + 5000).unwrap_err().code(),
         "BadIssuerSignature"
     );
-    let (block, rejected) = seq.seal(NOON_MS + 6000).unwrap().unwrap();
+    let sealed = seq.seal(NOON_MS + 6000).unwrap().unwrap();
+    let (block, rejected) = (sealed.block.unwrap(), sealed.rejected);
     assert!(rejected.is_empty());
     assert_eq!(block.tx_ids, vec![id]);
     assert!(
@@ -681,5 +682,40 @@ fn the_solo_sequencer_admits_orders_and_refuses() {
         "Replay"
     );
     seq.with_ledger(|l| assert_eq!(l.tip().height, block.header.height));
+    drop((fx, dir));
+}
+
+#[test]
+fn a_seal_where_every_transaction_fails_commits_no_block() {
+    use consentry::consensus::{Admission, Sequencer, SoloSequencer};
+    let mut w = World::new(4);
+    w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    let h = w.hospital.clone();
+    let mut forged = w.access(&h, "s", 1, 1);
+    if let Body::Access(a) = &mut forged.body {
+        a.nonce = 2; // the proof was bound to nonce 1
+    }
+    let valid = w.access(&h, "s", 1, 3);
+    let key = w.fx.validator.clone();
+    let World {
+        ledger, fx, dir, ..
+    } = w;
+    let height = ledger.tip().height;
+    let seq = SoloSequencer::new(ledger, key, Admission::DeferProofs);
+    let now = NOON_MS + 60_000;
+    let id = seq.submit(forged, now).unwrap(); // the pairing is deferred to the block
+    let sealed = seq.seal(now).unwrap().unwrap();
+    assert!(
+        sealed.block.is_none(),
+        "an all-rejected seal must not make an empty block"
+    );
+    assert_eq!(sealed.rejected[0].1.code(), "ProofInvalid");
+    assert_eq!(seq.rejection(&id).unwrap().code(), "ProofInvalid");
+    assert!(!seq.is_pending(&id));
+    seq.with_ledger(|l| assert_eq!(l.tip().height, height));
+    // The twin: a valid access makes a block.
+    seq.submit(valid, now).unwrap();
+    let sealed = seq.seal(now).unwrap().unwrap();
+    assert_eq!(sealed.block.unwrap().header.height, height + 1);
     drop((fx, dir));
 }

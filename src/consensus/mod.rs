@@ -13,7 +13,7 @@ use consentry_circuits::token::Token;
 
 use ed25519_dalek::SigningKey;
 
-use crate::ledger::{Ledger, LedgerError, Proposal, Rejection, Transaction, TxId};
+use crate::ledger::{Ledger, LedgerError, Rejection, Sealed, Transaction, TxId};
 use crate::store::Store;
 
 /// Most transactions waiting for a block.
@@ -23,8 +23,9 @@ pub const MAX_PENDING: usize = 10_000;
 pub trait Sequencer {
     /// Admits a transaction for ordering, or says why it is refused.
     fn submit(&self, tx: Transaction, now_ms: u64) -> Result<TxId, Rejection>;
-    /// Orders the pending transactions into the next committed block, if there are any.
-    fn seal(&self, now_ms: u64) -> Result<Option<Proposal>, LedgerError>;
+    /// Orders the pending transactions into the next committed block, if there are any
+    /// (`None` when nothing is pending; no block when every transaction is rejected).
+    fn seal(&self, now_ms: u64) -> Result<Option<Sealed>, LedgerError>;
 }
 
 /// How much a validator checks before admitting a transaction into its mempool.
@@ -149,7 +150,7 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         Ok(id)
     }
 
-    fn seal(&self, now_ms: u64) -> Result<Option<Proposal>, LedgerError> {
+    fn seal(&self, now_ms: u64) -> Result<Option<Sealed>, LedgerError> {
         let mut ids = Vec::new();
         let mut txs = Vec::new();
         let mut tokens = Vec::new();
@@ -161,13 +162,12 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         if txs.is_empty() {
             return Ok(None);
         }
-        let proposal = self.ledger.lock().expect("ledger lock").propose_admitted(
-            txs,
-            Some(tokens),
-            now_ms,
-            &self.key,
-        );
-        if let Ok((_, rejected)) = &proposal {
+        let proposal = self
+            .ledger
+            .lock()
+            .expect("ledger lock")
+            .propose_admitted(txs, tokens, now_ms, &self.key);
+        if let Ok(Sealed { rejected, .. }) = &proposal {
             let mut log = self.rejected.lock().expect("rejection log");
             for (id, reason) in rejected {
                 log.by_id.insert(*id, reason.clone());

@@ -22,6 +22,16 @@ use crate::store::{Column, Store, StoreError};
 /// A committed block and the transactions left out of it, with their reasons.
 pub type Proposal = (Block, Vec<(TxId, Rejection)>);
 
+/// The outcome of sealing admitted transactions: the committed block, if any transaction was
+/// accepted, and the rejected ones with their reasons.
+#[derive(Debug)]
+pub struct Sealed {
+    /// The committed block.
+    pub block: Option<Block>,
+    /// Transactions left out, with why.
+    pub rejected: Vec<(TxId, Rejection)>,
+}
+
 /// A verifying key the node loaded, with the digest of its file.
 #[derive(Clone)]
 pub struct LoadedKey {
@@ -319,19 +329,38 @@ impl<S: Store> Ledger<S> {
         time_ms: u64,
         key: &SigningKey,
     ) -> Result<Proposal, LedgerError> {
-        self.propose_admitted(txs, None, time_ms, key)
+        let sealed = self.build(txs, None, time_ms, key, true)?;
+        Ok((
+            sealed
+                .block
+                .expect("an empty block is committed on request"),
+            sealed.rejected,
+        ))
     }
 
     /// [`Ledger::propose`] for transactions that passed [`Ledger::token_of`] at admission,
     /// with the tokens it returned: their decoding and signatures are not checked again, the
-    /// claims' root window and day are.
+    /// claims' root window and day are. When every transaction is rejected no block is
+    /// committed: otherwise a flood of invalid proofs would make empty blocks and slide the
+    /// root window, expiring honest clients' roots early.
     pub fn propose_admitted(
+        &mut self,
+        txs: Vec<Transaction>,
+        admitted: Vec<Option<Token>>,
+        time_ms: u64,
+        key: &SigningKey,
+    ) -> Result<Sealed, LedgerError> {
+        self.build(txs, Some(admitted), time_ms, key, false)
+    }
+
+    fn build(
         &mut self,
         txs: Vec<Transaction>,
         admitted: Option<Vec<Option<Token>>>,
         time_ms: u64,
         key: &SigningKey,
-    ) -> Result<Proposal, LedgerError> {
+        commit_empty: bool,
+    ) -> Result<Sealed, LedgerError> {
         let height = self.state.tip().height + 1;
         let time_ms = time_ms.max(self.state.tip().time_ms);
         let exec = execute::execute(
@@ -351,6 +380,12 @@ impl<S: Store> Ledger<S> {
             other => invalid(height, other.to_string()),
         })?;
         let rejected = exec.rejected.clone();
+        if exec.accepted.is_empty() && !commit_empty {
+            return Ok(Sealed {
+                block: None,
+                rejected,
+            });
+        }
         let root = self
             .state
             .apply_registry(&exec.registry_ops)
@@ -373,7 +408,10 @@ impl<S: Store> Ledger<S> {
             header,
         };
         self.commit(exec, &block)?;
-        Ok((block, rejected))
+        Ok(Sealed {
+            block: Some(block),
+            rejected,
+        })
     }
 
     /// Validates and applies a block made elsewhere (another validator, or a replay).

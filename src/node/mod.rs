@@ -194,7 +194,14 @@ impl Node {
     /// Seals the pending transactions into a block, if any (blocking; run off the executor).
     pub fn seal(&self) -> Result<Option<u64>, ledger::LedgerError> {
         let started = Instant::now();
-        let Some((block, rejected)) = self.seq.seal(now_ms())? else {
+        let Some(sealed) = self.seq.seal(now_ms())? else {
+            return Ok(None);
+        };
+        for (id, reason) in &sealed.rejected {
+            tracing::info!(tx = %id, reason = reason.code(), "rejected in block");
+            self.metrics.rejected(reason.code());
+        }
+        let Some(block) = sealed.block else {
             return Ok(None);
         };
         self.metrics
@@ -202,10 +209,6 @@ impl Node {
             .observe(started.elapsed().as_secs_f64());
         self.metrics.block_height.set(block.header.height as i64);
         self.metrics.tx_accepted.inc_by(block.tx_ids.len() as u64);
-        for (id, reason) in &rejected {
-            tracing::info!(tx = %id, reason = reason.code(), "rejected in block");
-            self.metrics.rejected(reason.code());
-        }
         tracing::info!(
             height = block.header.height,
             txs = block.tx_ids.len(),
