@@ -71,6 +71,11 @@ fn new_holder(role: Role, level: u16) -> Holder {
     }
 }
 
+/// `GET url` as JSON.
+fn get_json(http: &Client, url: String) -> Value {
+    http.get(url).send().unwrap().json().unwrap()
+}
+
 /// Issues `h`'s credential through the API and returns the tree built from the synced leaves.
 fn issue_and_sync(
     client: &NodeClient,
@@ -185,20 +190,10 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     alive();
 
     // Registry and leaves.
-    let reg: Value = http
-        .get(format!("{url}/v1/registry"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let reg: Value = get_json(&http, format!("{url}/v1/registry"));
     assert_eq!(reg["size"], 1);
     assert_eq!(reg["depth"], 20);
-    let leaves: Value = http
-        .get(format!("{url}/v1/registry/leaves?from=0&limit=10"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let leaves: Value = get_json(&http, format!("{url}/v1/registry/leaves?from=0&limit=10"));
     assert_eq!(leaves["leaves"][0], field::to_hex(&holder.leaf()));
     problem(
         http.get(format!("{url}/v1/registry/leaves?from=x"))
@@ -375,19 +370,9 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         client.submit(&tx, true).unwrap().status,
         consentry::api::TxStatus::Committed
     );
-    let hist: Value = http
-        .get(format!("{url}/v1/streams/s-1/history"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let hist: Value = get_json(&http, format!("{url}/v1/streams/s-1/history"));
     assert_eq!(hist["distinct_accessors"], 1);
-    let st: Value = http
-        .get(format!("{url}/v1/streams/s-1"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let st: Value = get_json(&http, format!("{url}/v1/streams/s-1"));
     assert_eq!(st["shared"], true);
 
     // The same body with a proof for another body: ProofInvalid.
@@ -407,12 +392,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         .to_string();
     let mut status = Value::Null;
     for _ in 0..200 {
-        status = http
-            .get(format!("{url}/v1/transactions/{id}"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
+        status = get_json(&http, format!("{url}/v1/transactions/{id}"));
         if status["status"] != "pending" {
             break;
         }
@@ -435,30 +415,15 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
 
     // Revoke for real; the transaction reads back as committed.
     let r = client.revoke(0, &revoke).unwrap();
-    let read: Value = http
-        .get(format!("{url}/v1/transactions/{}", r.id))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let read: Value = get_json(&http, format!("{url}/v1/transactions/{}", r.id));
     assert_eq!(read["status"], "committed");
     assert_eq!(read["transaction"]["body"]["kind"], "revoke_credential");
 
     // Blocks, streams, studies, status, metrics, unknown routes.
-    let latest: Value = http
-        .get(format!("{url}/v1/blocks/latest"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let latest: Value = get_json(&http, format!("{url}/v1/blocks/latest"));
     let h = latest["header"]["height"].as_u64().unwrap();
     assert!(h >= 2);
-    let b1: Value = http
-        .get(format!("{url}/v1/blocks/1"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let b1: Value = get_json(&http, format!("{url}/v1/blocks/1"));
     assert_eq!(b1["header"]["height"], 1);
     problem(
         http.get(format!("{url}/v1/blocks/99999")).send().unwrap(),
@@ -484,12 +449,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         400,
         "BadRequest",
     );
-    let studies: Value = http
-        .get(format!("{url}/v1/studies"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let studies: Value = get_json(&http, format!("{url}/v1/studies"));
     assert_eq!(studies["studies"], json!([]));
     // A research centre asks for consent; the request is listed and readable.
     let research = new_holder(Role::Research, 2);
@@ -513,19 +473,9 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         .submit(&builder::with_proof(request, request_proof), true)
         .unwrap();
     assert_eq!(study.status, consentry::api::TxStatus::Committed);
-    let studies: Value = http
-        .get(format!("{url}/v1/studies"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let studies: Value = get_json(&http, format!("{url}/v1/studies"));
     assert_eq!(studies["studies"], json!([study.id.clone()]));
-    let one: Value = http
-        .get(format!("{url}/v1/studies/{}", study.id))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let one: Value = get_json(&http, format!("{url}/v1/studies/{}", study.id));
     assert_eq!(one["transaction"]["body"]["purpose"], "cardiology cohort");
     problem(
         http.get(format!("{url}/v1/studies/{}", "00".repeat(32)))

@@ -69,3 +69,54 @@ impl AttributeArgs {
         }
     }
 }
+
+/// What an institution passes to act: identity, synced leaves, attributes, parameters.
+#[derive(clap::Args, Debug, Clone)]
+pub struct HolderArgs {
+    /// Identity file.
+    #[arg(long, value_name = "FILE")]
+    pub identity: std::path::PathBuf,
+    /// Leaf list (synced with `consentry institution sync`, or kept by `consentry leaves`).
+    #[arg(long, value_name = "FILE")]
+    pub leaves: std::path::PathBuf,
+    /// The credential's attributes, as issued.
+    #[command(flatten)]
+    pub attributes: AttributeArgs,
+    /// Parameter directory.
+    #[command(flatten)]
+    pub params: super::ParamsArg,
+}
+
+impl HolderArgs {
+    /// The holder and the registry tree built locally from the leaf list; fails (naming the
+    /// file) when the credential is not live in it.
+    pub fn holder_and_tree(
+        &self,
+    ) -> anyhow::Result<(
+        crate::client::builder::Holder,
+        consentry_circuits::registry::RegistryTree,
+    )> {
+        use anyhow::Context;
+        let sk = crate::files::read_identity(&self.identity)?;
+        let (list, leaves) = crate::files::LeafList::read(&self.leaves)?;
+        let tree = consentry_circuits::registry::RegistryTree::from_leaves(list.depth, &leaves)
+            .with_context(|| self.leaves.display().to_string())?;
+        let holder = crate::client::builder::Holder {
+            sk,
+            attributes: self.attributes.attributes(),
+        };
+        if tree.position(&holder.leaf()).is_none() {
+            anyhow::bail!(
+                "{}: no live leaf for this identity with these attributes (not issued, revoked, or the list is stale)",
+                self.leaves.display()
+            );
+        }
+        Ok((holder, tree))
+    }
+
+    /// The proving key for `depth` from the parameter directory.
+    pub fn prover(&self, depth: usize) -> anyhow::Result<consentry_circuits::groth::Prover> {
+        let dir = crate::params::resolve_dir(self.params.params.as_deref());
+        Ok(crate::params::load_prover(&dir, depth)?)
+    }
+}

@@ -5,21 +5,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use consentry_circuits::credential::{InstitutionId, Role};
-use consentry_circuits::registry::RegistryTree;
 use consentry_circuits::{field, Fr};
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
 
-use super::args::{parse_field, today, AttributeArgs};
-use super::ParamsArg;
-use crate::client::builder::{self, Holder};
+use super::args::{parse_field, today, AttributeArgs, HolderArgs};
+use crate::client::builder;
 use crate::client::{NodeClient, DEFAULT_NODE};
 use crate::files::{self, LeafList};
 use crate::ledger::{
     keys, Body, Consent, ConsentAction, Hash32, IssueCredential, Policy, RevokeCredential,
     Transaction,
 };
-use crate::params;
 
 /// `--node URL` and `--json`.
 #[derive(clap::Args, Debug, Clone)]
@@ -147,44 +144,6 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What an institution passes to act: identity, synced leaves, attributes.
-#[derive(clap::Args, Debug, Clone)]
-pub struct HolderArgs {
-    /// Identity file.
-    #[arg(long, value_name = "FILE")]
-    pub identity: PathBuf,
-    /// Leaf list synced with `consentry institution sync`.
-    #[arg(long, value_name = "FILE")]
-    pub leaves: PathBuf,
-    /// The credential's attributes.
-    #[command(flatten)]
-    pub attributes: AttributeArgs,
-    /// Parameter directory.
-    #[command(flatten)]
-    pub params: ParamsArg,
-}
-
-impl HolderArgs {
-    fn load(&self) -> anyhow::Result<(Holder, RegistryTree, consentry_circuits::groth::Prover)> {
-        let sk = files::read_identity(&self.identity)?;
-        let (list, leaves) = LeafList::read(&self.leaves)?;
-        let tree = RegistryTree::from_leaves(list.depth, &leaves)
-            .with_context(|| self.leaves.display().to_string())?;
-        let holder = Holder {
-            sk,
-            attributes: self.attributes.attributes(),
-        };
-        if tree.position(&holder.leaf()).is_none() {
-            bail!("{}: no live leaf for this identity with these attributes (not issued, revoked, or not synced)", self.leaves.display());
-        }
-        let prover = params::load_prover(
-            &params::resolve_dir(self.params.params.as_deref()),
-            list.depth,
-        )?;
-        Ok((holder, tree, prover))
-    }
-}
-
 /// Institution subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum InstitutionCommand {
@@ -273,7 +232,8 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             min_level,
             node,
         } => {
-            let (h, tree, prover) = holder.load()?;
+            let (h, tree) = holder.holder_and_tree()?;
+            let prover = holder.prover(tree.depth())?;
             let (_, delivery) = builder::delivery_key(&mut rand::rngs::OsRng);
             let body = h.access_body(
                 &tree,
@@ -309,7 +269,8 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             revoke,
             out,
         } => {
-            let (h, tree, prover) = holder.load()?;
+            let (h, tree) = holder.holder_and_tree()?;
+            let prover = holder.prover(tree.depth())?;
             let key: [u8; 32] = hex::decode(&patient_key)
                 .ok()
                 .and_then(|b| b.try_into().ok())

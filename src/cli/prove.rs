@@ -4,26 +4,17 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use consentry_circuits::access::AccessWitness;
-use consentry_circuits::credential::Credential;
-use consentry_circuits::registry::RegistryTree;
 use consentry_circuits::{field, Fr};
 
-use super::args::{parse_field, today, AttributeArgs};
-use super::ParamsArg;
-use crate::{files, params};
+use super::args::{parse_field, today, HolderArgs};
+use crate::files;
 
 /// Arguments of `consentry prove`.
 #[derive(clap::Args, Debug)]
 pub struct ProveArgs {
-    /// The institution's identity file.
-    #[arg(long, value_name = "FILE")]
-    pub identity: PathBuf,
-    /// The registry leaf list (synced from a node or kept by `consentry leaves`).
-    #[arg(long, value_name = "FILE")]
-    pub leaves: PathBuf,
-    /// The credential's attributes, as issued.
+    /// Who proves: identity, leaf list, attributes, parameters.
     #[command(flatten)]
-    pub attributes: AttributeArgs,
+    pub holder: HolderArgs,
     /// Scope as a field element (hex); or use --stream.
     #[arg(long, value_parser = parse_field, required_unless_present = "stream", conflicts_with = "stream")]
     pub scope: Option<Fr>,
@@ -45,32 +36,17 @@ pub struct ProveArgs {
     /// Where to write the token (JSON).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Parameter directory.
-    #[command(flatten)]
-    pub params: ParamsArg,
 }
 
 /// Runs `consentry prove`.
 pub fn run(a: ProveArgs) -> anyhow::Result<()> {
-    let sk = files::read_identity(&a.identity)?;
-    let (list, leaves) = files::LeafList::read(&a.leaves)?;
-    let attributes = a.attributes.attributes();
-    let tree = RegistryTree::from_leaves(list.depth, &leaves)
-        .with_context(|| format!("{}", a.leaves.display()))?;
-    let leaf = Credential {
-        id: sk.id(),
-        attributes,
-    }
-    .leaf();
-    let index = tree.position(&leaf).with_context(|| {
-        format!(
-            "{}: no live leaf for this identity with these attributes (not issued, revoked, or the list is stale)",
-            a.leaves.display()
-        )
-    })?;
+    let (holder, tree) = a.holder.holder_and_tree()?;
+    let index = tree
+        .position(&holder.leaf())
+        .expect("holder_and_tree checked it is live");
     let witness = AccessWitness {
-        sk,
-        attributes,
+        sk: holder.sk,
+        attributes: holder.attributes,
         path: tree.path(index)?,
     };
     let scope = match (a.scope, &a.stream) {
@@ -93,9 +69,8 @@ pub fn run(a: ProveArgs) -> anyhow::Result<()> {
         a.today.unwrap_or_else(today),
     )?;
 
-    let dir = params::resolve_dir(a.params.params.as_deref());
     let load = std::time::Instant::now();
-    let prover = params::load_prover(&dir, list.depth)?;
+    let prover = a.holder.prover(tree.depth())?;
     let loaded = load.elapsed();
     let start = std::time::Instant::now();
     let token = prover.prove(&witness, public, &mut rand::rngs::OsRng)?;

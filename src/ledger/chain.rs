@@ -363,10 +363,7 @@ impl<S: Store> Ledger<S> {
     ) -> Result<Sealed, LedgerError> {
         let height = self.state.tip().height + 1;
         let time_ms = time_ms.max(self.state.tip().time_ms);
-        let exec = execute::execute(
-            &self.store,
-            &self.state,
-            &self.verifiers,
+        let exec = self.execute(
             txs,
             execute::Run {
                 height,
@@ -374,11 +371,7 @@ impl<S: Store> Ledger<S> {
                 mode: Mode::Propose,
                 admitted,
             },
-        )
-        .map_err(|e| match e {
-            ExecError::Store(s) => LedgerError::Store(s),
-            other => invalid(height, other.to_string()),
-        })?;
+        )?;
         let rejected = exec.rejected.clone();
         if exec.accepted.is_empty() && !commit_empty {
             return Ok(Sealed {
@@ -435,10 +428,7 @@ impl<S: Store> Ledger<S> {
             ));
         }
         check_quorum(self.state.genesis(), &block.header, &block.signatures)?;
-        let exec = execute::execute(
-            &self.store,
-            &self.state,
-            &self.verifiers,
+        let exec = self.execute(
             txs,
             execute::Run {
                 height: h,
@@ -446,11 +436,7 @@ impl<S: Store> Ledger<S> {
                 mode: Mode::Replay,
                 admitted: None,
             },
-        )
-        .map_err(|e| match e {
-            ExecError::Store(s) => LedgerError::Store(s),
-            other => invalid(h, other.to_string()),
-        })?;
+        )?;
         let root = self
             .state
             .apply_registry(&exec.registry_ops)
@@ -462,6 +448,15 @@ impl<S: Store> Ledger<S> {
             ));
         }
         self.commit(exec, block)
+    }
+
+    /// Executes `txs` on the committed state; a failed replay is an invalid block.
+    fn execute(&self, txs: Vec<Transaction>, run: execute::Run) -> Result<Execution, LedgerError> {
+        let height = run.height;
+        execute::execute(&self.store, &self.state, &self.verifiers, txs, run).map_err(|e| match e {
+            ExecError::Store(s) => LedgerError::Store(s),
+            other => invalid(height, other.to_string()),
+        })
     }
 
     /// Writes a block and its effects as one synced batch, then moves the tip.
