@@ -13,6 +13,7 @@ use consentry_circuits::token::Token;
 
 use ed25519_dalek::SigningKey;
 
+use crate::ledger::execute::VerifiedTokens;
 use crate::ledger::{Ledger, LedgerError, Rejection, Sealed, Transaction, TxId};
 use crate::store::Store;
 
@@ -162,11 +163,14 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         if txs.is_empty() {
             return Ok(None);
         }
+        // Pairing is the bulk of sealing and needs nothing but the verifying keys: done before
+        // the ledger is locked, admission goes on meanwhile.
+        let verified = VerifiedTokens::verify(&self.verifiers, tokens);
         let proposal = self
             .ledger
             .lock()
             .expect("ledger lock")
-            .propose_admitted(txs, tokens, now_ms, &self.key);
+            .propose_admitted(txs, verified, now_ms, &self.key);
         if let Ok(Sealed { rejected, .. }) = &proposal {
             let mut log = self.rejected.lock().expect("rejection log");
             for (id, reason) in rejected {

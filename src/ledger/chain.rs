@@ -11,7 +11,7 @@ use ed25519_dalek::SigningKey;
 
 use super::block::{self, Block, BlockHeader};
 use super::checks::{self, Context};
-use super::execute::{self, ExecError, Execution, Mode};
+use super::execute::{self, ExecError, Execution, Mode, VerifiedTokens};
 use super::records::{self, HistoryEntry, LeafRecord, StreamState, TxRecord, HEIGHT_KEY};
 use super::rejection::Rejection;
 use super::state::ChainState;
@@ -340,13 +340,13 @@ impl<S: Store> Ledger<S> {
 
     /// [`Ledger::propose`] for transactions that passed [`Ledger::token_of`] at admission,
     /// with the tokens it returned: their decoding and signatures are not checked again, the
-    /// claims' root window and day are. When every transaction is rejected no block is
-    /// committed: otherwise a flood of invalid proofs would make empty blocks and slide the
+    /// claims' root window and day are; their proofs were batch-verified by the caller
+    /// ([`VerifiedTokens::verify`]). When every transaction is rejected no block is committed: otherwise a flood of invalid proofs would make empty blocks and slide the
     /// root window, expiring honest clients' roots early.
     pub fn propose_admitted(
         &mut self,
         txs: Vec<Transaction>,
-        admitted: Vec<Option<Token>>,
+        admitted: VerifiedTokens,
         time_ms: u64,
         key: &SigningKey,
     ) -> Result<Sealed, LedgerError> {
@@ -356,7 +356,7 @@ impl<S: Store> Ledger<S> {
     fn build(
         &mut self,
         txs: Vec<Transaction>,
-        admitted: Option<Vec<Option<Token>>>,
+        admitted: Option<VerifiedTokens>,
         time_ms: u64,
         key: &SigningKey,
         commit_empty: bool,

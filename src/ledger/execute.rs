@@ -63,8 +63,52 @@ pub struct Run {
     pub day: u32,
     /// Proposing, replaying or admitting.
     pub mode: Mode,
-    /// For transactions admitted earlier: the tokens decoded then (one per transaction).
-    pub admitted: Option<Vec<Option<Token>>>,
+    /// For transactions admitted earlier: the tokens decoded then (one per transaction),
+    /// batch-verified since.
+    pub admitted: Option<VerifiedTokens>,
+}
+
+/// The tokens of transactions admitted to a mempool earlier, one per transaction, after one
+/// batch verification per depth: each is either still valid or rejected with the reason. Only [`VerifiedTokens::verify`] makes one, so a block cannot
+/// skip verification by accident.
+pub struct VerifiedTokens {
+    results: Vec<Result<Option<Token>, Rejection>>,
+}
+
+impl VerifiedTokens {
+    /// Batch-verifies `tokens` (one multi-pairing per depth; bisection names the bad ones).
+    /// Verification depends on nothing but the verifying keys, so it can run before the
+    /// ledger is locked, while transactions keep being admitted.
+    pub fn verify(verifiers: &HashMap<u8, Verifier>, tokens: Vec<Option<Token>>) -> Self {
+        let mut results: Vec<_> = tokens.into_iter().map(Ok).collect();
+        let unverified = vec![true; results.len()];
+        verify_proofs(verifiers, &mut results, &unverified);
+        VerifiedTokens { results }
+    }
+}
+
+/// Batch-verifies, per depth, the tokens in `results` whose position is marked in
+/// `unverified`, turning each bad one into [`Rejection::ProofInvalid`].
+fn verify_proofs(
+    verifiers: &HashMap<u8, Verifier>,
+    results: &mut [Result<Option<Token>, Rejection>],
+    unverified: &[bool],
+) {
+    for (depth, verifier) in verifiers {
+        let (positions, tokens): (Vec<usize>, Vec<Token>) = results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                Ok(Some(t)) if t.depth == *depth && unverified[i] => Some((i, t.clone())),
+                _ => None,
+            })
+            .unzip();
+        if let Err(bad) = verifier.verify_batch(&tokens) {
+            for b in bad.bad {
+                results[positions[b]] = Err(Rejection::ProofInvalid);
+            }
+        }
+    }
 }
 
 /// An error that stops execution: a failed replay or a storage failure.
@@ -122,43 +166,30 @@ pub fn execute<S: Store>(
     // 1. Stateless checks. When admitting, the caller ran them; for transactions admitted
     //    earlier (decoded and signature-checked then), only the moment-dependent checks of
     //    the claim are re-run.
+    let mut unverified = vec![true; txs.len()];
     let mut results: Vec<Result<Option<Token>, Rejection>> = match (mode, admitted) {
         (Mode::Admit, _) => txs.iter().map(|_| Ok(None)).collect(),
-        (_, Some(tokens)) => txs
+        (_, Some(verified)) => txs
             .iter()
-            .zip(tokens)
-            .map(|(tx, token)| match (tx.body.claim(), token) {
-                (Some(claim), Some(token)) => {
+            .zip(verified.results)
+            .zip(unverified.iter_mut())
+            .map(|((tx, token), unverified)| match (tx.body.claim(), token) {
+                (_, Err(reason)) => Err(reason),
+                (Some(claim), Ok(Some(token))) => {
+                    *unverified = false;
                     checks::check_claim_context(&ctx, claim).map(|_| Some(token))
                 }
-                (None, None) => Ok(None),
+                (None, Ok(None)) => Ok(None),
                 _ => checks::check(&ctx, tx),
             })
             .collect(),
         _ => txs.iter().map(|tx| checks::check(&ctx, tx)).collect(),
     };
 
-    // 2. One batch verification per depth of every token that passed; bisection names the bad.
-    let no_verifiers = HashMap::new();
-    let verifiers = if mode == Mode::Admit {
-        &no_verifiers
-    } else {
-        verifiers
-    };
-    for (depth, verifier) in verifiers {
-        let (positions, tokens): (Vec<usize>, Vec<Token>) = results
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| match r {
-                Ok(Some(t)) if t.depth == *depth => Some((i, t.clone())),
-                _ => None,
-            })
-            .unzip();
-        if let Err(bad) = verifier.verify_batch(&tokens) {
-            for b in bad.bad {
-                results[positions[b]] = Err(Rejection::ProofInvalid);
-            }
-        }
+    // 2. One batch verification per depth of every token that passed and was not verified
+    //    before; bisection names the bad.
+    if mode != Mode::Admit {
+        verify_proofs(verifiers, &mut results, &unverified);
     }
 
     // 3. Stateful checks and effects, in order.
