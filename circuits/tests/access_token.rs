@@ -415,4 +415,18 @@ fn cached_matrix_prover_agrees_with_arkworks_prover_and_verifier() {
     let mut wrong = inputs;
     wrong[3] += Fr::ONE;
     assert!(!Groth16::<groth::Curve>::verify_proof(&pvk, &ours.proof, &wrong).unwrap());
+
+    // Same randomness, same proof, bit for bit: the blst multi-scalar multiplications compute
+    // exactly arkworks' A, B and C (the prover draws r, then s).
+    let mut randomness = rng(12);
+    let (r, s) = (Fr::rand(&mut randomness), Fr::rand(&mut randomness));
+    let (pk, _) = groth::setup_from_seed(DEPTH, [7u8; 32]).unwrap();
+    let reference = Groth16::<groth::Curve>::create_proof_with_reduction(
+        AccessCircuit::new(public, w.witness()),
+        &pk,
+        r,
+        s,
+    )
+    .unwrap();
+    assert_eq!(ours.proof, reference);
 }

@@ -12,12 +12,14 @@
 //! scalars of the verifying key's input bases, so it costs nine scalar multiplications in all.
 
 use ark_bls12_381::{Fr, G1Affine, G1Projective};
-use ark_ec::{pairing::Pairing, CurveGroup, VariableBaseMSM};
-use ark_ff::{AdditiveGroup, One};
+use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ff::AdditiveGroup;
+use blst::{blst_p1_affine, blst_p2_affine};
 use rand::Rng;
 use rayon::prelude::*;
 
-use super::{Curve, Verifier};
+use super::blst_bridge::{g1_to_blst, g2_to_blst, pairing_product_is_one};
+use super::Verifier;
 use crate::token::Token;
 
 /// Returns the indices (from `subset`) of the tokens that fail, bisecting on failure.
@@ -47,18 +49,21 @@ fn random_scalar() -> Fr {
 fn batch_holds(v: &Verifier, tokens: &[Token], subset: &[usize]) -> bool {
     let r: Vec<Fr> = subset.iter().map(|_| random_scalar()).collect();
 
-    // r_i A_i, in parallel.
-    let scaled_a: Vec<G1Affine> = subset
+    // r_i A_i and the B_i in blst's form, in parallel.
+    let (mut g1, mut g2): (Vec<blst_p1_affine>, Vec<blst_p2_affine>) = subset
         .par_iter()
         .zip(r.par_iter())
-        .map(|(i, ri)| tokens[*i].proof.a * ri)
-        .collect::<Vec<G1Projective>>()
-        .into_iter()
-        .map(|p| p.into_affine())
-        .collect();
+        .map(|(i, ri)| {
+            let proof = &tokens[*i].proof;
+            (
+                g1_to_blst(&(proof.a * ri).into_affine()),
+                g2_to_blst(&proof.b),
+            )
+        })
+        .unzip();
 
     // sum r_i IC_i = (sum r_i) gamma_abc[0] + sum_j (sum_i r_i x_ij) gamma_abc[j].
-    let ic = &v.pvk.vk.gamma_abc_g1;
+    let ic = &v.vk.gamma_abc_g1;
     let mut folded = vec![Fr::ZERO; ic.len()];
     for (i, ri) in subset.iter().zip(&r) {
         folded[0] += ri;
@@ -72,24 +77,15 @@ fn batch_holds(v: &Verifier, tokens: &[Token], subset: &[usize]) -> bool {
     let sum_ic = G1Projective::msm(ic, &folded).expect("lengths match");
     let cs: Vec<G1Affine> = subset.iter().map(|i| tokens[*i].proof.c).collect();
     let sum_c = G1Projective::msm(&cs, &r).expect("lengths match");
-    let neg_alpha: G1Projective = v.pvk.vk.alpha_g1 * (-folded[0]);
+    let neg_alpha: G1Projective = v.vk.alpha_g1 * (-folded[0]);
 
-    let mut g1: Vec<<Curve as Pairing>::G1Prepared> =
-        scaled_a.iter().map(|a| (*a).into()).collect();
-    let mut g2: Vec<<Curve as Pairing>::G2Prepared> = subset
-        .par_iter()
-        .map(|i| tokens[*i].proof.b.into())
-        .collect();
-    g1.push(sum_ic.into_affine().into());
-    g2.push(v.pvk.gamma_g2_neg_pc.clone());
-    g1.push(sum_c.into_affine().into());
-    g2.push(v.pvk.delta_g2_neg_pc.clone());
-    g1.push(neg_alpha.into_affine().into());
-    g2.push(v.beta_prepared.clone());
-
-    let ml = Curve::multi_miller_loop(g1, g2);
-    match Curve::final_exponentiation(ml) {
-        Some(out) => out.0.is_one(),
-        None => false,
+    for (p, q) in [
+        (sum_ic, v.gamma_neg),
+        (sum_c, v.delta_neg),
+        (neg_alpha, v.beta),
+    ] {
+        g1.push(g1_to_blst(&p.into_affine()));
+        g2.push(q);
     }
+    pairing_product_is_one(&g1, &g2)
 }

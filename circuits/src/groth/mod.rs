@@ -2,6 +2,7 @@
 //! manifest, proving, and single and batch verification.
 
 mod batch;
+mod blst_bridge;
 mod keys;
 mod manifest;
 mod prover;

@@ -3,19 +3,27 @@
 //! The constraint matrices depend only on the circuit's shape, so the prover derives them once
 //! (when it is created) and each proof only computes the witness assignment, without building
 //! or inlining a single linear combination. This halves proving time against arkworks'
-//! `Groth16::prove`, which rebuilds the matrices for every proof; the tests check both paths
-//! produce proofs that verify.
+//! `Groth16::prove`, which rebuilds the matrices for every proof.
+//!
+//! The proof is Groth16's, computed as arkworks computes it (`create_proof_with_assignment`:
+//! the libsnark R1CS-to-QAP reduction, then `A`, `B` and `C`), but the five multi-scalar
+//! multiplications over the proving key, which are most of the time, run in blst on bases
+//! prepared once ([`super::blst_bridge`]). A test checks that, for the same randomness, the
+//! proof is bit for bit the one arkworks makes.
 
 use ark_bls12_381::Fr;
+use ark_ec::CurveGroup;
 use ark_ff::UniformRand;
-use ark_groth16::Groth16;
+use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_poly::GeneralEvaluationDomain;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode,
     R1CS_PREDICATE_LABEL,
 };
 use rand::{CryptoRng, RngCore};
 
-use super::{Curve, ProvingKey};
+use super::blst_bridge::{G1Bases, G2Bases};
+use super::{Proof, ProvingKey};
 use crate::access::{AccessCircuit, AccessWitness, PublicInputs, StatementError};
 use crate::token::Token;
 
@@ -61,10 +69,33 @@ impl Shape {
     }
 }
 
-/// Holds a proving key and the circuit's matrices for one registry depth.
+/// The proving key's queries as blst bases.
+struct Queries {
+    a: G1Bases,
+    b_g1: G1Bases,
+    b_g2: G2Bases,
+    h: G1Bases,
+    l: G1Bases,
+}
+
+impl Queries {
+    fn of(pk: &ProvingKey) -> Self {
+        Queries {
+            a: G1Bases::new(&pk.a_query),
+            b_g1: G1Bases::new(&pk.b_g1_query),
+            b_g2: G2Bases::new(&pk.b_g2_query),
+            h: G1Bases::new(&pk.h_query),
+            l: G1Bases::new(&pk.l_query),
+        }
+    }
+}
+
+/// Holds a proving key, its queries prepared for blst and the circuit's matrices for one
+/// registry depth.
 pub struct Prover {
     depth: usize,
     pk: ProvingKey,
+    queries: Queries,
     shape: Shape,
 }
 
@@ -73,6 +104,7 @@ impl Prover {
     pub fn new(depth: usize, pk: ProvingKey) -> Result<Self, ProveError> {
         Ok(Prover {
             depth,
+            queries: Queries::of(&pk),
             pk,
             shape: Shape::of(depth)?,
         })
@@ -94,20 +126,35 @@ impl Prover {
         witness.check(&public, self.depth)?;
         let assignment = self.assignment(AccessCircuit::new(public, witness.clone()))?;
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        let proof = Groth16::<Curve>::create_proof_with_reduction_and_matrices(
-            &self.pk,
-            r,
-            s,
-            &self.shape.matrices,
-            self.shape.num_instance,
-            self.shape.num_constraints,
-            &assignment,
-        )
-        .map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        let proof = self.proof(&assignment, r, s)?;
         Ok(Token {
             depth: self.depth as u8,
             proof,
             public,
+        })
+    }
+
+    /// The Groth16 proof for a full assignment with randomisers `r` and `s`:
+    /// `A = alpha + sum a_i A_i + r delta`, `B = beta + sum a_i B_i + s delta` (in G1 and G2),
+    /// `C = sum w_i L_i + sum h_i H_i + s A + r B - r s delta`.
+    fn proof(&self, assignment: &[Fr], r: Fr, s: Fr) -> Result<Proof, ProveError> {
+        let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+            &self.shape.matrices,
+            self.shape.num_instance,
+            self.shape.num_constraints,
+            assignment,
+        )
+        .map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        let (pk, q) = (&self.pk, &self.queries);
+        let witness = &assignment[self.shape.num_instance..];
+        let a = q.a.msm(assignment) + pk.vk.alpha_g1 + pk.delta_g1 * r;
+        let b_g1 = q.b_g1.msm(assignment) + pk.beta_g1 + pk.delta_g1 * s;
+        let b_g2 = q.b_g2.msm(assignment) + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
+        let c = q.l.msm(witness) + q.h.msm(&h) + a * s + b_g1 * r - pk.delta_g1 * (r * s);
+        Ok(Proof {
+            a: a.into_affine(),
+            b: b_g2.into_affine(),
+            c: c.into_affine(),
         })
     }
 

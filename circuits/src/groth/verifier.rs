@@ -1,12 +1,13 @@
 //! Verifying presentation tokens, one at a time or in batches.
 
 use ark_bls12_381::{Fr, G1Affine, G1Projective};
-use ark_ec::{pairing::Pairing, AdditiveGroup, AffineRepr, CurveGroup};
+use ark_ec::{AdditiveGroup, AffineRepr, CurveGroup};
 use ark_ff::{BigInteger, PrimeField, Zero};
-use ark_groth16::{Groth16, PreparedVerifyingKey};
+use blst::{blst_fp12, blst_p2_affine};
 use rayon::prelude::*;
 
-use super::{batch, Curve, VerifyingKey};
+use super::blst_bridge::{g1_to_blst, g2_to_blst};
+use super::{batch, VerifyingKey};
 use crate::token::Token;
 
 /// Why a token was refused.
@@ -33,15 +34,20 @@ pub struct BatchError {
     pub bad: Vec<usize>,
 }
 
-/// A verifying key for one depth, prepared once: the pairing `e(alpha, beta)`, the negated and
-/// prepared `gamma` and `delta`, and fixed-base tables for the public-input bases (so the
+/// A verifying key for one depth, prepared once: the Miller loop of `(alpha, beta)`, the
+/// negated `gamma` and `delta` in blst's form (pairings run in blst, see
+/// [`super::blst_bridge`]), and fixed-base tables for the public-input bases (so the
 /// input commitment costs a few dozen additions per input instead of a full scalar
 /// multiplication).
 #[derive(Clone)]
 pub struct Verifier {
     depth: usize,
-    pub(super) pvk: PreparedVerifyingKey<Curve>,
-    pub(super) beta_prepared: <Curve as Pairing>::G2Prepared,
+    pub(super) vk: VerifyingKey,
+    /// The Miller loop of `(alpha, beta)`, before the final exponentiation.
+    alpha_beta: blst_fp12,
+    pub(super) beta: blst_p2_affine,
+    pub(super) gamma_neg: blst_p2_affine,
+    pub(super) delta_neg: blst_p2_affine,
     input_tables: Vec<FixedBaseTable>,
 }
 
@@ -95,16 +101,18 @@ impl FixedBaseTable {
 impl Verifier {
     /// Prepares `vk`, a verifying key for circuits of `depth` levels.
     pub fn new(depth: usize, vk: &VerifyingKey) -> Self {
-        let pvk = ark_groth16::prepare_verifying_key(vk);
-        let beta_prepared = vk.beta_g2.into();
         let input_tables = vk.gamma_abc_g1[1..]
             .par_iter()
             .map(|b| FixedBaseTable::new(*b))
             .collect();
+        let beta = g2_to_blst(&vk.beta_g2);
         Verifier {
             depth,
-            pvk,
-            beta_prepared,
+            vk: vk.clone(),
+            alpha_beta: blst_fp12::miller_loop(&beta, &g1_to_blst(&vk.alpha_g1)),
+            beta,
+            gamma_neg: g2_to_blst(&-vk.gamma_g2),
+            delta_neg: g2_to_blst(&-vk.delta_g2),
             input_tables,
         }
     }
@@ -131,19 +139,25 @@ impl Verifier {
         self.input_tables
             .iter()
             .zip(&inputs)
-            .fold(self.pvk.vk.gamma_abc_g1[0].into_group(), |acc, (t, x)| {
+            .fold(self.vk.gamma_abc_g1[0].into_group(), |acc, (t, x)| {
                 acc + t.mul(x)
             })
     }
 
-    /// Verifies one token. The point encodings were already validated when it was decoded.
+    /// Verifies one token: `e(A, B) e(IC, -gamma) e(C, -delta) = e(alpha, beta)`, where `IC`
+    /// commits to the public inputs; three Miller loops and one final exponentiation. The
+    /// point encodings were already validated when the token was decoded.
     pub fn verify(&self, token: &Token) -> Result<(), VerifyError> {
         self.check_depth(token)?;
-        let inputs = self.prepared_inputs(token);
-        match Groth16::<Curve>::verify_proof_with_prepared_inputs(&self.pvk, &token.proof, &inputs)
-        {
-            Ok(true) => Ok(()),
-            _ => Err(VerifyError::ProofInvalid),
+        let inputs = self.prepared_inputs(token).into_affine();
+        let proof = &token.proof;
+        let g1 = [proof.a, inputs, proof.c].map(|p| g1_to_blst(&p));
+        let g2 = [g2_to_blst(&proof.b), self.gamma_neg, self.delta_neg];
+        let ml = blst_fp12::miller_loop_n(&g2, &g1);
+        if blst_fp12::finalverify(&ml, &self.alpha_beta) {
+            Ok(())
+        } else {
+            Err(VerifyError::ProofInvalid)
         }
     }
 
