@@ -118,13 +118,15 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         if self.is_pending(&id) {
             return Err(Rejection::Replay(id));
         }
-        // The proof is verified without holding the ledger lock, so submissions verify in
-        // parallel; the block verifies it again in its batch.
-        let token = self
+        // Signatures, token decoding (point validation) and the proof run without holding the
+        // ledger lock, so submissions check in parallel; the block verifies the proof again in
+        // its batch.
+        let context = self
             .ledger
             .lock()
             .expect("ledger lock")
-            .token_of(&tx, now_ms)?;
+            .admission_context(now_ms);
+        let token = context.token_of(&tx)?;
         if let (Some(token), Admission::VerifyProofs) = (&token, self.admission) {
             let verifier = self
                 .verifiers

@@ -494,15 +494,19 @@ impl<S: Store> Ledger<S> {
     /// The stateless checks of `tx` for the next block, returning its token for the caller to
     /// verify (e.g. outside a lock).
     pub fn token_of(&self, tx: &Transaction, time_ms: u64) -> Result<Option<Token>, Rejection> {
-        let roots = self.state.recent_roots();
-        let depths: Vec<u8> = self.verifiers.keys().copied().collect();
-        let ctx = Context {
-            genesis: self.state.genesis(),
-            recent_roots: &roots,
+        self.admission_context(time_ms).token_of(tx)
+    }
+
+    /// What the stateless checks of a transaction for the next block depend on, copied out so
+    /// that they (signatures, token decoding and point validation: most of admission's CPU)
+    /// run without holding the ledger.
+    pub fn admission_context(&self, time_ms: u64) -> AdmissionContext {
+        AdmissionContext {
+            genesis: self.state.genesis().clone(),
+            recent_roots: self.state.recent_roots(),
             day: self.day_of(time_ms),
-            depths: &depths,
-        };
-        checks::check(&ctx, tx)
+            depths: self.verifiers.keys().copied().collect(),
+        }
     }
 
     /// The verifiers of every depth the genesis accepts.
@@ -676,5 +680,27 @@ pub fn read_genesis<S: Store>(store: &S) -> Result<Genesis, LedgerError> {
     match read_tx(store, id)?.map(|(_, tx)| tx.body) {
         Some(Body::Genesis(g)) => Ok(g),
         _ => Err(invalid(0, "block 0 does not hold a genesis transaction")),
+    }
+}
+
+/// An owned copy of the stateless checks' context at one moment ([`Ledger::admission_context`]).
+pub struct AdmissionContext {
+    genesis: Genesis,
+    recent_roots: Vec<Hash32>,
+    day: u32,
+    depths: Vec<u8>,
+}
+
+impl AdmissionContext {
+    /// The stateless checks of `tx` (everything but the proof's pairing and the state),
+    /// returning its decoded token.
+    pub fn token_of(&self, tx: &Transaction) -> Result<Option<Token>, Rejection> {
+        let ctx = Context {
+            genesis: &self.genesis,
+            recent_roots: &self.recent_roots,
+            day: self.day,
+            depths: &self.depths,
+        };
+        checks::check(&ctx, tx)
     }
 }
