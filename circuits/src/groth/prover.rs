@@ -69,23 +69,32 @@ impl Shape {
     }
 }
 
-/// The proving key's queries as blst bases.
+/// The proving key's queries as blst bases. `C`'s three sums are one multi-scalar
+/// multiplication over the concatenated `L`, `H` and `B` (G1) queries: one larger MSM costs
+/// less than three smaller ones (Pippenger's cost per point falls with the size), and `B` in
+/// G1 is never needed on its own.
 struct Queries {
     a: G1Bases,
-    b_g1: G1Bases,
     b_g2: G2Bases,
-    h: G1Bases,
-    l: G1Bases,
+    c: G1Bases,
+    /// Lengths of the `L` and `H` queries (where `H` and `B` start in `c`).
+    l_len: usize,
+    h_len: usize,
 }
 
 impl Queries {
     fn of(pk: &ProvingKey) -> Self {
+        let c: Vec<_> = [&pk.l_query, &pk.h_query, &pk.b_g1_query]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
         Queries {
             a: G1Bases::new(&pk.a_query),
-            b_g1: G1Bases::new(&pk.b_g1_query),
             b_g2: G2Bases::new(&pk.b_g2_query),
-            h: G1Bases::new(&pk.h_query),
-            l: G1Bases::new(&pk.l_query),
+            c: G1Bases::new(&c),
+            l_len: pk.l_query.len(),
+            h_len: pk.h_query.len(),
         }
     }
 }
@@ -136,7 +145,7 @@ impl Prover {
 
     /// The Groth16 proof for a full assignment with randomisers `r` and `s`:
     /// `A = alpha + sum a_i A_i + r delta`, `B = beta + sum a_i B_i + s delta` (in G1 and G2),
-    /// `C = sum w_i L_i + sum h_i H_i + s A + r B - r s delta`.
+    /// `C = sum w_i L_i + sum h_i H_i + s A + r B - r s delta`, `B` being the G1 twin of `B`.
     fn proof(&self, assignment: &[Fr], r: Fr, s: Fr) -> Result<Proof, ProveError> {
         let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
             &self.shape.matrices,
@@ -148,9 +157,23 @@ impl Prover {
         let (pk, q) = (&self.pk, &self.queries);
         let witness = &assignment[self.shape.num_instance..];
         let a = q.a.msm(assignment) + pk.vk.alpha_g1 + pk.delta_g1 * r;
-        let b_g1 = q.b_g1.msm(assignment) + pk.beta_g1 + pk.delta_g1 * s;
         let b_g2 = q.b_g2.msm(assignment) + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
-        let c = q.l.msm(witness) + q.h.msm(&h) + a * s + b_g1 * r - pk.delta_g1 * (r * s);
+        // sum w_i L_i + sum h_i H_i + r sum a_i B_i, in one MSM.
+        let mut scalars = Vec::with_capacity(q.l_len + q.h_len + assignment.len());
+        scalars.extend(
+            witness
+                .iter()
+                .chain(std::iter::repeat(&Fr::from(0u64)))
+                .take(q.l_len),
+        );
+        scalars.extend(
+            h.iter()
+                .chain(std::iter::repeat(&Fr::from(0u64)))
+                .take(q.h_len),
+        );
+        scalars.extend(assignment.iter().map(|x| *x * r));
+        // r B - r s delta = r beta + r sum a_i B_i: the MSM holds the sum.
+        let c = q.c.msm(&scalars) + pk.beta_g1 * r + a * s;
         Ok(Proof {
             a: a.into_affine(),
             b: b_g2.into_affine(),
