@@ -13,10 +13,12 @@
 //! - [`client`]: the HTTP client and local transaction builders.
 //! - [`demo`]: the one-command story on an embedded node.
 //! - [`consensus`]: the sequencer interface between the ledger and an ordering engine.
+//! - [`bench`]: the measurements behind `consentry bench`.
 
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod consensus;

@@ -203,3 +203,96 @@ fn setup_writes_keys_and_manifest() {
     let manifest = std::fs::read_to_string(tmp.path().join("p/SHA256SUMS")).unwrap();
     assert!(manifest.contains("access-d4.pk") && manifest.contains("access-d4.vk"));
 }
+
+/// `consentry bench` at a small depth: the JSON report has every figure with sane values. No
+/// timing thresholds: the machine may be busy.
+#[test]
+fn bench_reports_every_figure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let table = ok(
+        dir,
+        &[
+            "bench",
+            "--depth",
+            "4",
+            "--iterations",
+            "2",
+            "--txs",
+            "16",
+            "--threads",
+            "2",
+            "--json",
+            "b.json",
+        ],
+    );
+    assert!(table.contains("depth | figure"), "{table}");
+    assert!(table.contains("node: committed Access tx"), "{table}");
+
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("b.json")).unwrap()).unwrap();
+    assert_eq!(v["version"], 1);
+    assert!(v["date"].as_str().unwrap().ends_with('Z'));
+    assert!(!v["machine"]["cpu"].as_str().unwrap().is_empty());
+    assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert_eq!(v["threads"], 2);
+    assert_eq!(v["iterations"], 2);
+    let depths = v["depths"].as_array().unwrap();
+    assert_eq!(depths.len(), 1);
+    assert_eq!(depths[0]["depth"], 4);
+    assert!(depths[0]["constraints"].as_u64().unwrap() > 0);
+    let figures = depths[0]["figures"].as_array().unwrap();
+    let names: Vec<&str> = figures
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "key_load",
+            "witness",
+            "prove",
+            "verify",
+            "batch_verify_16",
+            "batch_verify_64",
+            "batch_verify_256",
+            "poseidon",
+            "registry_insert"
+        ]
+    );
+    for f in figures {
+        let n = |k: &str| f[k].as_f64().unwrap_or_else(|| panic!("{k} in {f}"));
+        let (min, median, p95) = (n("min_us"), n("median_us"), n("p95_us"));
+        assert!(min > 0.0 && min <= median && median <= p95, "{f}");
+        assert!(n("per_second") > 0.0, "{f}");
+        if f["name"].as_str().unwrap().starts_with("batch_verify_") {
+            assert!(n("per_token_us") > 0.0 && n("per_token_us") < median, "{f}");
+        }
+    }
+    assert_eq!(v["node"]["depth"], 4);
+    assert_eq!(v["node"]["transactions"], 16);
+    assert!(v["node"]["committed_tx_per_s"].as_f64().unwrap() > 0.0);
+
+    // Bad arguments are named before anything is measured.
+    assert!(fails(dir, &["bench", "--depth", "0"]).contains("depth must be between 1 and 32"));
+    assert!(fails(dir, &["bench", "--depth", "4,33"]).contains("depth must be between 1 and 32"));
+    assert!(fails(dir, &["bench", "--iterations", "0"]).contains("--iterations"));
+    assert!(fails(dir, &["bench", "--params", "nowhere"]).contains("nowhere"));
+    assert!(fails(dir, &["bench", "--json", "no/such/dir/b.json"]).contains("no/such/dir"));
+    // Keys a parameter directory lists but cannot deliver are an error naming the file.
+    std::fs::create_dir(dir.join("p")).unwrap();
+    let zeros = "00".repeat(32);
+    std::fs::write(
+        dir.join("p/SHA256SUMS"),
+        format!("{zeros}  access-d4.pk\n{zeros}  access-d4.vk\n"),
+    )
+    .unwrap();
+    let err = fails(
+        dir,
+        &["bench", "--depth", "4", "--params", "p", "--skip-node"],
+    );
+    assert!(
+        err.contains("keys for depth 4") && err.contains("access-d4.pk"),
+        "{err}"
+    );
+}

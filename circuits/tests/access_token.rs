@@ -430,3 +430,29 @@ fn cached_matrix_prover_agrees_with_arkworks_prover_and_verifier() {
     .unwrap();
     assert_eq!(ours.proof, reference);
 }
+
+#[test]
+fn witness_is_the_satisfying_assignment_and_constraints_are_counted() {
+    let w = world();
+    let public = w.public("s1", 2);
+    let assignment = keys().prover.witness(&w.witness(), public).unwrap();
+    assert_eq!(assignment[0], Fr::ONE);
+    assert_eq!(&assignment[1..9], &public.to_field_elements());
+
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    AccessCircuit::new(public, w.witness())
+        .generate_constraints(cs.clone())
+        .unwrap();
+    cs.finalize();
+    assert_eq!(keys().prover.num_constraints(), cs.num_constraints());
+    assert_eq!(
+        assignment.len(),
+        cs.num_instance_variables() + cs.num_witness_variables()
+    );
+
+    // The native pre-check runs first, as in `prove`.
+    assert!(matches!(
+        keys().prover.witness(&w.witness(), w.public("s1", 9)),
+        Err(ProveError::Statement(StatementError::LevelTooLow { .. }))
+    ));
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod args;
+mod bench;
 mod chain;
 mod clients;
 mod demo;
@@ -58,6 +59,9 @@ pub enum Command {
     Patient(clients::PatientCommand),
     /// A node's status.
     Status(clients::NodeArg),
+    /// Measure key loading, proving, verifying, batch verifying, Poseidon and registry insert
+    /// at registry depths 16, 20 and 32, and committed Access tx/s on an embedded node.
+    Bench(bench::BenchArgs),
     /// Test tool: commit blocks until killed (crash-safety test).
     #[command(hide = true)]
     DevWriteBlocks(chain::WriterArgs),
@@ -79,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Institution(c) => clients::institution(c),
         Command::Patient(c) => clients::patient(c),
         Command::Status(a) => clients::status(a),
+        Command::Bench(a) => bench::run(a),
     }
 }
 

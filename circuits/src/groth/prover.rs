@@ -132,8 +132,7 @@ impl Prover {
         public: PublicInputs,
         rng: &mut R,
     ) -> Result<Token, ProveError> {
-        witness.check(&public, self.depth)?;
-        let assignment = self.assignment(AccessCircuit::new(public, witness.clone()))?;
+        let assignment = self.witness(witness, public)?;
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
         let proof = self.proof(&assignment, r, s)?;
         Ok(Token {
@@ -179,6 +178,25 @@ impl Prover {
             b: b_g2.into_affine(),
             c: c.into_affine(),
         })
+    }
+
+    /// Witness generation, the part of [`Prover::prove`] before the multi-scalar
+    /// multiplications: checks the statement natively (as `prove` does), then computes the
+    /// full assignment `[1, public inputs, witnesses]` without building matrices. Exposed for
+    /// benchmarks (`consentry bench` times it on its own); `prove` calls exactly this.
+    pub fn witness(
+        &self,
+        witness: &AccessWitness,
+        public: PublicInputs,
+    ) -> Result<Vec<Fr>, ProveError> {
+        witness.check(&public, self.depth)?;
+        self.assignment(AccessCircuit::new(public, witness.clone()))
+    }
+
+    /// Number of R1CS constraints of the circuit at this prover's depth (6,196 at depth 20),
+    /// as counted when the matrices were derived.
+    pub fn num_constraints(&self) -> usize {
+        self.shape.num_constraints
     }
 
     /// The full assignment `[1, public inputs, witnesses]`, computed without building matrices.

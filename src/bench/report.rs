@@ -1,0 +1,414 @@
+//! The bench report: its JSON form (for machines) and its table (for people).
+//!
+//! JSON schema, version 1 (a report script parses these names; only add fields):
+//!
+//! ```json
+//! {"version":1,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
+//!  "threads":2,"iterations":10,"command":"consentry bench",
+//!  "depths":[{"depth":20,"constraints":6196,"keys":"params","setup_s":null,
+//!    "figures":[{"name":"prove","min_us":1.0,"median_us":2.0,"p95_us":3.0,
+//!                "per_second":500.0,"calls_per_sample":1}, ...]}],
+//!  "node":{"depth":4,"transactions":256,"committed_tx_per_s":1100.0,"committed_s":0.23,
+//!          "clients":16}}
+//! ```
+//!
+//! Beyond the agreed names: `command`; per depth `keys` (`"params"` or `"generated"`) and
+//! `setup_s` (the one-off key generation, excluded from `key_load`); per figure
+//! `calls_per_sample` and, on `batch_verify_N`, `per_token_us`; on `node`, `committed_s` and
+//! `clients`. `node` is `null` with `--skip-node`. Every depth lists all nine figures;
+//! `poseidon` is depth-independent, measured once and repeated in each depth's list.
+//!
+//! `per_second` is always `1e6 / median_us`, the rate of the figure's unit: one call, or one
+//! whole batch for `batch_verify_N` (tokens per second there is `1e6 / per_token_us`).
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+/// Current schema version.
+pub const VERSION: u32 = 1;
+
+/// Every figure name of a depth, in report order.
+pub const FIGURE_NAMES: [&str; 9] = [
+    "key_load",
+    "witness",
+    "prove",
+    "verify",
+    "batch_verify_16",
+    "batch_verify_64",
+    "batch_verify_256",
+    "poseidon",
+    "registry_insert",
+];
+
+/// Figures that do not depend on the depth (shown once in the table).
+const DEPTH_INDEPENDENT: [&str; 1] = ["poseidon"];
+
+/// A whole bench run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Schema version ([`VERSION`]).
+    pub version: u32,
+    /// When the run started, RFC 3339 UTC.
+    pub date: String,
+    /// Where it ran.
+    pub machine: Machine,
+    /// Rayon threads (arkworks' parallelism).
+    pub threads: usize,
+    /// Samples per figure.
+    pub iterations: usize,
+    /// The command line.
+    pub command: String,
+    /// Per-depth figures, ascending depth.
+    pub depths: Vec<DepthReport>,
+    /// The end-to-end node figure, unless skipped.
+    pub node: Option<NodeReport>,
+}
+
+/// The machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// CPU model.
+    pub cpu: String,
+    /// Logical cores.
+    pub cores: usize,
+}
+
+/// One registry depth's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepthReport {
+    /// Registry depth.
+    pub depth: usize,
+    /// R1CS constraints of the access circuit at this depth.
+    pub constraints: usize,
+    /// `"params"` (from the parameter directory) or `"generated"` (seeded dev setup).
+    pub keys: String,
+    /// Seconds the key generation took, for generated keys (not part of any figure).
+    pub setup_s: Option<f64>,
+    /// The figures, in [`FIGURE_NAMES`] order.
+    pub figures: Vec<Figure>,
+}
+
+/// One figure: per-call (or per-batch) statistics over the samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    /// One of [`FIGURE_NAMES`].
+    pub name: String,
+    /// Fastest sample, µs.
+    pub min_us: f64,
+    /// Median sample, µs.
+    pub median_us: f64,
+    /// Nearest-rank 95th percentile, µs.
+    pub p95_us: f64,
+    /// `1e6 / median_us`.
+    pub per_second: f64,
+    /// For batch figures: median per token, µs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_token_us: Option<f64>,
+    /// Calls timed together in each sample (fast operations run in loops).
+    pub calls_per_sample: usize,
+}
+
+/// Committed Access transactions per second through HTTP on an embedded node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeReport {
+    /// Registry depth of the submitted tokens.
+    pub depth: usize,
+    /// Transactions submitted (all committed).
+    pub transactions: usize,
+    /// `transactions / committed_s`.
+    pub committed_tx_per_s: f64,
+    /// Seconds from the first submission until the last transaction was committed.
+    pub committed_s: f64,
+    /// Concurrent HTTP clients.
+    pub clients: usize,
+}
+
+/// A duration in µs with a human unit: µs, ms or s.
+pub fn human_time(us: f64) -> String {
+    if us < 1_000.0 {
+        format!("{us:.1} µs")
+    } else if us < 1_000_000.0 {
+        format!("{:.2} ms", us / 1e3)
+    } else {
+        format!("{:.2} s", us / 1e6)
+    }
+}
+
+/// A rate: thousands separated at 100 and above, two decimals below.
+pub fn human_rate(per_second: f64) -> String {
+    if !per_second.is_finite() {
+        return "-".into();
+    }
+    if per_second < 100.0 {
+        return format!("{per_second:.2}");
+    }
+    let digits = format!("{:.0}", per_second);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Report {
+    /// The JSON document (pretty-printed).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report serialises")
+    }
+
+    /// The human-readable report: context lines, the table, notes.
+    pub fn to_table(&self) -> String {
+        let mut rows: Vec<[String; 6]> = vec![];
+        let row = |depth: String, f: &Figure| {
+            let rate = match f.per_token_us {
+                Some(t) => format!(
+                    "{} ({} tokens)",
+                    human_rate(f.per_second),
+                    human_rate(1e6 / t)
+                ),
+                None => human_rate(f.per_second),
+            };
+            [
+                depth,
+                f.name.clone(),
+                human_time(f.min_us),
+                human_time(f.median_us),
+                human_time(f.p95_us),
+                rate,
+            ]
+        };
+        for d in &self.depths {
+            for f in &d.figures {
+                if !DEPTH_INDEPENDENT.contains(&f.name.as_str()) {
+                    rows.push(row(d.depth.to_string(), f));
+                }
+            }
+        }
+        if let Some(d) = self.depths.first() {
+            for f in d.figures.iter() {
+                if DEPTH_INDEPENDENT.contains(&f.name.as_str()) {
+                    rows.push(row("any".into(), f));
+                }
+            }
+        }
+        if let Some(n) = &self.node {
+            rows.push([
+                n.depth.to_string(),
+                "node: committed Access tx".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                human_rate(n.committed_tx_per_s),
+            ]);
+        }
+
+        let mut out = String::new();
+        let w = &mut out;
+        let _ = writeln!(w, "consentry bench, {}", self.date);
+        let _ = writeln!(w, "command:    {}", self.command);
+        let _ = writeln!(
+            w,
+            "machine:    {} ({} logical cores), {} rayon threads",
+            self.machine.cpu, self.machine.cores, self.threads
+        );
+        let _ = writeln!(
+            w,
+            "samples:    {} per figure (after one warm-up); fast operations timed in loops",
+            self.iterations
+        );
+        for d in &self.depths {
+            let keys = match d.setup_s {
+                Some(s) => format!("keys generated with the dev seed (setup {s:.1} s, not timed)"),
+                None => "keys from the parameter directory".into(),
+            };
+            let _ = writeln!(
+                w,
+                "depth {:>2}:   {} constraints, {keys}",
+                d.depth,
+                human_rate(d.constraints as f64)
+            );
+        }
+        let _ = writeln!(w);
+
+        let header = ["depth", "figure", "min", "median", "p95", "per second"];
+        let mut width = header.map(|h| h.chars().count());
+        for r in &rows {
+            for (w, cell) in width.iter_mut().zip(r) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[String; 6]| -> String {
+            let mut s = String::new();
+            for (i, (cell, w)) in cells.iter().zip(width).enumerate() {
+                let pad = w - cell.chars().count();
+                if i > 0 {
+                    s.push_str(" | ");
+                }
+                // Text left-aligned, numbers right-aligned.
+                if i == 1 {
+                    s.push_str(cell);
+                    s.push_str(&" ".repeat(pad));
+                } else {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(cell);
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let _ = writeln!(w, "{}", line(&header.map(String::from)));
+        let _ = writeln!(
+            w,
+            "{}",
+            width
+                .iter()
+                .map(|n| "-".repeat(*n))
+                .collect::<Vec<_>>()
+                .join("-+-")
+        );
+        for r in &rows {
+            let _ = writeln!(w, "{}", line(r));
+        }
+        let _ = writeln!(w);
+        let _ = writeln!(
+            w,
+            "per second is 1/median: calls per second, batches per second for batch_verify_N \
+             (tokens per second in brackets)."
+        );
+        let _ = writeln!(
+            w,
+            "key_load: read, SHA-256 check, deserialise and validate every point of the proving \
+             key; key generation is not included."
+        );
+        let _ = writeln!(
+            w,
+            "witness: native statement check and full assignment (part of prove). Batches repeat \
+             {} distinct valid tokens.",
+            super::zk::DISTINCT_TOKENS
+        );
+        if let Some(n) = &self.node {
+            let _ = writeln!(
+                w,
+                "node: {} Access transactions (depth-{} tokens, proven beforehand) submitted by {} \
+                 HTTP clients to an embedded node on 127.0.0.1 with RocksDB, all committed in \
+                 {:.2} s.",
+                n.transactions, n.depth, n.clients, n.committed_s
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure(name: &str, median_us: f64) -> Figure {
+        Figure {
+            name: name.into(),
+            min_us: median_us / 2.0,
+            median_us,
+            p95_us: median_us * 2.0,
+            per_second: 1e6 / median_us,
+            per_token_us: name
+                .strip_prefix("batch_verify_")
+                .map(|n| median_us / n.parse::<f64>().unwrap()),
+            calls_per_sample: 1,
+        }
+    }
+
+    fn sample() -> Report {
+        Report {
+            version: VERSION,
+            date: "2026-11-27T10:00:00Z".into(),
+            machine: Machine {
+                cpu: "AMD EPYC 7B13".into(),
+                cores: 2,
+            },
+            threads: 2,
+            iterations: 10,
+            command: "consentry bench".into(),
+            depths: vec![DepthReport {
+                depth: 20,
+                constraints: 6196,
+                keys: "params".into(),
+                setup_s: None,
+                figures: FIGURE_NAMES.iter().map(|n| figure(n, 2000.0)).collect(),
+            }],
+            node: Some(NodeReport {
+                depth: 4,
+                transactions: 256,
+                committed_tx_per_s: 1100.0,
+                committed_s: 0.23,
+                clients: 16,
+            }),
+        }
+    }
+
+    #[test]
+    fn json_has_the_agreed_shape() {
+        let v: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["date"], "2026-11-27T10:00:00Z");
+        assert_eq!(v["machine"]["cpu"], "AMD EPYC 7B13");
+        assert_eq!(v["machine"]["cores"], 2);
+        assert_eq!(v["threads"], 2);
+        assert_eq!(v["iterations"], 10);
+        let d = &v["depths"][0];
+        assert_eq!(d["depth"], 20);
+        assert_eq!(d["constraints"], 6196);
+        let names: Vec<&str> = d["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, FIGURE_NAMES);
+        let prove = &d["figures"][2];
+        for key in ["min_us", "median_us", "p95_us", "per_second"] {
+            assert!(prove[key].is_f64(), "{key}");
+        }
+        assert!(prove.get("per_token_us").is_none());
+        assert_eq!(d["figures"][5]["per_token_us"], 2000.0 / 64.0);
+        assert_eq!(v["node"]["depth"], 4);
+        assert_eq!(v["node"]["transactions"], 256);
+        assert_eq!(v["node"]["committed_tx_per_s"], 1100.0);
+
+        let back: Report = serde_json::from_str(&sample().to_json()).unwrap();
+        assert_eq!(back, sample());
+        let mut skipped = sample();
+        skipped.node = None;
+        let v: serde_json::Value = serde_json::from_str(&skipped.to_json()).unwrap();
+        assert!(v["node"].is_null());
+    }
+
+    #[test]
+    fn table_lists_every_figure_with_units() {
+        let t = sample().to_table();
+        for name in FIGURE_NAMES {
+            assert!(t.contains(name), "{name}\n{t}");
+        }
+        assert!(t.contains("depth | figure"));
+        assert!(t.contains("2.00 ms"));
+        assert!(t.contains("AMD EPYC 7B13 (2 logical cores), 2 rayon threads"));
+        assert!(t.contains("6,196 constraints"));
+        assert!(t.contains("1,100"));
+        assert!(t.contains("500 (32,000 tokens)"));
+        assert!(t.contains("depth-4 tokens"));
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_time(16.04), "16.0 µs");
+        assert_eq!(human_time(2_100.0), "2.10 ms");
+        assert_eq!(human_time(2_700_000.0), "2.70 s");
+        assert_eq!(human_rate(1.5), "1.50");
+        assert_eq!(human_rate(100.0), "100");
+        assert_eq!(human_rate(62_500.4), "62,500");
+        assert_eq!(human_rate(1_234_567.0), "1,234,567");
+        assert_eq!(human_rate(f64::INFINITY), "-");
+    }
+}

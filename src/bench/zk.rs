@@ -1,0 +1,312 @@
+//! The zero-knowledge figures: per depth key loading, witness generation, proving, verifying
+//! one token, batch verification and registry insert; once, native Poseidon.
+//!
+//! What each figure times (everything else in its sample is prepared untimed):
+//! - `key_load`: [`groth::load_proving_key`]: read the file, check its SHA-256 against the
+//!   manifest, deserialise with every point validated. Deriving the constraint matrices
+//!   ([`Prover::new`]) is a one-off per process and not included.
+//! - `witness`: [`Prover::witness`]: the native statement check and the full assignment, the
+//!   part of proving before the multi-scalar multiplications.
+//! - `prove`: [`Prover::prove`] (witness included), one token per call.
+//! - `verify`: [`groth::Verifier::verify`] of one token with the prepared key.
+//! - `batch_verify_N`: [`groth::Verifier::verify_batch`] of N tokens (the figure is the whole batch;
+//!   `per_token_us` is the median over N).
+//! - `registry_insert`: [`RegistryTree::append`] to a tree of that depth already holding
+//!   `min(1000, 2^depth / 2)` leaves.
+//! - `poseidon`: the native 2-input hash (`H_node`), measured once: it does not depend on the
+//!   depth.
+//!
+//! **Batch tokens.** Batches are made of a pool of [`DISTINCT_TOKENS`] distinct valid tokens
+//! (the `prove` samples' tokens, topped up with proofs made in parallel), repeated to the batch
+//! size. This is faithful: `verify_batch` does not deduplicate, and every token in a batch
+//! costs the same (its own random coefficient, scalar multiplication, G2 preparation and
+//! Miller loop) whether or not it repeats another. It saves proving 256 tokens per depth
+//! (about two minutes at depth 32 on two cores).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use consentry_circuits::access::{AccessWitness, PublicInputs};
+use consentry_circuits::credential::{Attributes, Credential, Role, SecretKey};
+use consentry_circuits::groth::{self, Prover};
+use consentry_circuits::poseidon::{self, Domain};
+use consentry_circuits::registry::RegistryTree;
+use consentry_circuits::token::Token;
+use consentry_circuits::{field, Fr};
+use rand::rngs::OsRng;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+
+use super::progress::Progress;
+use super::report::Figure;
+use super::sampler::{measure, Measured};
+use super::BenchError;
+
+/// Distinct valid tokens the batches are built from.
+pub const DISTINCT_TOKENS: usize = 16;
+/// Batch sizes measured, in order.
+pub const BATCH_SIZES: [usize; 3] = [16, 64, 256];
+/// Steps (progress ticks) of one depth, beyond the per-figure samples: obtaining the keys and
+/// deriving the matrices.
+pub const DEPTH_FIXED_STEPS: u64 = 2;
+/// Figures measured per depth with `iterations + 1` runs each (poseidon is measured once).
+pub const DEPTH_FIGURES: u64 = 5 + BATCH_SIZES.len() as u64;
+
+/// The day the bench's tokens are valid on (2025-11-08); the statement does not care.
+const TODAY: u32 = 20_400;
+
+/// Extra proofs needed to fill the token pool after the `prove` samples (`iterations + 1`,
+/// with the warm-up).
+pub fn pool_top_up(iterations: usize) -> usize {
+    DISTINCT_TOKENS.saturating_sub(iterations + 1)
+}
+
+/// A registry of that depth with the bench institution's credential as its last leaf.
+struct World {
+    witness: AccessWitness,
+    tree: RegistryTree,
+}
+
+impl World {
+    fn new(depth: usize) -> Result<World, BenchError> {
+        let mut rng = ChaCha20Rng::seed_from_u64(depth as u64);
+        let attributes = Attributes {
+            role: Role::Hospital,
+            level: 3,
+            jurisdiction: 756,
+            expiry_day: TODAY + 365,
+            issuer_id: 1,
+        };
+        let leaf = |sk: &SecretKey| {
+            Credential {
+                id: sk.id(),
+                attributes,
+            }
+            .leaf()
+        };
+        let filled = 1000.min((1u64 << depth) / 2).max(1) as usize;
+        let mut leaves: Vec<Fr> = (1..filled)
+            .map(|_| leaf(&SecretKey::random(&mut rng)))
+            .collect();
+        let sk = SecretKey::random(&mut rng);
+        leaves.push(leaf(&sk));
+        let tree = RegistryTree::from_leaves(depth, &leaves)?;
+        let path = tree.path(filled as u64 - 1)?;
+        Ok(World {
+            witness: AccessWitness {
+                sk,
+                attributes,
+                path,
+            },
+            tree,
+        })
+    }
+
+    /// The statement of token `i`: its own stream scope and message, so tokens are distinct.
+    fn public(&self, i: usize) -> Result<PublicInputs, BenchError> {
+        self.witness
+            .statement(
+                self.tree.root(),
+                field::access_scope(&format!("bench-{i}")),
+                field::message_for_body(&(i as u64).to_be_bytes()),
+                2,
+                TODAY,
+            )
+            .map_err(|e| BenchError::Prove {
+                depth: self.tree.depth(),
+                cause: e.into(),
+            })
+    }
+}
+
+/// [`measure`] with the bench's error type.
+fn sample(
+    iterations: usize,
+    max_calls: usize,
+    progress: &Progress,
+    run: impl FnMut(usize) -> Result<Duration, BenchError>,
+) -> Result<Measured, BenchError> {
+    measure(iterations, max_calls, progress, run)
+}
+
+fn timed<T>(
+    calls: usize,
+    mut f: impl FnMut(usize) -> Result<T, BenchError>,
+) -> Result<(Duration, Vec<T>), BenchError> {
+    let mut out = Vec::with_capacity(calls);
+    let started = Instant::now();
+    for i in 0..calls {
+        out.push(f(i)?);
+    }
+    // The outputs are dropped by the caller, after the clock stopped.
+    Ok((started.elapsed(), out))
+}
+
+/// Native Poseidon, 2 inputs, chained so no call can be skipped.
+pub fn poseidon(iterations: usize, progress: &Progress) -> Result<Figure, BenchError> {
+    progress.phase("poseidon (native, 2 inputs)");
+    let m = sample(iterations, usize::MAX, progress, |calls| {
+        let (mut x, y) = (Fr::from(1u64), Fr::from(2u64));
+        let started = Instant::now();
+        for _ in 0..calls {
+            x = poseidon::hash(Domain::MerkleNode, black_box(&[x, y]));
+        }
+        let took = started.elapsed();
+        black_box(x);
+        Ok(took)
+    })?;
+    Ok(Figure::new("poseidon", m))
+}
+
+/// What one depth measured.
+#[derive(Debug, Clone)]
+pub struct DepthFigures {
+    /// R1CS constraints of the access circuit at this depth.
+    pub constraints: usize,
+    /// The figures, in report order (without `poseidon`).
+    pub figures: Vec<Figure>,
+}
+
+/// Measures every per-depth figure with the keys in `keys_dir`.
+pub fn depth(
+    depth: usize,
+    keys_dir: &Path,
+    iterations: usize,
+    progress: &Progress,
+) -> Result<DepthFigures, BenchError> {
+    let params_err = |cause| BenchError::Params { depth, cause };
+    let mut figures = vec![];
+    let phase = |what: &str| progress.phase(format!("depth {depth}: {what}"));
+
+    phase("key_load");
+    let mut pk = None;
+    let m = sample(iterations, usize::MAX, progress, |calls| {
+        let (took, mut keys) = timed(calls, |_| {
+            groth::load_proving_key(keys_dir, depth).map_err(params_err)
+        })?;
+        pk = keys.pop();
+        Ok(took)
+    })?;
+    figures.push(Figure::new("key_load", m));
+
+    phase("deriving the constraint matrices (not timed)");
+    let pk = pk.expect("measure runs at least once");
+    let prover = Prover::new(depth, pk).map_err(|cause| BenchError::Prove { depth, cause })?;
+    let (verifier, _) = crate::params::load_verifier(keys_dir, depth).map_err(params_err)?;
+    let constraints = prover.num_constraints();
+    let world = World::new(depth)?;
+    progress.tick();
+    let prove_err = |cause| BenchError::Prove { depth, cause };
+
+    phase("witness");
+    let public = world.public(0)?;
+    let m = sample(iterations, usize::MAX, progress, |calls| {
+        Ok(timed(calls, |_| {
+            prover.witness(&world.witness, public).map_err(prove_err)
+        })?
+        .0)
+    })?;
+    figures.push(Figure::new("witness", m));
+
+    phase("prove");
+    let mut pool: Vec<Token> = vec![];
+    let m = sample(iterations, 1, progress, |calls| {
+        let publics = (pool.len()..pool.len() + calls)
+            .map(|i| world.public(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (took, tokens) = timed(calls, |i| {
+            prover
+                .prove(&world.witness, publics[i], &mut OsRng)
+                .map_err(prove_err)
+        })?;
+        pool.extend(tokens);
+        Ok(took)
+    })?;
+    figures.push(Figure::new("prove", m));
+
+    phase(&format!(
+        "proving {DISTINCT_TOKENS} distinct tokens for the batches"
+    ));
+    let first = pool.len();
+    let more = (first..first + pool_top_up(iterations))
+        .into_par_iter()
+        .map(|i| {
+            let token = prover
+                .prove(&world.witness, world.public(i)?, &mut OsRng)
+                .map_err(prove_err);
+            progress.tick();
+            token
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    pool.extend(more);
+    pool.truncate(DISTINCT_TOKENS);
+    let invalid = |reason: String| BenchError::Invalid { depth, reason };
+
+    phase("verify");
+    let m = sample(iterations, usize::MAX, progress, |calls| {
+        Ok(timed(calls, |i| {
+            verifier
+                .verify(&pool[i % pool.len()])
+                .map_err(|e| invalid(e.to_string()))
+        })?
+        .0)
+    })?;
+    figures.push(Figure::new("verify", m));
+
+    for n in BATCH_SIZES {
+        phase(&format!("batch_verify_{n}"));
+        let batch: Vec<Token> = pool.iter().cycle().take(n).cloned().collect();
+        let m = sample(iterations, usize::MAX, progress, |calls| {
+            Ok(timed(calls, |_| {
+                verifier
+                    .verify_batch(&batch)
+                    .map_err(|e| invalid(e.to_string()))
+            })?
+            .0)
+        })?;
+        figures.push(Figure::new(&format!("batch_verify_{n}"), m).per_token(n));
+    }
+
+    phase("registry_insert");
+    let room = (world.tree.capacity() - world.tree.len()) as usize;
+    let m = sample(iterations, room, progress, |calls| {
+        let mut tree = world.tree.clone();
+        let leaves: Vec<Fr> = (1..=calls as u64).map(Fr::from).collect();
+        let started = Instant::now();
+        for leaf in leaves {
+            tree.append(leaf)?;
+        }
+        let took = started.elapsed();
+        drop(tree);
+        Ok(took)
+    })?;
+    figures.push(Figure::new("registry_insert", m));
+
+    Ok(DepthFigures {
+        constraints,
+        figures,
+    })
+}
+
+impl Figure {
+    /// A figure named `name` from a measurement.
+    pub fn new(name: &str, m: Measured) -> Figure {
+        Figure {
+            name: name.to_string(),
+            min_us: m.summary.min_us,
+            median_us: m.summary.median_us,
+            p95_us: m.summary.p95_us,
+            per_second: m.summary.per_second(),
+            per_token_us: None,
+            calls_per_sample: m.calls_per_sample,
+        }
+    }
+
+    /// Adds `per_token_us` for a batch of `n` tokens.
+    pub fn per_token(mut self, n: usize) -> Figure {
+        self.per_token_us = Some(self.median_us / n as f64);
+        self
+    }
+}
