@@ -2,8 +2,12 @@ use ark_bls12_381::Fr;
 use ark_crypto_primitives::sponge::{
     poseidon::PoseidonSponge, CryptographicSponge, FieldBasedCryptographicSponge,
 };
+use ark_ff::{AdditiveGroup, Field, UniformRand};
 use ark_r1cs_std::{alloc::AllocVar, fields::fp::FpVar, GR1CSVar};
 use ark_relations::gr1cs::ConstraintSystem;
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 
 use super::*;
 use crate::field;
@@ -31,6 +35,105 @@ fn reference(domain: Domain, xs: &[Fr]) -> Fr {
         sponge.absorb(x);
     }
     sponge.squeeze_native_field_elements(1)[0]
+}
+
+/// The textbook permutation, straight from the specification and [`Poseidon`]'s constants:
+/// every round adds its constants, applies the S-box (to all elements in a full round, to the
+/// first one in a partial round) and multiplies by the MDS matrix. The reference for the
+/// optimized [`permute`].
+fn textbook_permute(state: &mut [Fr; WIDTH]) {
+    let p = Poseidon::get();
+    let half = FULL_ROUNDS / 2;
+    for (round, ark) in p.ark.iter().enumerate() {
+        for (s, c) in state.iter_mut().zip(ark) {
+            *s += c;
+        }
+        let sboxed = if round < half || round >= half + PARTIAL_ROUNDS {
+            WIDTH
+        } else {
+            1
+        };
+        for s in &mut state[..sboxed] {
+            *s = s.pow([ALPHA]);
+        }
+        let old = *state;
+        for (s, row) in state.iter_mut().zip(&p.mds) {
+            *s = (0..WIDTH).map(|j| row[j] * old[j]).sum();
+        }
+    }
+}
+
+/// The sponge of [`hash`] over [`textbook_permute`].
+fn textbook_hash(domain: Domain, xs: &[Fr]) -> Fr {
+    let mut state = [Fr::from(domain.capacity_tag(xs.len())), Fr::ZERO, Fr::ZERO];
+    if xs.is_empty() {
+        textbook_permute(&mut state);
+    }
+    for chunk in xs.chunks(RATE) {
+        for (s, x) in state[1..].iter_mut().zip(chunk) {
+            *s += x;
+        }
+        textbook_permute(&mut state);
+    }
+    state[1]
+}
+
+fn random_state(seed: u64) -> [Fr; WIDTH] {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    [Fr::rand(&mut rng), Fr::rand(&mut rng), Fr::rand(&mut rng)]
+}
+
+proptest! {
+    #[test]
+    fn optimized_permutation_matches_textbook(seed in any::<u64>()) {
+        let mut fast = random_state(seed);
+        let mut slow = fast;
+        permute(&mut fast);
+        textbook_permute(&mut slow);
+        prop_assert_eq!(fast, slow);
+    }
+
+    #[test]
+    fn optimized_permutation_matches_textbook_on_small_states(
+        a in any::<u64>(),
+        b in any::<u64>(),
+        c in any::<u64>(),
+    ) {
+        let mut fast = [Fr::from(a), Fr::from(b), Fr::from(c)];
+        let mut slow = fast;
+        permute(&mut fast);
+        textbook_permute(&mut slow);
+        prop_assert_eq!(fast, slow);
+    }
+}
+
+#[test]
+fn optimized_permutation_matches_textbook_on_edge_states() {
+    let minus_one = -Fr::ONE;
+    for state in [
+        [Fr::ZERO; WIDTH],
+        [Fr::ONE; WIDTH],
+        [minus_one; WIDTH],
+        [Fr::ZERO, Fr::ONE, minus_one],
+    ] {
+        let (mut fast, mut slow) = (state, state);
+        permute(&mut fast);
+        textbook_permute(&mut slow);
+        assert_eq!(fast, slow, "{state:?}");
+    }
+}
+
+#[test]
+fn textbook_matches_arkworks_reference_sponge() {
+    for d in DOMAINS {
+        for n in 0..=6 {
+            assert_eq!(
+                textbook_hash(d, &inputs(n)),
+                reference(d, &inputs(n)),
+                "{d:?} n={n}"
+            );
+        }
+    }
 }
 
 #[test]
