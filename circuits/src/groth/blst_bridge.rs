@@ -170,6 +170,22 @@ impl<P> Bases<P> {
     }
 }
 
+/// The Miller loop of a few pairs on the calling thread. blst's `miller_loop_n` hands pairs
+/// to its thread pool; for the three pairs of one token the hand-off costs more than it
+/// saves, and under concurrent requests tokens would queue behind each other in that pool.
+pub(super) fn miller_loop_here<const N: usize>(
+    g1: &[blst_p1_affine; N],
+    g2: &[blst_p2_affine; N],
+) -> blst_fp12 {
+    let ps: [*const blst_p1_affine; 2] = [g1.as_ptr(), std::ptr::null()];
+    let qs: [*const blst_p2_affine; 2] = [g2.as_ptr(), std::ptr::null()];
+    let mut out = blst_fp12::default();
+    // SAFETY: as blst's own single-threaded path: `qs[0]` and `ps[0]` point to `N` contiguous
+    // initialised points each (the null second entry tells blst they are contiguous).
+    unsafe { blst::blst_miller_loop_n(&mut out, qs.as_ptr(), ps.as_ptr(), N) };
+    out
+}
+
 /// Whether `prod e(g1[i], g2[i]) = 1`: one multi-Miller loop (blst spreads it over its
 /// threads when there are many pairs) and one final exponentiation.
 pub(super) fn pairing_product_is_one(g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> bool {

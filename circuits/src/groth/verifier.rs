@@ -6,7 +6,7 @@ use ark_ff::{BigInteger, PrimeField, Zero};
 use blst::{blst_fp12, blst_p2_affine};
 use rayon::prelude::*;
 
-use super::blst_bridge::{g1_to_blst, g2_to_blst};
+use super::blst_bridge::{g1_to_blst, g2_to_blst, miller_loop_here};
 use super::{batch, VerifyingKey};
 use crate::token::Token;
 
@@ -153,7 +153,7 @@ impl Verifier {
         let proof = &token.proof;
         let g1 = [proof.a, inputs, proof.c].map(|p| g1_to_blst(&p));
         let g2 = [g2_to_blst(&proof.b), self.gamma_neg, self.delta_neg];
-        let ml = blst_fp12::miller_loop_n(&g2, &g1);
+        let ml = miller_loop_here(&g1, &g2);
         if blst_fp12::finalverify(&ml, &self.alpha_beta) {
             Ok(())
         } else {
