@@ -126,13 +126,13 @@ lines.push("## Runs");
 lines.push("");
 lines.push(
   table(
-    ["", "Consentry (arkworks Groth16)", "snarkjs"],
+    ["", "Consentry (arkworks + blst Groth16)", "snarkjs"],
     [
       ["machine", cMachine, s.machine ?? "unknown"],
       ["date", c.date ?? "—", s.date ?? "—"],
       [
         "software",
-        `consentry (arkworks 0.6, native Rust), ${c.threads ?? "?"} threads`,
+        `consentry (arkworks 0.6 circuit and prover, blst 0.3 MSMs and pairings; native Rust), ${c.threads ?? "?"} threads`,
         `${s.tool}, ${s.circom}, circomlib ${s.circomlib}, Node.js ${s.node}; WASM arithmetic with ${s.threads ?? "?"} worker threads`,
       ],
       ["timed iterations", `${cIter}`, `${sIter} (after 1 warm-up)`],
@@ -154,7 +154,7 @@ lines.push("```");
 lines.push("");
 lines.push("## Results");
 lines.push("");
-lines.push(table(["", "Consentry (arkworks Groth16)", "snarkjs", "snarkjs / Consentry"], rows));
+lines.push(table(["", "Consentry (arkworks + blst Groth16)", "snarkjs", "snarkjs / Consentry"], rows));
 lines.push("");
 lines.push(
   `¹ circom's WASM witness calculator, instantiated once and reused. Through \`snarkjs.wtns.calculate\`, ` +
@@ -232,7 +232,7 @@ lines.push(
   `- **Runtimes.** snarkjs runs in one Node.js process: field and curve arithmetic in WebAssembly (ffjavascript), ` +
     `multi-exponentiations and FFTs spread over a pool of ${s.threads ?? "?"} worker threads; \`groth16.prove\` ` +
     "reads the zkey from an in-memory buffer but parses it on every call (counted in prove). Consentry is native " +
-    `Rust (arkworks, rayon) with ${c.threads ?? "?"} threads. The snarkjs figures are from one in-process Node ` +
+    `Rust (arkworks for the circuit, QAP and encodings; blst for multi-scalar multiplications and pairings; rayon) with ${c.threads ?? "?"} threads. The snarkjs figures are from one in-process Node ` +
     "script (`benches/peer/bench.mjs`), with no CLI start-up in them.",
 );
 lines.push(
