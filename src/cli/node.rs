@@ -35,7 +35,7 @@ pub struct NodeArgs {
     #[arg(long, default_value_t = 200)]
     pub block_ms: u64,
     /// Verify Groth16 proofs at mempool admission too (refuses bad proofs at once, at about
-    /// 2 ms of CPU per token); by default proofs are verified once, in the block's batch.
+    /// 1.2 ms of CPU per token); by default proofs are verified once, in the block's batch.
     #[arg(long)]
     pub verify_on_admission: bool,
     /// Parameter directory.
