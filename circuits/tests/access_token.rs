@@ -318,6 +318,58 @@ fn batch_accepts_all_valid_and_finds_the_bad_one_among_64() {
 }
 
 #[test]
+fn points_at_infinity_in_a_proof_are_rejected_not_mishandled() {
+    // The identity is in every subgroup, so decoding accepts it; the verifier must treat its
+    // pairings as 1 (blst's Miller loop alone would not) and refuse the token.
+    use ark_ec::AffineRepr;
+    let valid = world().token("s-inf", 31);
+    let variants = [
+        Token {
+            proof: groth::Proof {
+                a: G1Affine::zero(),
+                ..valid.proof
+            },
+            ..valid
+        },
+        Token {
+            proof: groth::Proof {
+                b: G2Affine::zero(),
+                ..valid.proof
+            },
+            ..valid
+        },
+        Token {
+            proof: groth::Proof {
+                c: G1Affine::zero(),
+                ..valid.proof
+            },
+            ..valid
+        },
+        Token {
+            proof: groth::Proof {
+                a: G1Affine::zero(),
+                b: G2Affine::zero(),
+                c: G1Affine::zero(),
+            },
+            ..valid
+        },
+    ];
+    for (i, t) in variants.iter().enumerate() {
+        let decoded = Token::from_bytes(&t.to_bytes()).expect("the identity decodes");
+        assert_eq!(
+            keys().verifier.verify(&decoded),
+            Err(VerifyError::ProofInvalid),
+            "variant {i}"
+        );
+        let batch = [valid.clone(), decoded, valid.clone()];
+        assert_eq!(
+            keys().verifier.verify_batch(&batch).unwrap_err().bad,
+            vec![1]
+        );
+    }
+}
+
+#[test]
 fn wrong_depth_is_named() {
     let mut token = world().token("s1", 11);
     token.depth = 20;

@@ -170,30 +170,56 @@ impl<P> Bases<P> {
     }
 }
 
-/// The Miller loop of a few pairs on the calling thread. blst's `miller_loop_n` hands pairs
-/// to its thread pool; for the three pairs of one token the hand-off costs more than it
-/// saves, and under concurrent requests tokens would queue behind each other in that pool.
-pub(super) fn miller_loop_here<const N: usize>(
-    g1: &[blst_p1_affine; N],
-    g2: &[blst_p2_affine; N],
-) -> blst_fp12 {
+/// The pairs whose points are both finite. blst's Miller loop requires finite points (at
+/// infinity it computes a meaningless value instead of 1), while a token may legitimately
+/// or maliciously carry the point at infinity, whose pairing with anything is 1: such pairs
+/// are left out, which is exactly their contribution.
+fn finite_pairs(
+    g1: &[blst_p1_affine],
+    g2: &[blst_p2_affine],
+) -> (Vec<blst_p1_affine>, Vec<blst_p2_affine>) {
+    assert_eq!(g1.len(), g2.len(), "one G2 point per G1 point");
+    g1.iter()
+        .zip(g2)
+        // SAFETY: both functions only read initialised points.
+        .filter(|(p, q)| unsafe {
+            !blst::blst_p1_affine_is_inf(*p) && !blst::blst_p2_affine_is_inf(*q)
+        })
+        .map(|(p, q)| (*p, *q))
+        .unzip()
+}
+
+/// One in the target group (the empty product).
+fn fp12_one() -> blst_fp12 {
+    // SAFETY: blst returns a pointer to its static constant one.
+    unsafe { *blst::blst_fp12_one() }
+}
+
+/// The Miller loop of `prod e(g1[i], g2[i])` on the calling thread. blst's `miller_loop_n`
+/// hands pairs to its thread pool; for the three pairs of one token the hand-off costs more
+/// than it saves, and under concurrent requests tokens would queue behind each other there.
+pub(super) fn miller_loop_here(g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12 {
+    let (g1, g2) = finite_pairs(g1, g2);
+    if g1.is_empty() {
+        return fp12_one();
+    }
     let ps: [*const blst_p1_affine; 2] = [g1.as_ptr(), std::ptr::null()];
     let qs: [*const blst_p2_affine; 2] = [g2.as_ptr(), std::ptr::null()];
     let mut out = blst_fp12::default();
-    // SAFETY: as blst's own single-threaded path: `qs[0]` and `ps[0]` point to `N` contiguous
-    // initialised points each (the null second entry tells blst they are contiguous).
-    unsafe { blst::blst_miller_loop_n(&mut out, qs.as_ptr(), ps.as_ptr(), N) };
+    // SAFETY: as blst's own single-threaded path: `qs[0]` and `ps[0]` point to `len`
+    // contiguous initialised finite points each (the null entry says they are contiguous).
+    unsafe { blst::blst_miller_loop_n(&mut out, qs.as_ptr(), ps.as_ptr(), g1.len()) };
     out
 }
 
 /// Whether `prod e(g1[i], g2[i]) = 1`: one multi-Miller loop (blst spreads it over its
 /// threads when there are many pairs) and one final exponentiation.
 pub(super) fn pairing_product_is_one(g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> bool {
-    assert_eq!(g1.len(), g2.len(), "one G2 point per G1 point");
+    let (g1, g2) = finite_pairs(g1, g2);
     if g1.is_empty() {
         return true;
     }
-    let ml = blst_fp12::miller_loop_n(g2, g1);
+    let ml = blst_fp12::miller_loop_n(&g2, &g1);
     // SAFETY: `final_exp` returns an initialised value; `blst_fp12_is_one` only reads it.
     unsafe { blst::blst_fp12_is_one(&ml.final_exp()) }
 }
@@ -220,6 +246,29 @@ mod tests {
             unsafe { blst::blst_p2_from_affine(&mut q, &g2_to_blst(&p.into_affine())) };
             assert_eq!(g2_from_blst(&q), p);
         }
+    }
+
+    #[test]
+    fn infinity_crosses_too() {
+        // A malicious token may carry the point at infinity (it is in every subgroup): the
+        // conversion must not panic, and pairing with it must behave as the identity.
+        let (o1, o2) = (g1_to_blst(&G1Affine::zero()), g2_to_blst(&G2Affine::zero()));
+        let mut p = blst_p1::default();
+        unsafe { blst::blst_p1_from_affine(&mut p, &o1) };
+        assert_eq!(g1_from_blst(&p), G1Projective::default());
+        let mut q = blst_p2::default();
+        unsafe { blst::blst_p2_from_affine(&mut q, &o2) };
+        assert_eq!(g2_from_blst(&q), G2Projective::default());
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let a = g1_to_blst(&G1Projective::rand(&mut rng).into_affine());
+        let b = g2_to_blst(&G2Projective::rand(&mut rng).into_affine());
+        assert!(pairing_product_is_one(&[o1], &[b]));
+        assert!(pairing_product_is_one(&[a], &[o2]));
+        assert!(!pairing_product_is_one(&[a], &[b]));
+        assert!(!pairing_product_is_one(&[a, o1], &[b, b]));
+        let one = |ml: blst_fp12| unsafe { blst::blst_fp12_is_one(&ml.final_exp()) };
+        assert!(one(miller_loop_here(&[o1, a], &[b, o2])));
+        assert!(!one(miller_loop_here(&[o1, a], &[b, b])));
     }
 
     #[test]
