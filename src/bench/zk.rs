@@ -63,14 +63,18 @@ pub fn pool_top_up(iterations: usize) -> usize {
     DISTINCT_TOKENS.saturating_sub(iterations + 1)
 }
 
-/// A registry of that depth with the bench institution's credential as its last leaf.
-struct World {
-    witness: AccessWitness,
-    tree: RegistryTree,
+/// A registry of that depth with the bench institution's credential as its last leaf (about
+/// a thousand credentials, fewer at small depths). The criterion benches use it too.
+pub struct World {
+    /// The institution's witness (secret, attributes, path to its leaf).
+    pub witness: AccessWitness,
+    /// The registry.
+    pub tree: RegistryTree,
 }
 
 impl World {
-    fn new(depth: usize) -> Result<World, BenchError> {
+    /// The world at `depth`, from a seed fixed per depth.
+    pub fn new(depth: usize) -> Result<World, BenchError> {
         let mut rng = ChaCha20Rng::seed_from_u64(depth as u64);
         let attributes = Attributes {
             role: Role::Hospital,
@@ -105,7 +109,7 @@ impl World {
     }
 
     /// The statement of token `i`: its own stream scope and message, so tokens are distinct.
-    fn public(&self, i: usize) -> Result<PublicInputs, BenchError> {
+    pub fn public(&self, i: usize) -> Result<PublicInputs, BenchError> {
         self.witness
             .statement(
                 self.tree.root(),
@@ -121,7 +125,7 @@ impl World {
     }
 }
 
-/// [`measure`] with the bench's error type.
+/// [`measure`] with the bench's error type (fixes the error type the closures' `?` infers).
 fn sample(
     iterations: usize,
     max_calls: usize,
