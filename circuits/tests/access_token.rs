@@ -468,7 +468,7 @@ fn cached_matrix_prover_agrees_with_arkworks_prover_and_verifier() {
     wrong[3] += Fr::ONE;
     assert!(!Groth16::<groth::Curve>::verify_proof(&pvk, &ours.proof, &wrong).unwrap());
 
-    // Same randomness, same proof, bit for bit: the blst multi-scalar multiplications compute
+    // Same randomness, same proof, bit for bit: the fixed-base multi-scalar multiplications compute
     // exactly arkworks' A, B and C (the prover draws r, then s).
     let mut randomness = rng(12);
     let (r, s) = (Fr::rand(&mut randomness), Fr::rand(&mut randomness));

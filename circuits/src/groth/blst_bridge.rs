@@ -3,28 +3,24 @@
 //!
 //! arkworks stays the source of truth for the protocol: keys, proofs, tokens, encodings and
 //! every validation of untrusted bytes are arkworks' (a point reaches this module only after
-//! arkworks has checked it is on the curve and in the subgroup). This module only computes
-//! multi-scalar multiplications and pairing products on those points, about twice as fast as
-//! arkworks' generic code on x86-64. Tests pin both backends to each other: the same proof
-//! bit for bit (same randomness), the same verdict on valid and tampered tokens.
+//! arkworks has checked it is on the curve and in the subgroup). This module converts points
+//! between the two and computes pairing products, about twice as fast as arkworks' generic
+//! code on x86-64; the prover's multi-scalar multiplications ([`super::fixed_msm`]) run on
+//! blst's field arithmetic too. Tests pin both backends to each other: the same proof bit for
+//! bit (same randomness), the same verdict on valid and tampered tokens.
 //!
 //! Points cross between the libraries in the uncompressed ZCash encoding both use, so the
 //! conversion is a copy of coordinates (plus blst's on-curve check), never a decompression.
 
-use ark_bls12_381::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_bls12_381::{G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::AffineRepr;
-use ark_ff::{BigInteger, PrimeField};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
-use blst::{
-    blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine, p1_affines, p2_affines, BLST_ERROR,
-};
+use blst::{blst_fp12, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine, BLST_ERROR};
 
 /// Bytes of an uncompressed G1 point.
 const G1_BYTES: usize = 96;
 /// Bytes of an uncompressed G2 point.
 const G2_BYTES: usize = 192;
-/// Bits of a scalar of `Fr` as blst reads them (little-endian, 32 bytes each).
-const SCALAR_BITS: usize = 255;
 
 /// An arkworks G1 point (validated by arkworks) in blst's form.
 pub(super) fn g1_to_blst(p: &G1Affine) -> blst_p1_affine {
@@ -77,97 +73,6 @@ pub(super) fn g2_from_blst(p: &blst_p2) -> G2Projective {
     G2Affine::deserialize_with_mode(&bytes[..], Compress::No, Validate::No)
         .expect("blst writes valid uncompressed points")
         .into_group()
-}
-
-/// Scalars in blst's layout: 32 little-endian bytes each, canonical (not Montgomery) form.
-fn scalar_bytes<'a>(scalars: impl Iterator<Item = &'a Fr>) -> Vec<u8> {
-    scalars
-        .flat_map(|s| s.into_bigint().to_bytes_le())
-        .collect()
-}
-
-/// Fixed bases of a multi-scalar multiplication (a query of the proving key), prepared once.
-/// Points at infinity (variables a query does not use: a third of `B`'s) are dropped, with
-/// their positions, so no work is spent on them.
-pub(super) struct Bases<P> {
-    /// `None` when every point is at infinity (blst refuses an empty set).
-    points: Option<P>,
-    positions: Vec<usize>,
-}
-
-/// Fixed G1 bases.
-pub(super) type G1Bases = Bases<p1_affines>;
-/// Fixed G2 bases.
-pub(super) type G2Bases = Bases<p2_affines>;
-
-impl G1Bases {
-    /// Prepares `points` (already validated by arkworks).
-    pub(super) fn new(points: &[G1Affine]) -> Self {
-        let (positions, points): (Vec<usize>, Vec<blst_p1>) = points
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !p.is_zero())
-            .map(|(i, p)| {
-                let mut q = blst_p1::default();
-                // SAFETY: both pointers are to initialised values of the right types.
-                unsafe { blst::blst_p1_from_affine(&mut q, &g1_to_blst(p)) };
-                (i, q)
-            })
-            .unzip();
-        Bases {
-            points: (!points.is_empty()).then(|| p1_affines::from(&points)),
-            positions,
-        }
-    }
-
-    /// `sum scalars[i] * points[i]` (a missing scalar counts as zero).
-    pub(super) fn msm(&self, scalars: &[Fr]) -> G1Projective {
-        match &self.points {
-            None => G1Projective::default(),
-            Some(points) => g1_from_blst(&points.mult(&self.scalars(scalars), SCALAR_BITS)),
-        }
-    }
-}
-
-impl G2Bases {
-    /// Prepares `points` (already validated by arkworks).
-    pub(super) fn new(points: &[G2Affine]) -> Self {
-        let (positions, points): (Vec<usize>, Vec<blst_p2>) = points
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !p.is_zero())
-            .map(|(i, p)| {
-                let mut q = blst_p2::default();
-                // SAFETY: both pointers are to initialised values of the right types.
-                unsafe { blst::blst_p2_from_affine(&mut q, &g2_to_blst(p)) };
-                (i, q)
-            })
-            .unzip();
-        Bases {
-            points: (!points.is_empty()).then(|| p2_affines::from(&points)),
-            positions,
-        }
-    }
-
-    /// `sum scalars[i] * points[i]` (a missing scalar counts as zero).
-    pub(super) fn msm(&self, scalars: &[Fr]) -> G2Projective {
-        match &self.points {
-            None => G2Projective::default(),
-            Some(points) => g2_from_blst(&points.mult(&self.scalars(scalars), SCALAR_BITS)),
-        }
-    }
-}
-
-impl<P> Bases<P> {
-    /// The scalars of the kept points, in blst's layout.
-    fn scalars(&self, scalars: &[Fr]) -> Vec<u8> {
-        let zero = Fr::from(0u64);
-        scalar_bytes(
-            self.positions
-                .iter()
-                .map(|&i| scalars.get(i).unwrap_or(&zero)),
-        )
-    }
 }
 
 /// The pairs whose points are both finite. blst's Miller loop requires finite points (at
@@ -228,7 +133,8 @@ pub(super) fn pairing_product_is_one(g1: &[blst_p1_affine], g2: &[blst_p2_affine
 mod tests {
     use super::*;
     use ark_bls12_381::Bls12_381;
-    use ark_ec::{pairing::Pairing, CurveGroup, VariableBaseMSM};
+    use ark_bls12_381::Fr;
+    use ark_ec::{pairing::Pairing, CurveGroup};
     use ark_ff::UniformRand;
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
@@ -269,36 +175,6 @@ mod tests {
         let one = |ml: blst_fp12| unsafe { blst::blst_fp12_is_one(&ml.final_exp()) };
         assert!(one(miller_loop_here(&[o1, a], &[b, o2])));
         assert!(!one(miller_loop_here(&[o1, a], &[b, b])));
-    }
-
-    #[test]
-    fn msm_matches_arkworks_and_skips_infinity() {
-        let mut rng = ChaCha20Rng::seed_from_u64(2);
-        let mut g1: Vec<G1Affine> = (0..100)
-            .map(|_| G1Projective::rand(&mut rng).into_affine())
-            .collect();
-        let mut g2: Vec<G2Affine> = (0..40)
-            .map(|_| G2Projective::rand(&mut rng).into_affine())
-            .collect();
-        g1[3] = G1Affine::zero();
-        g2[7] = G2Affine::zero();
-        let mut scalars: Vec<Fr> = (0..100).map(|_| Fr::rand(&mut rng)).collect();
-        scalars[5] = Fr::from(0u64);
-        scalars[6] = Fr::from(1u64);
-        scalars[8] = -Fr::from(1u64);
-        assert_eq!(
-            G1Bases::new(&g1).msm(&scalars),
-            G1Projective::msm(&g1, &scalars).unwrap()
-        );
-        assert_eq!(
-            G2Bases::new(&g2).msm(&scalars[..40]),
-            G2Projective::msm(&g2, &scalars[..40]).unwrap()
-        );
-        assert_eq!(G1Bases::new(&[]).msm(&[]), G1Projective::default());
-        assert_eq!(
-            G2Bases::new(&[G2Affine::zero()]).msm(&scalars[..1]),
-            G2Projective::default()
-        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod batch;
 mod blst_bridge;
+mod fixed_msm;
 mod keys;
 mod manifest;
 mod prover;

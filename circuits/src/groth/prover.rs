@@ -6,10 +6,11 @@
 //! `Groth16::prove`, which rebuilds the matrices for every proof.
 //!
 //! The proof is Groth16's, computed as arkworks computes it (`create_proof_with_assignment`:
-//! the libsnark R1CS-to-QAP reduction, then `A`, `B` and `C`), but the five multi-scalar
-//! multiplications over the proving key, which are most of the time, run in blst on bases
-//! prepared once ([`super::blst_bridge`]). A test checks that, for the same randomness, the
-//! proof is bit for bit the one arkworks makes.
+//! the libsnark R1CS-to-QAP reduction, then `A`, `B` and `C`), but the multi-scalar
+//! multiplications over the proving key, which are most of the time, run on window tables
+//! prepared once ([`super::fixed_msm`]: fixed-base Pippenger with batch-affine additions on
+//! blst's field arithmetic). A test checks that, for the same randomness, the proof is bit for
+//! bit the one arkworks makes.
 
 use ark_bls12_381::Fr;
 use ark_ec::CurveGroup;
@@ -22,7 +23,7 @@ use ark_relations::gr1cs::{
 };
 use rand::{CryptoRng, RngCore};
 
-use super::blst_bridge::{G1Bases, G2Bases};
+use super::fixed_msm::{FixedBases, G1, G2};
 use super::{Proof, ProvingKey};
 use crate::access::{AccessCircuit, AccessWitness, PublicInputs, StatementError};
 use crate::token::Token;
@@ -71,12 +72,12 @@ impl Shape {
 
 /// The proving key's queries as blst bases. `C`'s three sums are one multi-scalar
 /// multiplication over the concatenated `L`, `H` and `B` (G1) queries: one larger MSM costs
-/// less than three smaller ones (Pippenger's cost per point falls with the size), and `B` in
+/// less than three smaller ones (one bucket reduction per job instead of three), and `B` in
 /// G1 is never needed on its own.
 struct Queries {
-    a: G1Bases,
-    b_g2: G2Bases,
-    c: G1Bases,
+    a: FixedBases<G1>,
+    b_g2: FixedBases<G2>,
+    c: FixedBases<G1>,
     /// Lengths of the `L` and `H` queries (where `H` and `B` start in `c`).
     l_len: usize,
     h_len: usize,
@@ -90,9 +91,9 @@ impl Queries {
             .copied()
             .collect();
         Queries {
-            a: G1Bases::new(&pk.a_query),
-            b_g2: G2Bases::new(&pk.b_g2_query),
-            c: G1Bases::new(&c),
+            a: FixedBases::new(&pk.a_query),
+            b_g2: FixedBases::new(&pk.b_g2_query),
+            c: FixedBases::new(&c),
             l_len: pk.l_query.len(),
             h_len: pk.h_query.len(),
         }

@@ -1,0 +1,653 @@
+//! Multi-scalar multiplication over fixed bases: the proving key's queries, which are most of
+//! the prover's time.
+//!
+//! Pippenger's bucket method with two well-known refinements that blst's general-purpose MSM
+//! does not have, both possible only because the bases never change:
+//!
+//! * **Precomputed windows.** For every base `P` the table holds `2^(c·j)·P` for each of the
+//!   `w` windows of `c` bits of a scalar. All of a scalar's signed digits then fall into one
+//!   set of `2^(c-1)` buckets: each MSM is one pass over `n·w` table points and a single
+//!   bucket reduction, with no doubling, instead of a pass and a reduction per window. The
+//!   table costs memory (`n·w` affine points, about 36 MB for `C` at depth 20) and is built
+//!   once, when the prover is made.
+//! * **Batch-affine bucket additions.** Buckets are kept in affine form and updated a batch
+//!   at a time, with one field inversion per batch (Montgomery's trick): about six field
+//!   multiplications per addition instead of the ten of the mixed additions blst uses.
+//!
+//! The field arithmetic is blst's (assembly, Montgomery form); this module only schedules it.
+//! Exceptional additions (a bucket meeting its own point, or that point's negation) take the
+//! doubling or cancelling path, so the result is exact for any bases and scalars. Tests
+//! compare it with arkworks' MSM, those cases included, and the prover's own test pins the
+//! proof bit for bit to arkworks'.
+//!
+//! Nothing here is secret-independent in time: bucket choice and batching follow the scalars,
+//! as in every Pippenger MSM (arkworks' and blst's included). The prover runs on the
+//! institution's own machine, where the witness comes from; the proof reveals nothing about it.
+
+use ark_bls12_381::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::AffineRepr;
+use ark_ff::PrimeField;
+use blst::{blst_fp, blst_fp2, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
+use rayon::prelude::*;
+
+use super::blst_bridge::{g1_from_blst, g1_to_blst, g2_from_blst, g2_to_blst};
+
+/// Bits of a canonical `Fr` scalar (`r < 2^255`).
+const SCALAR_BITS: usize = 255;
+/// Pending bucket additions that share one field inversion. Large enough that the inversion
+/// is a small share of each addition, small enough that few points find their bucket already
+/// taken in the batch (they wait for the next one).
+const MAX_BATCH: usize = 256;
+
+/// A coordinate field (Fp for G1, Fp2 for G2) as blst stores it: Montgomery form, always fully
+/// reduced, so equal elements have equal limbs.
+pub(super) trait Coordinate: Copy + Default + Eq + Send + Sync {
+    /// `self + b`.
+    fn add(&self, b: &Self) -> Self;
+    /// `self - b`.
+    fn sub(&self, b: &Self) -> Self;
+    /// `self · b`.
+    fn mul(&self, b: &Self) -> Self;
+    /// `self²`.
+    fn square(&self) -> Self;
+    /// `1 / self`; only called on non-zero elements.
+    fn inverse(&self) -> Self;
+    /// `-self`.
+    fn neg(&self) -> Self;
+    /// `3 · self`.
+    fn triple(&self) -> Self;
+    /// The element 1.
+    fn one() -> Self;
+}
+
+macro_rules! coordinate {
+    ($t:ty, $add:ident, $sub:ident, $mul:ident, $sqr:ident, $inv:ident, $cneg:ident, $mul3:ident, $one:expr) => {
+        // SAFETY (every call below): blst reads and writes exactly one initialised element
+        // through each pointer, and accepts an output aliasing an input.
+        impl Coordinate for $t {
+            #[inline]
+            fn add(&self, b: &Self) -> Self {
+                let mut r = Self::default();
+                unsafe { blst::$add(&mut r, self, b) };
+                r
+            }
+            #[inline]
+            fn sub(&self, b: &Self) -> Self {
+                let mut r = Self::default();
+                unsafe { blst::$sub(&mut r, self, b) };
+                r
+            }
+            #[inline]
+            fn mul(&self, b: &Self) -> Self {
+                let mut r = Self::default();
+                unsafe { blst::$mul(&mut r, self, b) };
+                r
+            }
+            #[inline]
+            fn square(&self) -> Self {
+                let mut r = Self::default();
+                unsafe { blst::$sqr(&mut r, self) };
+                r
+            }
+            #[inline]
+            fn inverse(&self) -> Self {
+                let mut r = Self::default();
+                unsafe { blst::$inv(&mut r, self) };
+                r
+            }
+            #[inline]
+            fn neg(&self) -> Self {
+                let mut r = Self::default();
+                unsafe { blst::$cneg(&mut r, self, true) };
+                r
+            }
+            #[inline]
+            fn triple(&self) -> Self {
+                let mut r = Self::default();
+                unsafe { blst::$mul3(&mut r, self) };
+                r
+            }
+            fn one() -> Self {
+                $one
+            }
+        }
+    };
+}
+
+/// 1 in Montgomery form: `2^384 mod p`, blst's `BLS12_381_Rx.p`.
+const FP_ONE: blst_fp = blst_fp {
+    l: [
+        0x7609_0000_0002_fffd,
+        0xebf4_000b_c40c_0002,
+        0x5f48_9857_53c7_58ba,
+        0x77ce_5853_7052_5745,
+        0x5c07_1a97_a256_ec6d,
+        0x15f6_5ec3_fa80_e493,
+    ],
+};
+
+coordinate!(
+    blst_fp,
+    blst_fp_add,
+    blst_fp_sub,
+    blst_fp_mul,
+    blst_fp_sqr,
+    blst_fp_eucl_inverse,
+    blst_fp_cneg,
+    blst_fp_mul_by_3,
+    FP_ONE
+);
+coordinate!(
+    blst_fp2,
+    blst_fp2_add,
+    blst_fp2_sub,
+    blst_fp2_mul,
+    blst_fp2_sqr,
+    blst_fp2_eucl_inverse,
+    blst_fp2_cneg,
+    blst_fp2_mul_by_3,
+    blst_fp2 {
+        fp: [FP_ONE, blst_fp { l: [0; 6] }]
+    }
+);
+
+/// A finite affine point. Table points and buckets are never the point at infinity: a bucket
+/// that cancels out is marked empty instead.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Point<F> {
+    x: F,
+    y: F,
+}
+
+/// A group (G1 or G2) as blst computes in it; the arkworks types are at the edges only.
+pub(super) trait Group {
+    /// The field of the coordinates.
+    type Coord: Coordinate;
+    /// blst's affine point.
+    type Affine: Copy + Default + Send + Sync;
+    /// blst's Jacobian point (all-zero is the point at infinity).
+    type Jacobian: Copy + Default + Send + Sync;
+    /// arkworks' affine point, the input.
+    type ArkAffine: AffineRepr;
+    /// arkworks' projective point, the output.
+    type ArkProjective: Default;
+
+    /// The arkworks point (already validated by arkworks) in blst's form.
+    fn from_ark(p: &Self::ArkAffine) -> Self::Affine;
+    /// The blst point in arkworks' form.
+    fn to_ark(p: &Self::Jacobian) -> Self::ArkProjective;
+    /// The coordinates of a finite affine point.
+    fn coordinates(p: &Self::Affine) -> Point<Self::Coord>;
+    /// The affine point with these coordinates, in Jacobian form.
+    fn jacobian(p: &Point<Self::Coord>) -> Self::Jacobian;
+    /// `acc += p` (any points, including equal ones and infinity).
+    fn add(acc: &mut Self::Jacobian, p: &Self::Jacobian);
+    /// `acc += p` for an affine `p`.
+    fn add_affine(acc: &mut Self::Jacobian, p: &Point<Self::Coord>);
+    /// `p = 2p`.
+    fn double(p: &mut Self::Jacobian);
+    /// The affine forms of finite points (one shared inversion).
+    fn normalize(points: &[Self::Jacobian]) -> Vec<Self::Affine>;
+}
+
+/// G1, coordinates in Fp.
+pub(super) enum G1 {}
+/// G2, coordinates in Fp2.
+pub(super) enum G2 {}
+
+macro_rules! group {
+    ($g:ty, $coord:ty, $affine:ident, $jac:ty, $ark_a:ty, $ark_p:ty, $to_blst:ident, $from_blst:ident,
+     $from_affine:ident, $add:ident, $add_affine:ident, $double:ident, $to_affines:ident) => {
+        // SAFETY (every call below): blst reads and writes initialised points of the declared
+        // types; `$to_affines` reads `points.len()` contiguous points (the second array entry
+        // is null) and writes as many.
+        impl Group for $g {
+            type Coord = $coord;
+            type Affine = $affine;
+            type Jacobian = $jac;
+            type ArkAffine = $ark_a;
+            type ArkProjective = $ark_p;
+
+            fn from_ark(p: &$ark_a) -> $affine {
+                $to_blst(p)
+            }
+            fn to_ark(p: &$jac) -> $ark_p {
+                $from_blst(p)
+            }
+            fn coordinates(p: &$affine) -> Point<$coord> {
+                Point { x: p.x, y: p.y }
+            }
+            fn jacobian(p: &Point<$coord>) -> $jac {
+                let mut r = <$jac>::default();
+                unsafe { blst::$from_affine(&mut r, &$affine { x: p.x, y: p.y }) };
+                r
+            }
+            #[inline]
+            fn add(acc: &mut $jac, p: &$jac) {
+                unsafe { blst::$add(acc, acc, p) };
+            }
+            #[inline]
+            fn add_affine(acc: &mut $jac, p: &Point<$coord>) {
+                unsafe { blst::$add_affine(acc, acc, &$affine { x: p.x, y: p.y }) };
+            }
+            #[inline]
+            fn double(p: &mut $jac) {
+                unsafe { blst::$double(p, p) };
+            }
+            fn normalize(points: &[$jac]) -> Vec<$affine> {
+                let mut out = vec![<$affine>::default(); points.len()];
+                if !points.is_empty() {
+                    let list: [*const $jac; 2] = [points.as_ptr(), std::ptr::null()];
+                    unsafe { blst::$to_affines(out.as_mut_ptr(), list.as_ptr(), points.len()) };
+                }
+                out
+            }
+        }
+    };
+}
+
+group!(
+    G1,
+    blst_fp,
+    blst_p1_affine,
+    blst_p1,
+    G1Affine,
+    G1Projective,
+    g1_to_blst,
+    g1_from_blst,
+    blst_p1_from_affine,
+    blst_p1_add_or_double,
+    blst_p1_add_or_double_affine,
+    blst_p1_double,
+    blst_p1s_to_affine
+);
+group!(
+    G2,
+    blst_fp2,
+    blst_p2_affine,
+    blst_p2,
+    G2Affine,
+    G2Projective,
+    g2_to_blst,
+    g2_from_blst,
+    blst_p2_from_affine,
+    blst_p2_add_or_double,
+    blst_p2_add_or_double_affine,
+    blst_p2_double,
+    blst_p2s_to_affine
+);
+
+/// Fixed bases (a query of the proving key) with their window tables, prepared once.
+pub(super) struct FixedBases<G: Group> {
+    /// `table[k·windows + j] = 2^(c·j) · P_k` for the `k`-th finite base.
+    table: Vec<Point<G::Coord>>,
+    /// Position in the query of each finite base (points at infinity are dropped: a third of
+    /// `B`'s, the variables `B` does not use).
+    positions: Vec<usize>,
+    /// Window width `c` in bits.
+    bits: usize,
+    /// Windows per scalar, `w`.
+    windows: usize,
+    /// Bases per parallel job (each job has its own buckets).
+    chunk: usize,
+}
+
+/// The window width minimising the estimated cost of one job of `per_job` bases: `w` table
+/// additions per base (batch-affine, about ten multiplications each with the bookkeeping)
+/// plus the bucket reduction (two Jacobian additions, about 24 multiplications, for each of
+/// the `2^(c-1)` buckets). Measured on the depth-20 key, the choice is the fastest width or
+/// within 3% of it for the three queries.
+fn window_bits(per_job: usize) -> usize {
+    (4..=16)
+        .min_by_key(|&c| per_job * windows_for(c) * 10 + (1usize << c) * 12)
+        .expect("a non-empty range")
+}
+
+/// Windows of `c` bits for a signed-digit expansion of a scalar below `2^255`: one more than
+/// the bits need, so the top digit never carries out.
+fn windows_for(c: usize) -> usize {
+    SCALAR_BITS / c + 1
+}
+
+impl<G: Group> FixedBases<G> {
+    /// Prepares `points` (already validated by arkworks): drops the points at infinity and
+    /// builds the window tables, in parallel.
+    pub(super) fn new(points: &[G::ArkAffine]) -> Self {
+        let (positions, finite): (Vec<usize>, Vec<G::Affine>) = points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.is_zero())
+            .map(|(i, p)| (i, G::from_ark(p)))
+            .unzip();
+        let jobs = rayon::current_num_threads().max(1);
+        let chunk = finite.len().div_ceil(jobs).max(1);
+        Self::with_window(positions, &finite, chunk, window_bits(chunk))
+    }
+
+    /// Builds the tables of the `finite` bases found at `positions`, with `bits`-bit windows
+    /// and `chunk` bases per job.
+    fn with_window(positions: Vec<usize>, finite: &[G::Affine], chunk: usize, bits: usize) -> Self {
+        let windows = windows_for(bits);
+        let table = finite
+            .par_chunks(64)
+            .flat_map_iter(|bases| {
+                let mut multiples = Vec::with_capacity(bases.len() * windows);
+                for base in bases {
+                    let mut p = G::jacobian(&G::coordinates(base));
+                    for _ in 0..windows {
+                        multiples.push(p);
+                        for _ in 0..bits {
+                            G::double(&mut p);
+                        }
+                    }
+                }
+                G::normalize(&multiples)
+                    .into_iter()
+                    .map(|a| G::coordinates(&a))
+            })
+            .collect();
+        FixedBases {
+            table,
+            positions,
+            bits,
+            windows,
+            chunk,
+        }
+    }
+
+    /// `sum scalars[i] · points[i]` (a missing scalar counts as zero).
+    pub(super) fn msm(&self, scalars: &[Fr]) -> G::ArkProjective {
+        if self.positions.is_empty() {
+            return G::ArkProjective::default();
+        }
+        let partial: Vec<G::Jacobian> = self
+            .positions
+            .par_chunks(self.chunk)
+            .enumerate()
+            .map(|(job, positions)| {
+                let first = job * self.chunk;
+                let table = &self.table[first * self.windows..];
+                self.job(positions, table, scalars)
+            })
+            .collect();
+        let mut sum = G::Jacobian::default();
+        for p in &partial {
+            G::add(&mut sum, p);
+        }
+        G::to_ark(&sum)
+    }
+
+    /// One job's share: its bases' digits into its own buckets, then the bucket reduction.
+    fn job(&self, positions: &[usize], table: &[Point<G::Coord>], scalars: &[Fr]) -> G::Jacobian {
+        let mut buckets = Buckets::<G>::new(1 << (self.bits - 1));
+        let half = 1i64 << (self.bits - 1);
+        for (k, &position) in positions.iter().enumerate() {
+            let Some(scalar) = scalars.get(position) else {
+                continue;
+            };
+            let limbs = scalar.into_bigint().0;
+            let mut carry = 0i64;
+            for j in 0..self.windows {
+                let mut digit = window(&limbs, j * self.bits, self.bits) as i64 + carry;
+                carry = 0;
+                if digit > half {
+                    digit -= 1 << self.bits;
+                    carry = 1;
+                }
+                if digit != 0 {
+                    let mut p = table[k * self.windows + j];
+                    if digit < 0 {
+                        p.y = p.y.neg();
+                    }
+                    buckets.add(digit.unsigned_abs() as usize - 1, p);
+                }
+            }
+            debug_assert_eq!(carry, 0, "the top window never carries");
+        }
+        buckets.finish();
+        buckets.reduce()
+    }
+}
+
+/// Bits `start..start + bits` of a little-endian 256-bit number (`bits` < 64).
+fn window(limbs: &[u64; 4], start: usize, bits: usize) -> u64 {
+    let (limb, shift) = (start / 64, start % 64);
+    if limb >= limbs.len() {
+        return 0;
+    }
+    let mut v = limbs[limb] >> shift;
+    if shift + bits > 64 && limb + 1 < limbs.len() {
+        v |= limbs[limb + 1] << (64 - shift);
+    }
+    v & ((1u64 << bits) - 1)
+}
+
+/// Buckets `1..=len` of one job: affine, with the pending batch of additions, plus a
+/// Jacobian overflow bucket each for the points that find their bucket already in the batch.
+///
+/// The overflow keeps every point to one addition whatever the scalars: waiting for the next
+/// batch instead would serialise the many points that share a bucket when digits are
+/// concentrated (small scalars, the top window's few bits), one inversion per point.
+struct Buckets<G: Group> {
+    points: Vec<Point<G::Coord>>,
+    filled: Vec<bool>,
+    /// Buckets with an addition in the pending batch.
+    busy: Vec<bool>,
+    /// The pending batch: bucket and point to add to it.
+    batch: Vec<(usize, Point<G::Coord>)>,
+    /// Overflow sums (all-zero, the point at infinity, until used).
+    overflow: Vec<G::Jacobian>,
+    overflowed: Vec<bool>,
+    /// Scratch for the batch: denominators, then their inverses; running products.
+    inverses: Vec<G::Coord>,
+    products: Vec<G::Coord>,
+}
+
+impl<G: Group> Buckets<G> {
+    fn new(len: usize) -> Self {
+        Buckets {
+            points: vec![Point::default(); len],
+            filled: vec![false; len],
+            busy: vec![false; len],
+            batch: Vec::with_capacity(MAX_BATCH),
+            overflow: vec![G::Jacobian::default(); len],
+            overflowed: vec![false; len],
+            inverses: Vec::with_capacity(MAX_BATCH),
+            products: Vec::with_capacity(MAX_BATCH),
+        }
+    }
+
+    /// Adds `p` to bucket `b`.
+    fn add(&mut self, b: usize, p: Point<G::Coord>) {
+        if self.busy[b] {
+            G::add_affine(&mut self.overflow[b], &p);
+            self.overflowed[b] = true;
+        } else if !self.filled[b] {
+            self.points[b] = p;
+            self.filled[b] = true;
+        } else {
+            self.busy[b] = true;
+            self.batch.push((b, p));
+            if self.batch.len() == MAX_BATCH {
+                self.flush();
+            }
+        }
+    }
+
+    /// Runs the pending additions.
+    fn finish(&mut self) {
+        self.flush();
+    }
+
+    /// The pending batch, with one inversion: `λ = (y2 - y1) / (x2 - x1)`, or the tangent
+    /// slope `3x² / 2y` when the point equals its bucket; a point meeting its negation empties
+    /// the bucket. (`y ≠ 0` on prime-order points, so `2y` is invertible.)
+    fn flush(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        self.inverses.clear();
+        self.products.clear();
+        let mut product = G::Coord::one();
+        for &(b, p) in &self.batch {
+            let q = &self.points[b];
+            let denominator = if q.x != p.x {
+                p.x.sub(&q.x)
+            } else if q.y == p.y {
+                q.y.add(&q.y)
+            } else {
+                G::Coord::one() // cancels: no division needed
+            };
+            self.products.push(product);
+            product = product.mul(&denominator);
+            self.inverses.push(denominator);
+        }
+        let mut inverse = product.inverse();
+        for i in (0..self.batch.len()).rev() {
+            let denominator = self.inverses[i];
+            self.inverses[i] = inverse.mul(&self.products[i]);
+            inverse = inverse.mul(&denominator);
+        }
+        for (&(b, p), inverse) in self.batch.iter().zip(&self.inverses) {
+            self.busy[b] = false;
+            let q = self.points[b];
+            let numerator = if q.x != p.x {
+                p.y.sub(&q.y)
+            } else if q.y == p.y {
+                q.x.square().triple()
+            } else {
+                self.filled[b] = false;
+                continue;
+            };
+            let lambda = numerator.mul(inverse);
+            let x = lambda.square().sub(&q.x).sub(&p.x);
+            let y = lambda.mul(&q.x.sub(&x)).sub(&q.y);
+            self.points[b] = Point { x, y };
+        }
+        self.batch.clear();
+    }
+
+    /// `sum (b + 1) · bucket[b]`, by running sums from the top bucket down.
+    fn reduce(&self) -> G::Jacobian {
+        let mut running = G::Jacobian::default();
+        let mut total = G::Jacobian::default();
+        for b in (0..self.points.len()).rev() {
+            if self.filled[b] {
+                G::add_affine(&mut running, &self.points[b]);
+            }
+            if self.overflowed[b] {
+                G::add(&mut running, &self.overflow[b]);
+            }
+            G::add(&mut total, &running);
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::{CurveGroup, VariableBaseMSM};
+    use ark_ff::{One, UniformRand, Zero};
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    fn check_g1(bases: &[G1Affine], scalars: &[Fr]) {
+        let n = bases.len().min(scalars.len());
+        let theirs = G1Projective::msm(&bases[..n], &scalars[..n]).unwrap();
+        assert_eq!(FixedBases::<G1>::new(bases).msm(scalars), theirs);
+    }
+
+    fn check_g2(bases: &[G2Affine], scalars: &[Fr]) {
+        let n = bases.len().min(scalars.len());
+        let theirs = G2Projective::msm(&bases[..n], &scalars[..n]).unwrap();
+        assert_eq!(FixedBases::<G2>::new(bases).msm(scalars), theirs);
+    }
+
+    #[test]
+    fn montgomery_one_is_blsts() {
+        let mut one = blst_fp::default();
+        // SAFETY: reads six limbs, writes one element.
+        unsafe { blst::blst_fp_from_uint64(&mut one, [1u64, 0, 0, 0, 0, 0].as_ptr()) };
+        assert!(one == FP_ONE);
+    }
+
+    fn random_g1(n: usize, seed: u64) -> (Vec<G1Affine>, Vec<Fr>) {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let points: Vec<G1Projective> = (0..n).map(|_| G1Projective::rand(&mut rng)).collect();
+        let scalars = (0..n).map(|_| Fr::rand(&mut rng)).collect();
+        (G1Projective::normalize_batch(&points), scalars)
+    }
+
+    #[test]
+    fn random_g1_and_g2_match_arkworks() {
+        for n in [1, 2, 7, 300, 3000] {
+            let (bases, scalars) = random_g1(n, n as u64);
+            check_g1(&bases, &scalars);
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let bases: Vec<G2Affine> = (0..500).map(|_| G2Affine::rand(&mut rng)).collect();
+        let scalars: Vec<Fr> = (0..500).map(|_| Fr::rand(&mut rng)).collect();
+        check_g2(&bases, &scalars);
+    }
+
+    #[test]
+    fn exceptional_additions_are_exact() {
+        // Repeated bases with equal scalars double in their buckets; a base next to its
+        // negation with the same scalar cancels; extreme scalars use every digit.
+        let (mut bases, mut scalars) = random_g1(40, 1);
+        let p = bases[0];
+        for _ in 0..600 {
+            bases.push(p);
+            scalars.push(Fr::from(5u64));
+            bases.push(-p);
+            scalars.push(Fr::from(5u64));
+            bases.push(p);
+            scalars.push(-Fr::one());
+        }
+        bases.push(G1Affine::zero());
+        scalars.push(Fr::from(3u64));
+        scalars[3] = Fr::zero();
+        scalars[4] = Fr::one();
+        scalars[5] = -Fr::one();
+        check_g1(&bases, &scalars);
+        let q = G2Affine::rand(&mut ChaCha20Rng::seed_from_u64(2));
+        let g2 = vec![q, q, -q, q, G2Affine::zero()];
+        check_g2(&g2, &[Fr::from(7u64); 5]);
+    }
+
+    #[test]
+    fn missing_scalars_count_as_zero_and_empty_sets_give_zero() {
+        let (bases, scalars) = random_g1(50, 3);
+        check_g1(&bases, &scalars[..20]);
+        let none = FixedBases::<G1>::new(&[G1Affine::zero(), G1Affine::zero()]);
+        assert!(none.msm(&scalars).is_zero());
+        assert!(FixedBases::<G1>::new(&[]).msm(&[]).is_zero());
+        assert!(FixedBases::<G2>::new(&[G2Affine::zero()])
+            .msm(&scalars)
+            .is_zero());
+    }
+
+    #[test]
+    fn windows_are_read_across_limbs() {
+        let limbs = [u64::MAX, 0, 0x8000_0000_0000_0000, 1];
+        assert_eq!(window(&limbs, 60, 8), 0x0f);
+        assert_eq!(window(&limbs, 188, 8), 0x18);
+        assert_eq!(window(&limbs, 250, 13), 0);
+        assert_eq!(window(&limbs, 256, 13), 0);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn any_scalars_match_arkworks(seed: u64, n in 1usize..200, small in 0u64..4) {
+            let (bases, mut scalars) = random_g1(n, seed);
+            // Mix in small scalars, which leave most windows empty.
+            for s in scalars.iter_mut().step_by(3) {
+                *s = Fr::from(small);
+            }
+            check_g1(&bases, &scalars);
+        }
+    }
+}
