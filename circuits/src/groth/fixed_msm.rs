@@ -58,10 +58,13 @@ pub(super) trait Coordinate: Copy + Default + Eq + Send + Sync {
     fn triple(&self) -> Self;
     /// The element 1.
     fn one() -> Self;
+    /// `self == b`, limb by limb without a call to `memcmp` (the derived `==` makes one, a
+    /// measurable share of the bucket loop).
+    fn equals(&self, b: &Self) -> bool;
 }
 
 macro_rules! coordinate {
-    ($t:ty, $add:ident, $sub:ident, $mul:ident, $sqr:ident, $inv:ident, $cneg:ident, $mul3:ident, $one:expr) => {
+    ($t:ty, $add:ident, $sub:ident, $mul:ident, $sqr:ident, $inv:ident, $cneg:ident, $mul3:ident, $one:expr, $eq:expr) => {
         // SAFETY (every call below): blst reads and writes exactly one initialised element
         // through each pointer, and accepts an output aliasing an input.
         impl Coordinate for $t {
@@ -110,6 +113,10 @@ macro_rules! coordinate {
             fn one() -> Self {
                 $one
             }
+            #[inline]
+            fn equals(&self, b: &Self) -> bool {
+                $eq(self, b)
+            }
         }
     };
 }
@@ -126,6 +133,11 @@ const FP_ONE: blst_fp = blst_fp {
     ],
 };
 
+#[inline]
+fn fp_equals(a: &blst_fp, b: &blst_fp) -> bool {
+    a.l.iter().zip(&b.l).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 coordinate!(
     blst_fp,
     blst_fp_add,
@@ -135,7 +147,8 @@ coordinate!(
     blst_fp_eucl_inverse,
     blst_fp_cneg,
     blst_fp_mul_by_3,
-    FP_ONE
+    FP_ONE,
+    fp_equals
 );
 coordinate!(
     blst_fp2,
@@ -148,7 +161,8 @@ coordinate!(
     blst_fp2_mul_by_3,
     blst_fp2 {
         fp: [FP_ONE, blst_fp { l: [0; 6] }]
-    }
+    },
+    |a: &blst_fp2, b: &blst_fp2| fp_equals(&a.fp[0], &b.fp[0]) & fp_equals(&a.fp[1], &b.fp[1])
 );
 
 /// A finite affine point. Table points and buckets are never the point at infinity: a bucket
@@ -438,9 +452,11 @@ struct Buckets<G: Group> {
     /// Overflow sums (all-zero, the point at infinity, until used).
     overflow: Vec<G::Jacobian>,
     overflowed: Vec<bool>,
-    /// Scratch for the batch: denominators, then their inverses; running products.
+    /// Scratch for the batch: denominators, then their inverses; running products;
+    /// numerators of the slopes.
     inverses: Vec<G::Coord>,
     products: Vec<G::Coord>,
+    numerators: Vec<G::Coord>,
 }
 
 impl<G: Group> Buckets<G> {
@@ -454,6 +470,7 @@ impl<G: Group> Buckets<G> {
             overflowed: vec![false; len],
             inverses: Vec::with_capacity(MAX_BATCH),
             products: Vec::with_capacity(MAX_BATCH),
+            numerators: Vec::with_capacity(MAX_BATCH),
         }
     }
 
@@ -488,19 +505,21 @@ impl<G: Group> Buckets<G> {
         }
         self.inverses.clear();
         self.products.clear();
+        self.numerators.clear();
         let mut product = G::Coord::one();
         for &(b, p) in &self.batch {
             let q = &self.points[b];
-            let denominator = if q.x != p.x {
-                p.x.sub(&q.x)
-            } else if q.y == p.y {
-                q.y.add(&q.y)
+            let (numerator, denominator) = if !q.x.equals(&p.x) {
+                (p.y.sub(&q.y), p.x.sub(&q.x))
+            } else if q.y.equals(&p.y) {
+                (q.x.square().triple(), q.y.add(&q.y))
             } else {
-                G::Coord::one() // cancels: no division needed
+                (G::Coord::default(), G::Coord::one()) // cancels: nothing to divide
             };
             self.products.push(product);
             product = product.mul(&denominator);
             self.inverses.push(denominator);
+            self.numerators.push(numerator);
         }
         let mut inverse = product.inverse();
         for i in (0..self.batch.len()).rev() {
@@ -508,21 +527,19 @@ impl<G: Group> Buckets<G> {
             self.inverses[i] = inverse.mul(&self.products[i]);
             inverse = inverse.mul(&denominator);
         }
-        for (&(b, p), inverse) in self.batch.iter().zip(&self.inverses) {
+        for ((&(b, p), inverse), numerator) in
+            self.batch.iter().zip(&self.inverses).zip(&self.numerators)
+        {
             self.busy[b] = false;
-            let q = self.points[b];
-            let numerator = if q.x != p.x {
-                p.y.sub(&q.y)
-            } else if q.y == p.y {
-                q.x.square().triple()
-            } else {
+            let q = &mut self.points[b];
+            if q.x.equals(&p.x) && !q.y.equals(&p.y) {
                 self.filled[b] = false;
                 continue;
-            };
+            }
             let lambda = numerator.mul(inverse);
             let x = lambda.square().sub(&q.x).sub(&p.x);
-            let y = lambda.mul(&q.x.sub(&x)).sub(&q.y);
-            self.points[b] = Point { x, y };
+            q.y = lambda.mul(&q.x.sub(&x)).sub(&q.y);
+            q.x = x;
         }
         self.batch.clear();
     }
