@@ -1,10 +1,11 @@
 //! Criterion benchmarks of the zero-knowledge core at the shipped depth (20): native Poseidon,
-//! registry insert, proving, verifying one token, and batch verification of 64.
+//! registry insert, proving (with the window tables, and directly with blst's Pippenger),
+//! verifying one token, and batch verification of 64.
 //!
 //! Run: `cargo bench --bench token` (add `-- --quick` for a fast pass).
 
 use consentry::bench::zk::World;
-use consentry::circuits::groth::{setup_from_seed, Prover, Verifier, DEV_SEED};
+use consentry::circuits::groth::{setup_from_seed, Preparation, Prover, Verifier, DEV_SEED};
 use consentry::circuits::poseidon::{self, Domain};
 use consentry::circuits::token::Token;
 use consentry::circuits::Fr;
@@ -16,6 +17,7 @@ const DEPTH: usize = 20;
 
 struct Fixture {
     prover: Prover,
+    direct: Prover,
     verifier: Verifier,
     world: World,
 }
@@ -23,17 +25,16 @@ struct Fixture {
 fn fixture() -> Fixture {
     let (pk, vk) = setup_from_seed(DEPTH, DEV_SEED).expect("setup");
     Fixture {
-        prover: Prover::new(DEPTH, pk).expect("prover"),
+        prover: Prover::with_preparation(DEPTH, pk.clone(), Preparation::Tables).expect("prover"),
+        direct: Prover::new(DEPTH, pk).expect("prover"),
         verifier: Verifier::new(DEPTH, &vk),
         world: World::new(DEPTH).expect("world"),
     }
 }
 
-fn prove(f: &Fixture, i: usize, rng: &mut ChaCha20Rng) -> Token {
+fn prove(f: &Fixture, prover: &Prover, i: usize, rng: &mut ChaCha20Rng) -> Token {
     let public = f.world.public(i).expect("statement holds");
-    f.prover
-        .prove(&f.world.witness, public, rng)
-        .expect("prove")
+    prover.prove(&f.world.witness, public, rng).expect("prove")
 }
 
 fn benches(c: &mut Criterion) {
@@ -55,8 +56,11 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("groth16_d20");
     g.sample_size(20);
-    g.bench_function("prove", |b| b.iter(|| prove(&f, 0, &mut rng)));
-    let tokens: Vec<Token> = (0..8).map(|i| prove(&f, i, &mut rng)).collect();
+    g.bench_function("prove", |b| b.iter(|| prove(&f, &f.prover, 0, &mut rng)));
+    g.bench_function("prove_direct", |b| {
+        b.iter(|| prove(&f, &f.direct, 0, &mut rng))
+    });
+    let tokens: Vec<Token> = (0..8).map(|i| prove(&f, &f.prover, i, &mut rng)).collect();
     g.bench_function("verify", |b| {
         b.iter(|| f.verifier.verify(&tokens[0]).expect("valid"))
     });

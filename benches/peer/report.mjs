@@ -232,7 +232,9 @@ lines.push(
   `- **Runtimes.** snarkjs runs in one Node.js process: field and curve arithmetic in WebAssembly (ffjavascript), ` +
     `multi-exponentiations and FFTs spread over a pool of ${s.threads ?? "?"} worker threads; \`groth16.prove\` ` +
     "reads the zkey from an in-memory buffer but parses it on every call (counted in prove). Consentry is native " +
-    `Rust (arkworks for the circuit, QAP and encodings; blst for multi-scalar multiplications and pairings; rayon) with ${c.threads ?? "?"} threads. The snarkjs figures are from one in-process Node ` +
+    `Rust (arkworks for the circuit, QAP and encodings; multi-scalar multiplications on window tables over blst's field arithmetic; blst for pairings; rayon) with ${c.threads ?? "?"} threads. ` +
+    "Its prover is prepared once per process (the `prepare` figure: matrices and window tables, not counted in prove), " +
+    "as a long-lived prover would be. The snarkjs figures are from one in-process Node " +
     "script (`benches/peer/bench.mjs`), with no CLI start-up in them.",
 );
 lines.push(

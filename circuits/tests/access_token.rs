@@ -468,8 +468,9 @@ fn cached_matrix_prover_agrees_with_arkworks_prover_and_verifier() {
     wrong[3] += Fr::ONE;
     assert!(!Groth16::<groth::Curve>::verify_proof(&pvk, &ours.proof, &wrong).unwrap());
 
-    // Same randomness, same proof, bit for bit: the fixed-base multi-scalar multiplications compute
-    // exactly arkworks' A, B and C (the prover draws r, then s).
+    // Same randomness, same proof, bit for bit: the multi-scalar multiplications (blst's
+    // Pippenger, or the window tables) compute exactly arkworks' A, B and C (the prover draws
+    // r, then s).
     let mut randomness = rng(12);
     let (r, s) = (Fr::rand(&mut randomness), Fr::rand(&mut randomness));
     let (pk, _) = groth::setup_from_seed(DEPTH, [7u8; 32]).unwrap();
@@ -481,6 +482,10 @@ fn cached_matrix_prover_agrees_with_arkworks_prover_and_verifier() {
     )
     .unwrap();
     assert_eq!(ours.proof, reference);
+    // The same with window tables.
+    let tables = groth::Prover::with_preparation(DEPTH, pk, groth::Preparation::Tables).unwrap();
+    let from_tables = tables.prove(&w.witness(), public, &mut rng(12)).unwrap();
+    assert_eq!(from_tables.proof, reference);
 }
 
 #[test]

@@ -159,8 +159,11 @@ pub fn set_threads(threads: usize) -> Result<(), BenchError> {
 /// Progress steps a run of `cfg` takes, for the bar's length.
 pub fn planned_steps(cfg: &Config) -> u64 {
     let runs = cfg.iterations as u64 + 1;
-    let per_depth =
-        zk::DEPTH_FIXED_STEPS + zk::DEPTH_FIGURES * runs + zk::pool_top_up(cfg.iterations) as u64;
+    let prepare_runs = cfg.iterations.min(zk::PREPARE_SAMPLES) as u64 + 1;
+    let per_depth = zk::DEPTH_FIXED_STEPS
+        + zk::DEPTH_FIGURES * runs
+        + prepare_runs
+        + zk::pool_top_up(cfg.iterations) as u64;
     let node = cfg.node_txs.map_or(0, |n| 2 * n as u64 + node::FIXED_STEPS);
     runs + per_depth * cfg.depths.len() as u64 + node
 }

@@ -1,9 +1,10 @@
 //! The bench report: its JSON form (for machines) and its table (for people).
 //!
-//! JSON schema, version 1 (a report script parses these names; only add fields):
+//! JSON schema, version 2 (a report script parses these names; only add fields). Version 2
+//! added the `prepare` figure (version 1 had the nine others):
 //!
 //! ```json
-//! {"version":1,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
+//! {"version":2,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
 //!  "threads":2,"iterations":10,"command":"consentry bench",
 //!  "depths":[{"depth":20,"constraints":6196,"keys":"params","setup_s":null,
 //!    "figures":[{"name":"prove","min_us":1.0,"median_us":2.0,"p95_us":3.0,
@@ -15,7 +16,7 @@
 //! Beyond the agreed names: `command`; per depth `keys` (`"params"` or `"generated"`) and
 //! `setup_s` (the one-off key generation, excluded from `key_load`); per figure
 //! `calls_per_sample` and, on `batch_verify_N`, `per_token_us`; on `node`, `committed_s` and
-//! `clients`. `node` is `null` with `--skip-node`. Every depth lists all nine figures;
+//! `clients`. `node` is `null` with `--skip-node`. Every depth lists all ten figures;
 //! `poseidon` is depth-independent, measured once and repeated in each depth's list.
 //!
 //! `per_second` is always `1e6 / median_us`, the rate of the figure's unit: one call, or one
@@ -26,11 +27,12 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 /// Current schema version.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Every figure name of a depth, in report order.
-pub const FIGURE_NAMES: [&str; 9] = [
+pub const FIGURE_NAMES: [&str; 10] = [
     "key_load",
+    "prepare",
     "witness",
     "prove",
     "verify",
@@ -281,7 +283,9 @@ impl Report {
         let _ = writeln!(
             w,
             "key_load: read, SHA-256 check, deserialise and validate every point of the proving \
-             key; key generation is not included."
+             key; key generation is not included. prepare: constraint matrices and window tables \
+             of a long-lived prover, at most {} samples.",
+            super::zk::PREPARE_SAMPLES
         );
         let _ = writeln!(
             w,
@@ -351,7 +355,7 @@ mod tests {
     #[test]
     fn json_has_the_agreed_shape() {
         let v: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
-        assert_eq!(v["version"], 1);
+        assert_eq!(v["version"], 2);
         assert_eq!(v["date"], "2026-11-27T10:00:00Z");
         assert_eq!(v["machine"]["cpu"], "AMD EPYC 7B13");
         assert_eq!(v["machine"]["cores"], 2);
@@ -367,12 +371,21 @@ mod tests {
             .map(|f| f["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, FIGURE_NAMES);
-        let prove = &d["figures"][2];
+        let by_name = |name: &str| {
+            d["figures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["name"] == name)
+                .unwrap()
+                .clone()
+        };
+        let prove = by_name("prove");
         for key in ["min_us", "median_us", "p95_us", "per_second"] {
             assert!(prove[key].is_f64(), "{key}");
         }
         assert!(prove.get("per_token_us").is_none());
-        assert_eq!(d["figures"][5]["per_token_us"], 2000.0 / 64.0);
+        assert_eq!(by_name("batch_verify_64")["per_token_us"], 2000.0 / 64.0);
         assert_eq!(v["node"]["depth"], 4);
         assert_eq!(v["node"]["transactions"], 256);
         assert_eq!(v["node"]["committed_tx_per_s"], 1100.0);

@@ -3,8 +3,11 @@
 //!
 //! What each figure times (everything else in its sample is prepared untimed):
 //! - `key_load`: [`groth::load_proving_key`]: read the file, check its SHA-256 against the
-//!   manifest, deserialise with every point validated. Deriving the constraint matrices
-//!   ([`Prover::new`]) is a one-off per process and not included.
+//!   manifest, deserialise with every point validated.
+//! - `prepare`: [`Prover::with_preparation`] with [`Preparation::Tables`]: derive the
+//!   constraint matrices and build the window tables of the proving key's bases, once per
+//!   process for a long-lived prover. At most [`PREPARE_SAMPLES`] samples: it takes seconds.
+//!   The other prover figures use this prover.
 //! - `witness`: [`Prover::witness`]: the native statement check and the full assignment, the
 //!   part of proving before the multi-scalar multiplications.
 //! - `prove`: [`Prover::prove`] (witness included), one token per call.
@@ -29,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use consentry_circuits::access::{AccessWitness, PublicInputs};
 use consentry_circuits::credential::{Attributes, Credential, Role, SecretKey};
-use consentry_circuits::groth::{self, Prover};
+use consentry_circuits::groth::{self, Preparation, Prover};
 use consentry_circuits::poseidon::{self, Domain};
 use consentry_circuits::registry::RegistryTree;
 use consentry_circuits::token::Token;
@@ -49,8 +52,11 @@ pub const DISTINCT_TOKENS: usize = 16;
 /// Batch sizes measured, in order.
 pub const BATCH_SIZES: [usize; 3] = [16, 64, 256];
 /// Steps (progress ticks) of one depth, beyond the per-figure samples: obtaining the keys and
-/// deriving the matrices.
+/// building the registry.
 pub const DEPTH_FIXED_STEPS: u64 = 2;
+/// Samples of `prepare` at most (plus its warm-up): the tables take seconds to build at depth
+/// 32, and the figure varies little.
+pub const PREPARE_SAMPLES: usize = 3;
 /// Figures measured per depth with `iterations + 1` runs each (poseidon is measured once).
 pub const DEPTH_FIGURES: u64 = 5 + BATCH_SIZES.len() as u64;
 
@@ -195,14 +201,28 @@ pub fn depth(
     })?;
     figures.push(Figure::new("key_load", m));
 
-    phase("deriving the constraint matrices (not timed)");
     let pk = pk.expect("measure runs at least once");
-    let prover = Prover::new(depth, pk).map_err(|cause| BenchError::Prove { depth, cause })?;
+    let prove_err = |cause| BenchError::Prove { depth, cause };
+
+    phase("prepare");
+    let mut prepared = None;
+    let m = sample(iterations.min(PREPARE_SAMPLES), 1, progress, |_| {
+        let key = pk.clone();
+        let started = Instant::now();
+        let prover =
+            Prover::with_preparation(depth, key, Preparation::Tables).map_err(prove_err)?;
+        let took = started.elapsed();
+        prepared = Some(prover); // the previous one is dropped off the clock
+        Ok(took)
+    })?;
+    figures.push(Figure::new("prepare", m));
+    let prover = prepared.expect("measure runs at least once");
+
+    phase("building the registry (not timed)");
     let (verifier, _) = crate::params::load_verifier(keys_dir, depth).map_err(params_err)?;
     let constraints = prover.num_constraints();
     let world = World::new(depth)?;
     progress.tick();
-    let prove_err = |cause| BenchError::Prove { depth, cause };
 
     phase("witness");
     let public = world.public(0)?;

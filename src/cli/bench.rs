@@ -29,9 +29,9 @@ pub struct BenchArgs {
     /// Samples per figure (after one warm-up).
     #[arg(long, value_name = "K", default_value_t = 10, value_parser = parse_at_least_one)]
     pub iterations: usize,
-    /// Rayon threads for arkworks (witness, FFTs, parallel proving) [default: all cores].
-    /// blst's multi-scalar multiplications and batch pairings use blst's own pool, which
-    /// always has one thread per core.
+    /// Rayon threads (witness, FFTs, the prover's multi-scalar multiplications on its window
+    /// tables, parallel proving) [default: all cores]. blst's batch pairings use blst's own
+    /// pool, which always has one thread per core.
     #[arg(long, value_name = "T", value_parser = parse_at_least_one)]
     pub threads: Option<usize>,
     /// Also write the figures as JSON to FILE (`-` for stdout; the table then goes to stderr).

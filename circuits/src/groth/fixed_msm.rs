@@ -1,8 +1,10 @@
 //! Multi-scalar multiplication over fixed bases: the proving key's queries, which are most of
 //! the prover's time.
 //!
-//! Pippenger's bucket method with two well-known refinements that blst's general-purpose MSM
-//! does not have, both possible only because the bases never change:
+//! Two preparations ([`Preparation`]): blst's own Pippenger MSM on the points as they are
+//! (nothing to build), or window tables for a long-lived prover. The tables are Pippenger's
+//! bucket method with two well-known refinements that blst's general-purpose MSM does not
+//! have, both possible only because the bases never change:
 //!
 //! * **Precomputed windows.** For every base `P` the table holds `2^(c·j)·P` for each of the
 //!   `w` windows of `c` bits of a scalar. All of a scalar's signed digits then fall into one
@@ -26,7 +28,7 @@
 
 use ark_bls12_381::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::AffineRepr;
-use ark_ff::PrimeField;
+use ark_ff::{BigInteger, PrimeField};
 use blst::{blst_fp, blst_fp2, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 use rayon::prelude::*;
 
@@ -202,6 +204,12 @@ pub(super) trait Group {
     fn double(p: &mut Self::Jacobian);
     /// The affine forms of finite points (one shared inversion).
     fn normalize(points: &[Self::Jacobian]) -> Vec<Self::Affine>;
+    /// blst's prepared bases for its own Pippenger MSM.
+    type Pippenger: Send + Sync;
+    /// Prepares finite points for [`Group::pippenger`].
+    fn pippenger_bases(points: &[Self::Affine]) -> Self::Pippenger;
+    /// blst's Pippenger MSM; `scalars` are 32 little-endian bytes each, canonical form.
+    fn pippenger(bases: &Self::Pippenger, scalars: &[u8]) -> Self::Jacobian;
 }
 
 /// G1, coordinates in Fp.
@@ -211,7 +219,8 @@ pub(super) enum G2 {}
 
 macro_rules! group {
     ($g:ty, $coord:ty, $affine:ident, $jac:ty, $ark_a:ty, $ark_p:ty, $to_blst:ident, $from_blst:ident,
-     $from_affine:ident, $add:ident, $add_affine:ident, $double:ident, $to_affines:ident) => {
+     $from_affine:ident, $add:ident, $add_affine:ident, $double:ident, $to_affines:ident,
+     $pippenger:ty) => {
         // SAFETY (every call below): blst reads and writes initialised points of the declared
         // types; `$to_affines` reads `points.len()` contiguous points (the second array entry
         // is null) and writes as many.
@@ -248,6 +257,17 @@ macro_rules! group {
             fn double(p: &mut $jac) {
                 unsafe { blst::$double(p, p) };
             }
+            type Pippenger = $pippenger;
+            fn pippenger_bases(points: &[$affine]) -> $pippenger {
+                let points: Vec<$jac> = points
+                    .iter()
+                    .map(|p| Self::jacobian(&Self::coordinates(p)))
+                    .collect();
+                <$pippenger>::from(&points)
+            }
+            fn pippenger(bases: &$pippenger, scalars: &[u8]) -> $jac {
+                bases.mult(scalars, SCALAR_BITS)
+            }
             fn normalize(points: &[$jac]) -> Vec<$affine> {
                 let mut out = vec![<$affine>::default(); points.len()];
                 if !points.is_empty() {
@@ -273,7 +293,8 @@ group!(
     blst_p1_add_or_double,
     blst_p1_add_or_double_affine,
     blst_p1_double,
-    blst_p1s_to_affine
+    blst_p1s_to_affine,
+    blst::p1_affines
 );
 group!(
     G2,
@@ -288,16 +309,42 @@ group!(
     blst_p2_add_or_double,
     blst_p2_add_or_double_affine,
     blst_p2_double,
-    blst_p2s_to_affine
+    blst_p2s_to_affine,
+    blst::p2_affines
 );
 
-/// Fixed bases (a query of the proving key) with their window tables, prepared once.
+/// How the prover prepares the proving key's bases, a trade between start-up and proof time.
+///
+/// The tables cost about `n·255` point doublings to build (2.4 s and 70 MB at depth 20, on
+/// the 2-core machine of the README) and save about 60 ms per proof: they pay off after about
+/// 40 proofs. A process that makes one proof (the CLI's `access`) is faster without them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preparation {
+    /// blst's Pippenger MSM on the key's points as they are: ready at once.
+    Direct,
+    /// Window tables with batch-affine bucket additions (the module documentation): for
+    /// services that prove many tokens, and for benchmarks.
+    Tables,
+}
+
+/// Fixed bases (a query of the proving key), prepared once.
 pub(super) struct FixedBases<G: Group> {
-    /// `table[k·windows + j] = 2^(c·j) · P_k` for the `k`-th finite base.
-    table: Vec<Point<G::Coord>>,
     /// Position in the query of each finite base (points at infinity are dropped: a third of
     /// `B`'s, the variables `B` does not use).
     positions: Vec<usize>,
+    /// `None` when every base is at infinity.
+    prepared: Option<Prepared<G>>,
+}
+
+enum Prepared<G: Group> {
+    Direct(G::Pippenger),
+    Tables(Tables<G>),
+}
+
+/// The window tables of the finite bases.
+struct Tables<G: Group> {
+    /// `table[k·windows + j] = 2^(c·j) · P_k` for the `k`-th finite base.
+    table: Vec<Point<G::Coord>>,
     /// Window width `c` in bits.
     bits: usize,
     /// Windows per scalar, `w`.
@@ -324,23 +371,52 @@ fn windows_for(c: usize) -> usize {
 }
 
 impl<G: Group> FixedBases<G> {
-    /// Prepares `points` (already validated by arkworks): drops the points at infinity and
-    /// builds the window tables, in parallel.
-    pub(super) fn new(points: &[G::ArkAffine]) -> Self {
+    /// Prepares `points` (already validated by arkworks): drops the points at infinity, then
+    /// prepares the others as `preparation` says (tables are built in parallel).
+    pub(super) fn new(points: &[G::ArkAffine], preparation: Preparation) -> Self {
         let (positions, finite): (Vec<usize>, Vec<G::Affine>) = points
             .iter()
             .enumerate()
             .filter(|(_, p)| !p.is_zero())
             .map(|(i, p)| (i, G::from_ark(p)))
             .unzip();
-        let jobs = rayon::current_num_threads().max(1);
-        let chunk = finite.len().div_ceil(jobs).max(1);
-        Self::with_window(positions, &finite, chunk, window_bits(chunk))
+        let prepared = (!finite.is_empty()).then(|| match preparation {
+            Preparation::Direct => Prepared::Direct(G::pippenger_bases(&finite)),
+            Preparation::Tables => {
+                let jobs = rayon::current_num_threads().max(1);
+                let chunk = finite.len().div_ceil(jobs);
+                Prepared::Tables(Tables::new(&finite, chunk, window_bits(chunk)))
+            }
+        });
+        FixedBases {
+            positions,
+            prepared,
+        }
     }
 
-    /// Builds the tables of the `finite` bases found at `positions`, with `bits`-bit windows
-    /// and `chunk` bases per job.
-    fn with_window(positions: Vec<usize>, finite: &[G::Affine], chunk: usize, bits: usize) -> Self {
+    /// `sum scalars[i] · points[i]` (a missing scalar counts as zero).
+    pub(super) fn msm(&self, scalars: &[Fr]) -> G::ArkProjective {
+        let sum = match &self.prepared {
+            None => return G::ArkProjective::default(),
+            Some(Prepared::Direct(bases)) => {
+                let zero = Fr::from(0u64);
+                let bytes: Vec<u8> = self
+                    .positions
+                    .iter()
+                    .flat_map(|&i| scalars.get(i).unwrap_or(&zero).into_bigint().to_bytes_le())
+                    .collect();
+                G::pippenger(bases, &bytes)
+            }
+            Some(Prepared::Tables(tables)) => tables.msm(&self.positions, scalars),
+        };
+        G::to_ark(&sum)
+    }
+}
+
+impl<G: Group> Tables<G> {
+    /// Builds the tables of the `finite` bases, with `bits`-bit windows and `chunk` bases per
+    /// job.
+    fn new(finite: &[G::Affine], chunk: usize, bits: usize) -> Self {
         let windows = windows_for(bits);
         let table = finite
             .par_chunks(64)
@@ -360,27 +436,21 @@ impl<G: Group> FixedBases<G> {
                     .map(|a| G::coordinates(&a))
             })
             .collect();
-        FixedBases {
+        Tables {
             table,
-            positions,
             bits,
             windows,
             chunk,
         }
     }
 
-    /// `sum scalars[i] · points[i]` (a missing scalar counts as zero).
-    pub(super) fn msm(&self, scalars: &[Fr]) -> G::ArkProjective {
-        if self.positions.is_empty() {
-            return G::ArkProjective::default();
-        }
-        let partial: Vec<G::Jacobian> = self
-            .positions
+    /// `sum scalars[positions[k]] · P_k`, one job per chunk of bases.
+    fn msm(&self, positions: &[usize], scalars: &[Fr]) -> G::Jacobian {
+        let partial: Vec<G::Jacobian> = positions
             .par_chunks(self.chunk)
             .enumerate()
             .map(|(job, positions)| {
-                let first = job * self.chunk;
-                let table = &self.table[first * self.windows..];
+                let table = &self.table[job * self.chunk * self.windows..];
                 self.job(positions, table, scalars)
             })
             .collect();
@@ -388,7 +458,7 @@ impl<G: Group> FixedBases<G> {
         for p in &partial {
             G::add(&mut sum, p);
         }
-        G::to_ark(&sum)
+        sum
     }
 
     /// One job's share: its bases' digits into its own buckets, then the bucket reduction.
@@ -573,13 +643,23 @@ mod tests {
     fn check_g1(bases: &[G1Affine], scalars: &[Fr]) {
         let n = bases.len().min(scalars.len());
         let theirs = G1Projective::msm(&bases[..n], &scalars[..n]).unwrap();
-        assert_eq!(FixedBases::<G1>::new(bases).msm(scalars), theirs);
+        for preparation in [Preparation::Direct, Preparation::Tables] {
+            assert_eq!(
+                FixedBases::<G1>::new(bases, preparation).msm(scalars),
+                theirs
+            );
+        }
     }
 
     fn check_g2(bases: &[G2Affine], scalars: &[Fr]) {
         let n = bases.len().min(scalars.len());
         let theirs = G2Projective::msm(&bases[..n], &scalars[..n]).unwrap();
-        assert_eq!(FixedBases::<G2>::new(bases).msm(scalars), theirs);
+        for preparation in [Preparation::Direct, Preparation::Tables] {
+            assert_eq!(
+                FixedBases::<G2>::new(bases, preparation).msm(scalars),
+                theirs
+            );
+        }
     }
 
     #[test]
@@ -638,12 +718,13 @@ mod tests {
     fn missing_scalars_count_as_zero_and_empty_sets_give_zero() {
         let (bases, scalars) = random_g1(50, 3);
         check_g1(&bases, &scalars[..20]);
-        let none = FixedBases::<G1>::new(&[G1Affine::zero(), G1Affine::zero()]);
-        assert!(none.msm(&scalars).is_zero());
-        assert!(FixedBases::<G1>::new(&[]).msm(&[]).is_zero());
-        assert!(FixedBases::<G2>::new(&[G2Affine::zero()])
-            .msm(&scalars)
-            .is_zero());
+        for preparation in [Preparation::Direct, Preparation::Tables] {
+            let none = FixedBases::<G1>::new(&[G1Affine::zero(), G1Affine::zero()], preparation);
+            assert!(none.msm(&scalars).is_zero());
+            assert!(FixedBases::<G1>::new(&[], preparation).msm(&[]).is_zero());
+            let none = FixedBases::<G2>::new(&[G2Affine::zero()], preparation);
+            assert!(none.msm(&scalars).is_zero());
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod manifest;
 mod prover;
 mod verifier;
 
+pub use fixed_msm::Preparation;
 pub use keys::{
     load_proving_key, load_verifying_key, pk_file_name, setup, setup_from_seed, vk_file_name,
     write_keys, DEV_SEED,

@@ -7,10 +7,10 @@
 //!
 //! The proof is Groth16's, computed as arkworks computes it (`create_proof_with_assignment`:
 //! the libsnark R1CS-to-QAP reduction, then `A`, `B` and `C`), but the multi-scalar
-//! multiplications over the proving key, which are most of the time, run on window tables
-//! prepared once ([`super::fixed_msm`]: fixed-base Pippenger with batch-affine additions on
-//! blst's field arithmetic). A test checks that, for the same randomness, the proof is bit for
-//! bit the one arkworks makes.
+//! multiplications over the proving key, which are most of the time, run on bases prepared
+//! once ([`super::fixed_msm`]): blst's Pippenger, or window tables with batch-affine
+//! additions on blst's field arithmetic for a long-lived prover. A test checks that, for the
+//! same randomness, the proof is bit for bit the one arkworks makes, with either.
 
 use ark_bls12_381::Fr;
 use ark_ec::CurveGroup;
@@ -23,7 +23,7 @@ use ark_relations::gr1cs::{
 };
 use rand::{CryptoRng, RngCore};
 
-use super::fixed_msm::{FixedBases, G1, G2};
+use super::fixed_msm::{FixedBases, Preparation, G1, G2};
 use super::{Proof, ProvingKey};
 use crate::access::{AccessCircuit, AccessWitness, PublicInputs, StatementError};
 use crate::token::Token;
@@ -84,16 +84,16 @@ struct Queries {
 }
 
 impl Queries {
-    fn of(pk: &ProvingKey) -> Self {
+    fn of(pk: &ProvingKey, preparation: Preparation) -> Self {
         let c: Vec<_> = [&pk.l_query, &pk.h_query, &pk.b_g1_query]
             .into_iter()
             .flatten()
             .copied()
             .collect();
         Queries {
-            a: FixedBases::new(&pk.a_query),
-            b_g2: FixedBases::new(&pk.b_g2_query),
-            c: FixedBases::new(&c),
+            a: FixedBases::new(&pk.a_query, preparation),
+            b_g2: FixedBases::new(&pk.b_g2_query, preparation),
+            c: FixedBases::new(&c, preparation),
             l_len: pk.l_query.len(),
             h_len: pk.h_query.len(),
         }
@@ -106,18 +106,36 @@ pub struct Prover {
     depth: usize,
     pk: ProvingKey,
     queries: Queries,
+    preparation: Preparation,
     shape: Shape,
 }
 
 impl Prover {
-    /// A prover for circuits of `depth` levels using `pk` (generated for that depth).
+    /// A prover for circuits of `depth` levels using `pk` (generated for that depth), ready at
+    /// once: [`Preparation::Direct`]. For many proofs, [`Prover::with_preparation`] with
+    /// [`Preparation::Tables`] proves faster.
     pub fn new(depth: usize, pk: ProvingKey) -> Result<Self, ProveError> {
+        Self::with_preparation(depth, pk, Preparation::Direct)
+    }
+
+    /// A prover whose proving-key bases are prepared as `preparation` says.
+    pub fn with_preparation(
+        depth: usize,
+        pk: ProvingKey,
+        preparation: Preparation,
+    ) -> Result<Self, ProveError> {
         Ok(Prover {
             depth,
-            queries: Queries::of(&pk),
+            queries: Queries::of(&pk, preparation),
+            preparation,
             pk,
             shape: Shape::of(depth)?,
         })
+    }
+
+    /// How this prover's bases are prepared.
+    pub fn preparation(&self) -> Preparation {
+        self.preparation
     }
 
     /// The registry depth this prover's key is for.
