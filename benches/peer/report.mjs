@@ -132,7 +132,7 @@ lines.push(
       ["date", c.date ?? "—", s.date ?? "—"],
       [
         "software",
-        `consentry (arkworks 0.6 circuit and prover, blst 0.3 MSMs and pairings; native Rust), ${c.threads ?? "?"} threads`,
+        `consentry (arkworks 0.6 circuit and prover, window-table MSMs on blst 0.3 field arithmetic, blst pairings; native Rust), ${c.threads ?? "?"} threads`,
         `${s.tool}, ${s.circom}, circomlib ${s.circomlib}, Node.js ${s.node}; WASM arithmetic with ${s.threads ?? "?"} worker threads`,
       ],
       ["timed iterations", `${cIter}`, `${sIter} (after 1 warm-up)`],

@@ -315,9 +315,10 @@ group!(
 
 /// How the prover prepares the proving key's bases, a trade between start-up and proof time.
 ///
-/// The tables cost about `n·255` point doublings to build (2.4 s and 70 MB at depth 20, on
-/// the 2-core machine of the README) and save about 60 ms per proof: they pay off after about
-/// 40 proofs. A process that makes one proof (the CLI's `access`) is faster without them.
+/// The tables cost about `n·255` point doublings to build (about 2 s and 65 MB at depth 20 on
+/// the 2-core machine of the README) and save a third of each proof (60–90 ms there): they
+/// pay off after a few dozen proofs. A process that makes one proof (the CLI's `access`) is
+/// faster without them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preparation {
     /// blst's Pippenger MSM on the key's points as they are: ready at once.
