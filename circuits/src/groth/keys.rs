@@ -2,11 +2,14 @@
 
 use std::path::Path;
 
+use ark_bls12_381::G1Affine;
+use ark_ec::AffineRepr;
 use ark_groth16::Groth16;
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError};
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::manifest::{write_atomic, Manifest, ParamsError};
@@ -73,10 +76,20 @@ pub fn write_keys(
 }
 
 fn decode<T: CanonicalDeserialize>(dir: &Path, name: &str, bytes: &[u8]) -> Result<T, ParamsError> {
-    let mut reader = bytes;
     // `deserialize_compressed` validates every point: on the curve and in the prime-order
     // subgroup.
-    let key = T::deserialize_compressed(&mut reader).map_err(|e| ParamsError::InvalidKey {
+    decode_with(dir, name, bytes, |reader| T::deserialize_compressed(reader))
+}
+
+/// Runs `read` over `bytes`, naming the file in any error and refusing trailing bytes.
+fn decode_with<T>(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    read: impl FnOnce(&mut &[u8]) -> Result<T, SerializationError>,
+) -> Result<T, ParamsError> {
+    let mut reader = bytes;
+    let key = read(&mut reader).map_err(|e| ParamsError::InvalidKey {
         file: dir.join(name),
         reason: e.to_string(),
     })?;
@@ -89,11 +102,48 @@ fn decode<T: CanonicalDeserialize>(dir: &Path, name: &str, bytes: &[u8]) -> Resu
     Ok(key)
 }
 
+/// Reads a compressed proving key exactly as `ProvingKey::deserialize_compressed` does, every
+/// point decompressed and checked (on the curve, in the prime-order subgroup), but the points
+/// of the five queries (about 30,000 at depth 20, a square root and a subgroup check each)
+/// in parallel: arkworks decompresses a vector's points one after the other.
+fn read_proving_key(reader: &mut &[u8]) -> Result<ProvingKey, SerializationError> {
+    Ok(ProvingKey {
+        vk: VerifyingKey::deserialize_compressed(&mut *reader)?,
+        beta_g1: G1Affine::deserialize_compressed(&mut *reader)?,
+        delta_g1: G1Affine::deserialize_compressed(&mut *reader)?,
+        a_query: read_points(reader)?,
+        b_g1_query: read_points(reader)?,
+        b_g2_query: read_points(reader)?,
+        h_query: read_points(reader)?,
+        l_query: read_points(reader)?,
+    })
+}
+
+/// A vector of compressed points as ark-serialize writes it (a `u64` length, then the points),
+/// decompressed and checked in parallel. The length is checked against the bytes left before
+/// anything is allocated.
+fn read_points<P: AffineRepr>(reader: &mut &[u8]) -> Result<Vec<P>, SerializationError> {
+    let len = u64::deserialize_compressed(&mut *reader)?;
+    let size = P::zero().compressed_size();
+    let total = usize::try_from(len)
+        .ok()
+        .and_then(|n| n.checked_mul(size))
+        .filter(|&total| total <= reader.len())
+        .ok_or(SerializationError::InvalidData)?;
+    let (points, rest) = reader.split_at(total);
+    let points = points
+        .par_chunks(size)
+        .map(|mut bytes| P::deserialize_compressed(&mut bytes))
+        .collect::<Result<Vec<_>, _>>()?;
+    *reader = rest;
+    Ok(points)
+}
+
 /// Loads the proving key for `depth` from `dir`, checking the manifest digest first.
 pub fn load_proving_key(dir: &Path, depth: usize) -> Result<ProvingKey, ParamsError> {
     let name = pk_file_name(depth);
     let bytes = Manifest::read(dir)?.read_checked(dir, &name)?;
-    decode(dir, &name, &bytes)
+    decode_with(dir, &name, &bytes, read_proving_key)
 }
 
 /// Loads the verifying key for `depth` from `dir`, checking the manifest digest first. Returns
@@ -106,4 +156,54 @@ pub fn load_verifying_key(
     let manifest = Manifest::read(dir)?;
     let bytes = manifest.read_checked(dir, &name)?;
     Ok((decode(dir, &name, &bytes)?, manifest.entries[&name]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_bytes() -> (ProvingKey, Vec<u8>) {
+        let (pk, _) = setup_from_seed(2, [5u8; 32]).unwrap();
+        let bytes = to_bytes(&pk);
+        (pk, bytes)
+    }
+
+    #[test]
+    fn parallel_reader_agrees_with_arkworks() {
+        let (pk, bytes) = key_bytes();
+        let ours = read_proving_key(&mut &bytes[..]).unwrap();
+        assert_eq!(ours, pk);
+        assert_eq!(
+            ours,
+            ProvingKey::deserialize_compressed(&bytes[..]).unwrap()
+        );
+    }
+
+    #[test]
+    fn parallel_reader_refuses_what_arkworks_refuses() {
+        let (pk, bytes) = key_bytes();
+        let dir = Path::new("keys");
+        // A garbage x-coordinate in the last point of `l_query` (the last 48 bytes).
+        let mut bad = bytes.clone();
+        let n = bad.len();
+        bad[n - 47..].fill(0x33);
+        assert!(ProvingKey::deserialize_compressed(&bad[..]).is_err());
+        assert!(matches!(
+            decode_with(dir, "k.pk", &bad, read_proving_key),
+            Err(ParamsError::InvalidKey { .. })
+        ));
+        // Truncated anywhere, or with a byte more.
+        for cut in [1, 48, 1000, bytes.len() - 1] {
+            assert!(decode_with(dir, "k.pk", &bytes[..cut], read_proving_key).is_err());
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        let err = decode_with(dir, "k.pk", &longer, read_proving_key).unwrap_err();
+        assert!(err.to_string().contains("1 trailing bytes"), "{err}");
+        // A vector length far beyond the bytes left allocates nothing and fails.
+        let vk_and_two = pk.vk.compressed_size() + 2 * 48;
+        let mut huge = bytes.clone();
+        huge[vk_and_two..vk_and_two + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(read_proving_key(&mut &huge[..]).is_err());
+    }
 }
