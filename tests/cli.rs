@@ -253,6 +253,7 @@ fn bench_reports_every_figure() {
             "prepare",
             "witness",
             "prove",
+            "prove_arkworks",
             "verify",
             "batch_verify_16",
             "batch_verify_64",

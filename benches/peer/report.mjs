@@ -62,6 +62,12 @@ const rows = [
   ],
   ["prove, median", fmtMs(cFig("prove")), fmtMs(s.prove_ms?.median), ratio(s.prove_ms?.median, cFig("prove"))],
   ["prove, p95", fmtMs(cFig("prove", "p95_us")), fmtMs(s.prove_ms?.p95), ratio(s.prove_ms?.p95, cFig("prove", "p95_us"))],
+  [
+    "prove, median, with arkworks' own `Groth16::prove` (same keys; the baseline before Consentry's optimisations) ³",
+    fmtMs(cFig("prove_arkworks")),
+    fmtMs(s.prove_ms?.median),
+    ratio(s.prove_ms?.median, cFig("prove_arkworks")),
+  ],
   ["verify (one proof), median", fmtMs(cFig("verify")), fmtMs(s.verify_ms?.median), ratio(s.verify_ms?.median, cFig("verify"))],
   [
     "setup (one-off) ²",
@@ -86,7 +92,7 @@ const extraNames = [
   ["poseidon", "native Poseidon hash"],
   ["registry_insert", "registry insert"],
 ];
-const known = new Set(["witness", "prove", "verify", "key_load", ...extraNames.map(([n]) => n)]);
+const known = new Set(["witness", "prove", "prove_arkworks", "verify", "key_load", ...extraNames.map(([n]) => n)]);
 if (cSetup) known.add(cSetup.name);
 const extras = [];
 for (const [name, label] of extraNames) {
@@ -169,6 +175,12 @@ lines.push(
     (cSetup
       ? `Consentry: the \`${cSetup.name}\` figure (circuit-specific key generation from a seed).`
       : "Consentry's result file has no setup figure."),
+);
+lines.push("");
+lines.push(
+  "³ The optional second peer: the same circuit, keys and statement proven by arkworks 0.6's own prover " +
+    "(`Groth16::prove`, which rebuilds the constraint matrices and runs arkworks' generic MSMs on every call), " +
+    "measured by `consentry bench` as `prove_arkworks`. The last column compares snarkjs with it.",
 );
 lines.push("");
 if (extras.length || c.node) {

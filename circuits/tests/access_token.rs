@@ -456,6 +456,12 @@ fn cached_matrix_prover_agrees_with_arkworks_prover_and_verifier() {
     // A proof from arkworks' own prover verifies with our (table-based) verifier ...
     let theirs = forced_token(public, w.witness());
     keys().verifier.verify(&theirs).unwrap();
+    // The same through the prover's arkworks baseline (the bench's second peer).
+    let baseline = keys()
+        .prover
+        .prove_with_arkworks(&w.witness(), public, &mut rng(13))
+        .unwrap();
+    keys().verifier.verify(&baseline).unwrap();
     // ... and ours verifies with arkworks' own verifier.
     let ours = keys()
         .prover

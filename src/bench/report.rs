@@ -1,7 +1,7 @@
 //! The bench report: its JSON form (for machines) and its table (for people).
 //!
 //! JSON schema, version 2 (a report script parses these names; only add fields). Version 2
-//! added the `prepare` figure (version 1 had the nine others):
+//! added the `prepare` and `prove_arkworks` figures (version 1 had the nine others):
 //!
 //! ```json
 //! {"version":2,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
@@ -16,7 +16,7 @@
 //! Beyond the agreed names: `command`; per depth `keys` (`"params"` or `"generated"`) and
 //! `setup_s` (the one-off key generation, excluded from `key_load`); per figure
 //! `calls_per_sample` and, on `batch_verify_N`, `per_token_us`; on `node`, `committed_s` and
-//! `clients`. `node` is `null` with `--skip-node`. Every depth lists all ten figures;
+//! `clients`. `node` is `null` with `--skip-node`. Every depth lists all eleven figures;
 //! `poseidon` is depth-independent, measured once and repeated in each depth's list.
 //!
 //! `per_second` is always `1e6 / median_us`, the rate of the figure's unit: one call, or one
@@ -30,11 +30,12 @@ use serde::{Deserialize, Serialize};
 pub const VERSION: u32 = 2;
 
 /// Every figure name of a depth, in report order.
-pub const FIGURE_NAMES: [&str; 10] = [
+pub const FIGURE_NAMES: [&str; 11] = [
     "key_load",
     "prepare",
     "witness",
     "prove",
+    "prove_arkworks",
     "verify",
     "batch_verify_16",
     "batch_verify_64",

@@ -11,6 +11,8 @@
 //! - `witness`: [`Prover::witness`]: the native statement check and the full assignment, the
 //!   part of proving before the multi-scalar multiplications.
 //! - `prove`: [`Prover::prove`] (witness included), one token per call.
+//! - `prove_arkworks`: [`Prover::prove_with_arkworks`], arkworks' own Groth16 prover on the same
+//!   key and statement: the baseline before Consentry's optimisations.
 //! - `verify`: [`groth::Verifier::verify`] of one token with the prepared key.
 //! - `batch_verify_N`: [`groth::Verifier::verify_batch`] of N tokens (the figure is the whole batch;
 //!   `per_token_us` is the median over N).
@@ -58,7 +60,7 @@ pub const DEPTH_FIXED_STEPS: u64 = 2;
 /// 32, and the figure varies little.
 pub const PREPARE_SAMPLES: usize = 3;
 /// Figures measured per depth with `iterations + 1` runs each (poseidon is measured once).
-pub const DEPTH_FIGURES: u64 = 5 + BATCH_SIZES.len() as u64;
+pub const DEPTH_FIGURES: u64 = 6 + BATCH_SIZES.len() as u64;
 
 /// The day the bench's tokens are valid on (2025-11-08); the statement does not care.
 const TODAY: u32 = 20_400;
@@ -249,6 +251,20 @@ pub fn depth(
         Ok(took)
     })?;
     figures.push(Figure::new("prove", m));
+
+    phase("prove_arkworks");
+    let m = sample(iterations, 1, progress, |calls| {
+        let publics = (0..calls)
+            .map(|i| world.public(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(timed(calls, |i| {
+            prover
+                .prove_with_arkworks(&world.witness, publics[i], &mut OsRng)
+                .map_err(prove_err)
+        })?
+        .0)
+    })?;
+    figures.push(Figure::new("prove_arkworks", m));
 
     phase(&format!(
         "proving {DISTINCT_TOKENS} distinct tokens for the batches"

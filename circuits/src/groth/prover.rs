@@ -16,11 +16,13 @@ use ark_bls12_381::Fr;
 use ark_ec::CurveGroup;
 use ark_ff::UniformRand;
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_groth16::Groth16;
 use ark_poly::GeneralEvaluationDomain;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, SynthesisMode,
     R1CS_PREDICATE_LABEL,
 };
+use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
 
 use super::fixed_msm::{FixedBases, Preparation, G1, G2};
@@ -196,6 +198,27 @@ impl Prover {
             a: a.into_affine(),
             b: b_g2.into_affine(),
             c: c.into_affine(),
+        })
+    }
+
+    /// The same statement proven by arkworks' own `Groth16::prove` on this prover's key: it
+    /// rebuilds the constraint matrices and runs arkworks' generic MSMs on every call. This is
+    /// the baseline before Consentry's optimisations, the second peer of `consentry bench`
+    /// (`prove_arkworks`). The statement is checked natively first, as in [`Prover::prove`].
+    pub fn prove_with_arkworks<R: RngCore + CryptoRng>(
+        &self,
+        witness: &AccessWitness,
+        public: PublicInputs,
+        rng: &mut R,
+    ) -> Result<Token, ProveError> {
+        witness.check(&public, self.depth)?;
+        let circuit = AccessCircuit::new(public, witness.clone());
+        let proof = <Groth16<super::Curve> as SNARK<Fr>>::prove(&self.pk, circuit, rng)
+            .map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        Ok(Token {
+            depth: self.depth as u8,
+            proof,
+            public,
         })
     }
 
