@@ -22,9 +22,13 @@
 //! compare it with arkworks' MSM, those cases included, and the prover's own test pins the
 //! proof bit for bit to arkworks'.
 //!
-//! Nothing here is secret-independent in time: bucket choice and batching follow the scalars,
-//! as in every Pippenger MSM (arkworks' and blst's included). The prover runs on the
-//! institution's own machine, where the witness comes from; the proof reveals nothing about it.
+//! A point whose bucket already has an addition in the pending batch goes to that bucket's
+//! Jacobian overflow sum instead of waiting, so concentrated digits (small scalars, the top
+//! window's few bits) cost one ordinary addition each and never serialise the batches.
+//!
+//! Timing depends on the scalars, that is on the witness: bucket choice and batching follow
+//! them, as in every Pippenger MSM (arkworks' and blst's included). The prover runs on the
+//! institution's own machine, where the witness comes from; the proof reveals nothing of it.
 
 use ark_bls12_381::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::AffineRepr;
