@@ -695,6 +695,20 @@ mod tests {
     }
 
     #[test]
+    fn any_number_of_jobs_gives_the_same_sum() {
+        // The tables split the bases into one job per rayon thread: one job (`--threads 1`)
+        // and uneven ones must agree with arkworks too.
+        let (bases, scalars) = random_g1(1001, 4);
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| check_g1(&bases, &scalars));
+        }
+    }
+
+    #[test]
     fn exceptional_additions_are_exact() {
         // Repeated bases with equal scalars double in their buckets; a base next to its
         // negation with the same scalar cancels; extreme scalars use every digit.
