@@ -59,8 +59,9 @@ pub enum Command {
     Patient(clients::PatientCommand),
     /// A node's status.
     Status(clients::NodeArg),
-    /// Measure key loading, proving, verifying, batch verifying, Poseidon and registry insert
-    /// at registry depths 16, 20 and 32, and committed Access tx/s on an embedded node.
+    /// Measure key loading, prover preparation, proving (ours and arkworks' baseline),
+    /// verifying, batch verifying, Poseidon and registry insert at registry depths 16, 20 and
+    /// 32, and committed Access tx/s on an embedded node.
     Bench(bench::BenchArgs),
     /// Test tool: commit blocks until killed (crash-safety test).
     #[command(hide = true)]
