@@ -40,9 +40,10 @@ use super::blst_bridge::{g1_from_blst, g1_to_blst, g2_from_blst, g2_to_blst};
 
 /// Bits of a canonical `Fr` scalar (`r < 2^255`).
 const SCALAR_BITS: usize = 255;
-/// Pending bucket additions that share one field inversion. Large enough that the inversion
-/// is a small share of each addition, small enough that few points find their bucket already
-/// taken in the batch (they wait for the next one).
+/// Pending bucket additions that share one field inversion, at most. Large enough that the
+/// inversion is a small share of each addition, small enough that few points find their
+/// bucket already in the batch (they go to its overflow sum). A job with few buckets uses a
+/// quarter of their number, so that its batches still fill.
 const MAX_BATCH: usize = 256;
 
 /// A coordinate field (Fp for G1, Fp2 for G2) as blst stores it: Montgomery form, always fully
@@ -429,11 +430,13 @@ impl<G: Group> Tables<G> {
                 let mut multiples = Vec::with_capacity(bases.len() * windows);
                 for base in bases {
                     let mut p = G::jacobian(&G::coordinates(base));
-                    for _ in 0..windows {
-                        multiples.push(p);
-                        for _ in 0..bits {
-                            G::double(&mut p);
+                    for j in 0..windows {
+                        if j > 0 {
+                            for _ in 0..bits {
+                                G::double(&mut p);
+                            }
                         }
+                        multiples.push(p);
                     }
                 }
                 G::normalize(&multiples)
@@ -527,6 +530,8 @@ struct Buckets<G: Group> {
     /// Overflow sums (all-zero, the point at infinity, until used).
     overflow: Vec<G::Jacobian>,
     overflowed: Vec<bool>,
+    /// Additions per batch: [`MAX_BATCH`], or a quarter of the buckets if that is less.
+    batch_len: usize,
     /// Scratch for the batch: denominators, then their inverses; running products;
     /// numerators of the slopes.
     inverses: Vec<G::Coord>,
@@ -540,6 +545,7 @@ impl<G: Group> Buckets<G> {
             points: vec![Point::default(); len],
             filled: vec![false; len],
             busy: vec![false; len],
+            batch_len: (len / 4).clamp(1, MAX_BATCH),
             batch: Vec::with_capacity(MAX_BATCH),
             overflow: vec![G::Jacobian::default(); len],
             overflowed: vec![false; len],
@@ -560,7 +566,7 @@ impl<G: Group> Buckets<G> {
         } else {
             self.busy[b] = true;
             self.batch.push((b, p));
-            if self.batch.len() == MAX_BATCH {
+            if self.batch.len() == self.batch_len {
                 self.flush();
             }
         }
@@ -705,6 +711,46 @@ mod tests {
                 .build()
                 .unwrap();
             pool.install(|| check_g1(&bases, &scalars));
+        }
+    }
+
+    /// One job, so the order of additions is known. With the scalar 1 every base goes to
+    /// bucket 1 of window 0: `q` fills it, then `-q` meets it in the batch and cancels it, or
+    /// `q` doubles it; further points find it busy and go to its overflow sum. A random scalar
+    /// spreads the same over many buckets.
+    #[test]
+    fn cancelling_and_doubling_inside_one_batch() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let s = Fr::rand(&mut rng);
+        let q1 = G1Projective::rand(&mut rng).into_affine();
+        let q2 = G2Affine::rand(&mut rng);
+        pool.install(|| {
+            for s in [Fr::one(), s] {
+                check_g1(&[q1, -q1], &[s, s]);
+                check_g1(&[q1, q1], &[s, s]);
+                check_g1(&[q1, -q1, q1, q1], &[s; 4]);
+                check_g2(&[q2, -q2], &[s, s]);
+                check_g2(&[q2, q2], &[s, s]);
+                check_g2(&[q2, -q2, q2, q2], &[s; 4]);
+            }
+        });
+    }
+
+    /// The window widths the depth-20 key uses (13 and 14 bits), built directly.
+    #[test]
+    fn production_window_widths_match_arkworks() {
+        let (bases, scalars) = random_g1(400, 8);
+        let finite: Vec<blst_p1_affine> = bases.iter().map(g1_to_blst).collect();
+        let positions: Vec<usize> = (0..bases.len()).collect();
+        let theirs = G1Projective::msm(&bases, &scalars).unwrap();
+        for (bits, chunk) in [(13, 400), (14, 150)] {
+            let tables = Tables::<G1>::new(&finite, chunk, bits);
+            let ours = G1::to_ark(&tables.msm(&positions, &scalars));
+            assert_eq!(ours, theirs, "{bits}-bit windows");
         }
     }
 

@@ -161,6 +161,19 @@ pub fn load_verifying_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_bls12_381::Fq;
+
+    fn point_outside_the_subgroup() -> G1Affine {
+        // x = 1, 2, ...: the first x whose y exists gives a point of E(Fp); the cofactor is
+        // large, so it is not in the subgroup (asserted by the caller).
+        (1u64..)
+            .find_map(|x| G1Affine::get_point_from_x_unchecked(Fq::from(x), false))
+            .unwrap()
+    }
+
+    fn read_proving_key_unchecked(bytes: &[u8]) -> ProvingKey {
+        ProvingKey::deserialize_compressed_unchecked(bytes).unwrap()
+    }
 
     fn key_bytes() -> (ProvingKey, Vec<u8>) {
         let (pk, _) = setup_from_seed(2, [5u8; 32]).unwrap();
@@ -192,6 +205,21 @@ mod tests {
             decode_with(dir, "k.pk", &bad, read_proving_key),
             Err(ParamsError::InvalidKey { .. })
         ));
+        // A point on the curve but outside the prime-order subgroup: it decompresses, and
+        // only the subgroup check refuses it.
+        let outside = point_outside_the_subgroup();
+        assert!(outside.is_on_curve() && !outside.is_in_correct_subgroup_assuming_on_curve());
+        let mut off = bytes.clone();
+        let n = off.len();
+        outside.serialize_compressed(&mut off[n - 48..]).unwrap();
+        assert!(ProvingKey::deserialize_compressed(&off[..]).is_err());
+        assert!(read_proving_key(&mut &off[..]).is_err());
+        let mut unchecked = read_proving_key_unchecked(&off);
+        assert_eq!(
+            unchecked.l_query.pop(),
+            Some(outside),
+            "the bytes are where we think"
+        );
         // Truncated anywhere, or with a byte more.
         for cut in [1, 48, 1000, bytes.len() - 1] {
             assert!(decode_with(dir, "k.pk", &bytes[..cut], read_proving_key).is_err());

@@ -126,12 +126,14 @@ impl Prover {
         pk: ProvingKey,
         preparation: Preparation,
     ) -> Result<Self, ProveError> {
+        // The matrices first: they can fail, and the tables take seconds.
+        let shape = Shape::of(depth)?;
         Ok(Prover {
             depth,
             queries: Queries::of(&pk, preparation),
             preparation,
             pk,
-            shape: Shape::of(depth)?,
+            shape,
         })
     }
 
