@@ -72,7 +72,7 @@ impl Shape {
     }
 }
 
-/// The proving key's queries as blst bases. `C`'s three sums are one multi-scalar
+/// The proving key's queries, prepared. `C`'s three sums are one multi-scalar
 /// multiplication over the concatenated `L`, `H` and `B` (G1) queries: one larger MSM costs
 /// less than three smaller ones (one bucket reduction per job instead of three), and `B` in
 /// G1 is never needed on its own.
