@@ -8,7 +8,9 @@ import { fileURLToPath } from "node:url";
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const BUILD = path.join(HERE, "build");
 export const RESULTS = path.join(HERE, "results");
+/** The registry holds 2^DEPTH leaves: DEPTH / 2 levels of a 4-ary tree. */
 export const DEPTH = 20;
+export const LEVELS = DEPTH / 2;
 
 /** BLS12-381 scalar field modulus (circom's `--prime bls12381`). */
 export const R = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;

@@ -209,16 +209,18 @@ const d = s.constraints_detail ?? {};
 lines.push(
   `- **Same statement shape.** The circom circuit (\`benches/peer/circuits/\`) proves Consentry's access ` +
     "statement: `id = H_id(sk)`, `leaf = H_leaf(id, role, level, jurisdiction, expiry_day, issuer_id)` " +
-    `(3 permutations), a ${DEPTH}-level Merkle path to \`root\` (index bits boolean, one selection constraint per ` +
-    "level), `level >= min_level` (16-bit range checks) and `expiry_day >= today` (32-bit), " +
+    `(one width-7 permutation), a ${DEPTH / 2}-level 4-ary Merkle path (2^${DEPTH} leaves) to \`root\` (two index bits ` +
+    "per level, boolean, four selection multiplications, one width-5 permutation `H_node`), " +
+    "`level >= min_level` (16-bit range check of the difference) and `expiry_day >= today` (32-bit), " +
     "`pseudonym = H_nym(sk, scope)`, `message * message = m2`; same 8 public inputs in the same order, " +
-    "same domain tags in the capacity element. Poseidon is the width-3 sponge (x^5, 8 full + 57 partial rounds) " +
-    "in both, as circomlib's `PoseidonEx(2, 3)`.",
+    "same domain tags in the capacity element. Poseidon is x^5 with 8 full rounds and one permutation per hash " +
+    "in both: width 3 for `H_id` and `H_nym` (57 partial rounds), 5 for `H_node` (60), 7 for `H_leaf` (63), as " +
+    "circomlib's `PoseidonEx`.",
 );
 lines.push(
   "- **Different hash constants.** circomlib's Poseidon round constants and matrices are BN254's; the circuit uses " +
     "them over the BLS12-381 scalar field (`circom --prime bls12381`). The cost per permutation is identical " +
-    "(243 multiplication constraints), the hash values are not Consentry's: this peer times the same shape of " +
+    "(243, 300 and 357 multiplication constraints at widths 3, 5 and 7), the hash values are not Consentry's: this peer times the same shape of " +
     "circuit, it cannot verify Consentry's tokens.",
 );
 if (typeof cConstraints === "number" && typeof sConstraints === "number") {
@@ -227,11 +229,11 @@ if (typeof cConstraints === "number" && typeof sConstraints === "number") {
     `- **Constraint counts.** circom ${d.optimization ?? ""}: ${fmtInt(d.non_linear)} non-linear + ` +
       `${fmtInt(d.linear)} linear = ${fmtInt(sConstraints)}; Consentry: ${fmtInt(cConstraints)}; difference ` +
       `${diff >= 0 ? "+" : "−"}${Math.abs(diff)} (${diff >= 0 ? "+" : "−"}${Math.abs(pct(sConstraints, cConstraints))} %). ` +
-      "The multiplication constraints are the same: 25 permutations × 243, minus 72 for the 24 first-round S-boxes " +
-      "whose input is a constant (capacity tags, the zero padding of `H_id`), which both compilers fold, + 40 Merkle " +
-      "booleanity/selection + 144 range-check bits + 1 message square = 6,188); arkworks additionally keeps " +
-      "8 linear constraints (the 6 bit-packing equalities of the range checks and the `root` and `pseudonym` " +
-      "equalities) that circom's `--O2` substitutes away. With `--O1` circom reports 6,260 non-linear + 6,932 " +
+      "The multiplication constraints are the same: 2 × 243 (width 3) + 357 (width 7) + 10 × 300 (width 5), minus 42 " +
+      "for the 14 first-round S-boxes whose input is a constant (capacity tags, the zero padding of `H_id`), which both " +
+      "compilers fold, + 60 Merkle booleanity/selection + 48 range-check bits + 1 message square = 3,910; arkworks " +
+      "additionally keeps linear constraints (the 2 bit-packing equalities of the range checks and the `root` and " +
+      "`pseudonym` equalities) that circom's `--O2` substitutes away. With `--O1` circom reports 3,952 non-linear + 5,555 " +
       "linear constraints (no constant folding, linear layers kept), a worse match.",
   );
 }
