@@ -276,8 +276,10 @@ fn bench_reports_every_figure() {
     assert!(v["node"]["committed_tx_per_s"].as_f64().unwrap() > 0.0);
 
     // Bad arguments are named before anything is measured.
-    assert!(fails(dir, &["bench", "--depth", "0"]).contains("depth must be between 1 and 32"));
-    assert!(fails(dir, &["bench", "--depth", "4,33"]).contains("depth must be between 1 and 32"));
+    let even = "registry depth must be even and between 2 and 32";
+    assert!(fails(dir, &["bench", "--depth", "0"]).contains(even));
+    assert!(fails(dir, &["bench", "--depth", "4,34"]).contains(even));
+    assert!(fails(dir, &["bench", "--depth", "4,21"]).contains(even));
     assert!(fails(dir, &["bench", "--iterations", "0"]).contains("--iterations"));
     assert!(fails(dir, &["bench", "--params", "nowhere"]).contains("nowhere"));
     assert!(fails(dir, &["bench", "--json", "no/such/dir/b.json"]).contains("no/such/dir"));

@@ -72,11 +72,11 @@ mod tests {
         let k = obtain(&shipped, 20, scratch.path()).unwrap();
         assert_eq!(k.source, KeySource::Params(shipped.clone()));
 
-        let k = obtain(&shipped, 3, scratch.path()).unwrap();
+        let k = obtain(&shipped, 4, scratch.path()).unwrap();
         assert!(matches!(k.source, KeySource::Generated { .. }));
         assert_eq!(k.dir, scratch.path());
-        groth::load_proving_key(&k.dir, 3).unwrap();
-        groth::load_verifying_key(&k.dir, 3).unwrap();
+        groth::load_proving_key(&k.dir, 4).unwrap();
+        groth::load_verifying_key(&k.dir, 4).unwrap();
     }
 
     #[test]

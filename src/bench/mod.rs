@@ -17,7 +17,7 @@
 use std::path::PathBuf;
 
 use consentry_circuits::groth::{ParamsError, ProveError};
-use consentry_circuits::registry::{RegistryError, MAX_DEPTH};
+use consentry_circuits::registry::{levels, RegistryError, MAX_DEPTH};
 
 pub mod keys;
 pub mod machine;
@@ -39,7 +39,7 @@ pub const DEFAULT_DEPTHS: [usize; 3] = [16, 20, 32];
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
     /// A depth outside what the registry supports.
-    #[error("depth {0} is out of range: the registry supports depths 1 to {MAX_DEPTH}")]
+    #[error("depth {0} is not a registry depth: it must be even and between 2 and {MAX_DEPTH}")]
     BadDepth(usize),
     /// No depth to measure.
     #[error("no depth to measure")]
@@ -110,7 +110,7 @@ impl From<RegistryError> for BenchError {
 /// What to measure.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Registry depths (1..=32), measured in ascending order.
+    /// Registry depths (even, 2..=32), measured in ascending order.
     pub depths: Vec<usize>,
     /// Samples per figure.
     pub iterations: usize,
@@ -126,7 +126,7 @@ impl Config {
         if self.depths.is_empty() {
             return Err(BenchError::NoDepths);
         }
-        if let Some(&d) = self.depths.iter().find(|d| !(1..=MAX_DEPTH).contains(*d)) {
+        if let Some(&d) = self.depths.iter().find(|d| levels(**d).is_err()) {
             return Err(BenchError::BadDepth(d));
         }
         if self.iterations == 0 {
@@ -244,8 +244,9 @@ mod tests {
     #[test]
     fn bad_arguments_are_named() {
         let msg = |c: Config| c.validated().unwrap_err().to_string();
-        assert!(msg(cfg(vec![0], 1, None)).contains("depth 0 is out of range"));
-        assert!(msg(cfg(vec![20, 33], 1, None)).contains("depth 33 is out of range"));
+        assert!(msg(cfg(vec![0], 1, None)).contains("depth 0 is not a registry depth"));
+        assert!(msg(cfg(vec![20, 34], 1, None)).contains("depth 34 is not a registry depth"));
+        assert!(msg(cfg(vec![20, 21], 1, None)).contains("must be even"));
         assert!(msg(cfg(vec![], 1, None)).contains("no depth"));
         assert!(msg(cfg(vec![4], 0, None)).contains("iterations must be at least 1"));
         assert!(msg(cfg(vec![4], 1, Some(0))).contains("--txs"));
@@ -257,11 +258,11 @@ mod tests {
     /// A small run without the node: every figure, sane values, and the bar's plan matches.
     #[test]
     fn a_small_run_measures_every_figure() {
-        let c = cfg(vec![3, 2], 2, None).validated().unwrap();
+        let c = cfg(vec![4, 2], 2, None).validated().unwrap();
         let progress = Progress::hidden(planned_steps(&c));
         let r = run(&c, &progress, "test".into()).unwrap();
         assert_eq!(Some(progress.position()), progress.length());
-        assert_eq!(r.depths.iter().map(|d| d.depth).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(r.depths.iter().map(|d| d.depth).collect::<Vec<_>>(), [2, 4]);
         for d in &r.depths {
             assert_eq!(d.keys, "generated");
             assert!(d.constraints > 0);

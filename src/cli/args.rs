@@ -1,7 +1,7 @@
 //! Argument parsers and argument groups shared by several commands.
 
 use consentry_circuits::credential::{Attributes, Role};
-use consentry_circuits::registry::MAX_DEPTH;
+use consentry_circuits::registry::levels;
 use consentry_circuits::{field, Fr};
 
 /// Parses a `0x`-prefixed (optional) 64-digit hex field element.
@@ -18,14 +18,10 @@ pub fn parse_seed(s: &str) -> Result<[u8; 32], String> {
         .map_err(|b: Vec<u8>| format!("a seed is 32 bytes (64 hex digits), got {}", b.len()))
 }
 
-/// Parses a registry depth (1..=32).
+/// Parses a registry depth (even, 2..=32: the 4-ary tree has depth/2 levels).
 pub fn parse_depth(s: &str) -> Result<usize, String> {
     let d: usize = s.parse().map_err(|_| format!("not a number: {s:?}"))?;
-    if (1..=MAX_DEPTH).contains(&d) {
-        Ok(d)
-    } else {
-        Err(format!("depth must be between 1 and {MAX_DEPTH}"))
-    }
+    levels(d).map(|_| d).map_err(|e| e.to_string())
 }
 
 /// Today as days since 1970-01-01 (UTC).

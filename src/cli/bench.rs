@@ -23,7 +23,7 @@ temporary directory first (setup time reported, not part of any figure). The end
 uses depth-4 tokens: node-side cost does not depend on the depth."
 )]
 pub struct BenchArgs {
-    /// Registry depths to measure (1..=32), repeated or comma-separated [default: 16,20,32].
+    /// Registry depths to measure (even, 2..=32), repeated or comma-separated [default: 16,20,32].
     #[arg(long = "depth", value_name = "N", value_delimiter = ',', value_parser = parse_depth)]
     pub depths: Vec<usize>,
     /// Samples per figure (after one warm-up).

@@ -6,7 +6,7 @@ use ark_r1cs_std::{
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
-use super::range::enforce_geq;
+use super::range::enforce_geq_public;
 use super::{AccessWitness, PublicInputs};
 use crate::credential::{Attributes, Role, SecretKey, DAY_BITS, LEVEL_BITS};
 use crate::poseidon::{gadget::hash_var, Domain};
@@ -23,7 +23,7 @@ pub struct AccessCircuit {
 impl AccessCircuit {
     /// A circuit carrying a real assignment, for proving.
     pub fn new(public: PublicInputs, witness: AccessWitness) -> Self {
-        let depth = witness.path.siblings.len();
+        let depth = witness.path.depth();
         AccessCircuit {
             depth,
             public,
@@ -33,7 +33,14 @@ impl AccessCircuit {
 
     /// A circuit of the right shape with a dummy assignment, for key generation (the setup
     /// ignores values) and for counting constraints.
+    ///
+    /// The depth must be a valid registry depth ([`crate::registry::levels`]: even, 2 to 32);
+    /// callers check it first, since keys for any other depth could never be used.
+    ///
+    /// # Panics
+    /// If `depth` is not a valid registry depth.
     pub fn blank(depth: usize) -> Self {
+        let levels = crate::registry::levels(depth).expect("a valid registry depth");
         let zero = Fr::from(0u64);
         AccessCircuit {
             depth,
@@ -58,7 +65,7 @@ impl AccessCircuit {
                 },
                 path: MerklePath {
                     index: 0,
-                    siblings: vec![zero; depth],
+                    siblings: vec![[zero; 3]; levels],
                 },
             },
         }
@@ -92,7 +99,9 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
             .path
             .siblings
             .iter()
-            .map(|s| witness(*s))
+            .map(|s| -> Result<[FpVar<Fr>; 3], SynthesisError> {
+                Ok([witness(s[0])?, witness(s[1])?, witness(s[2])?])
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let index_bits = (0..self.depth)
             .map(|h| Boolean::new_witness(cs.clone(), || Ok((w.path.index >> h) & 1 == 1)))
@@ -113,9 +122,10 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
         )?;
         root_from_path_var(&leaf, &siblings, &index_bits)?.enforce_equal(&root)?;
 
-        // 3. Policy comparisons, range-checked.
-        enforce_geq(&level, &min_level, LEVEL_BITS)?;
-        enforce_geq(&expiry_day, &today, DAY_BITS)?;
+        // 3. Policy comparisons: `min_level` and `today` are public inputs the verifier builds
+        //    from a u16 and a u32, so range-checking the differences suffices (see `range`).
+        enforce_geq_public(&level, &min_level, LEVEL_BITS)?;
+        enforce_geq_public(&expiry_day, &today, DAY_BITS)?;
 
         // 4. Pseudonym.
         hash_var(Domain::Pseudonym, &[sk, scope])?.enforce_equal(&pseudonym)?;

@@ -3,9 +3,12 @@
 //! **Shows** (to anyone holding the verifying key): the prover knows `sk`, hidden attributes
 //! `level`, `jurisdiction`, `expiry_day` and a Merkle path such that
 //! 1. `H_leaf(H_id(sk), role, level, jurisdiction, expiry_day, issuer_id)` is a leaf of the
-//!    registry tree with root `root`;
+//!    4-ary registry tree with root `root` (one width-7 permutation for the leaf, one width-5
+//!    permutation per level);
 //! 2. `role` and `issuer_id` are the disclosed public values;
-//! 3. `level >= min_level` (16-bit range-checked) and `expiry_day >= today` (32-bit);
+//! 3. `level >= min_level` and `expiry_day >= today`: the differences are range-checked to 16
+//!    and 32 bits, which excludes wrap-around because the verifier builds `min_level` and
+//!    `today` from a `u16` and a `u32` ([`range`]);
 //! 4. `pseudonym = H_nym(sk, scope)`;
 //! 5. the proof is bound to `message` (see below).
 //!

@@ -1,8 +1,13 @@
 //! Range checks and comparisons by bit decomposition.
 //!
-//! `enforce_geq(a, b, k)` first proves `a, b < 2^k`, then `a - b < 2^k`. With `k` far below the
-//! field size, `a - b` for `a < b` is `p - (b - a)`, a value of about 255 bits, so it cannot be
-//! written in `k` bits: the wrap-around that breaks naive field comparisons cannot pass.
+//! `enforce_geq_public(a, b, k)` proves `a >= b` for a public `b` that the verifier itself
+//! builds from a `k`-bit integer (`min_level` from a `u16`, `today` from a `u32`): it proves
+//! only `d = a - b < 2^k`. Then `a = b + d < 2^(k+1)` as integers, far below the field size, so
+//! `a >= b` holds without wrap-around; and for `a < b` the field difference is
+//! `p - (b - a)`, a value of about 255 bits that cannot be written in `k` bits. Range-checking
+//! `a` and `b` on their own as well (as a comparison of two witnesses must) would add `2k + 2`
+//! constraints and prove nothing more here: `b` is in range by construction, and `a` (a level
+//! or an expiry day) was certified by the issuer inside the leaf.
 
 use ark_bls12_381::Fr;
 use ark_ff::{BigInteger, PrimeField};
@@ -30,10 +35,11 @@ pub fn enforce_bits(x: &FpVar<Fr>, bits: usize) -> Result<(), SynthesisError> {
     Boolean::le_bits_to_fp(&decomposition)?.enforce_equal(x)
 }
 
-/// Proves `a >= b`, with `a`, `b` and their difference each range-checked to `bits` bits.
-pub fn enforce_geq(a: &FpVar<Fr>, b: &FpVar<Fr>, bits: usize) -> Result<(), SynthesisError> {
-    enforce_bits(a, bits)?;
-    enforce_bits(b, bits)?;
+/// Proves `a >= b` by range-checking `a - b` to `bits` bits (`bits + 1` constraints).
+///
+/// Sound only when `b < 2^bits` is guaranteed outside the circuit: `b` must be a public input
+/// that the verifier derives from a `bits`-bit integer type (see the module documentation).
+pub fn enforce_geq_public(a: &FpVar<Fr>, b: &FpVar<Fr>, bits: usize) -> Result<(), SynthesisError> {
     enforce_bits(&(a - b), bits)
 }
 
@@ -47,9 +53,9 @@ mod tests {
     fn geq_satisfied(a: Fr, b: Fr, bits: usize) -> bool {
         let cs = ConstraintSystem::<Fr>::new_ref();
         let a = FpVar::new_witness(cs.clone(), || Ok(a)).unwrap();
-        let b = FpVar::new_witness(cs.clone(), || Ok(b)).unwrap();
+        let b = FpVar::new_input(cs.clone(), || Ok(b)).unwrap();
         // A prover that cannot find bits gets an unsatisfied system, never a panic.
-        enforce_geq(&a, &b, bits).unwrap();
+        enforce_geq_public(&a, &b, bits).unwrap();
         cs.is_satisfied().unwrap()
     }
 
@@ -60,18 +66,41 @@ mod tests {
         assert!(geq_satisfied(f(6), f(5), 16));
         assert!(!geq_satisfied(f(4), f(5), 16));
         assert!(geq_satisfied(f(65535), f(0), 16));
-        assert!(!geq_satisfied(f(65536), f(0), 16), "a out of range");
-        assert!(!geq_satisfied(f(0), f(65536), 16), "b out of range");
+        assert!(geq_satisfied(f(65535), f(65535), 16));
+        assert!(
+            !geq_satisfied(f(65536), f(0), 16),
+            "difference out of range"
+        );
+        assert!(!geq_satisfied(f(0), f(65535), 16));
+        assert!(!geq_satisfied(f(65534), f(65535), 16));
     }
 
     #[test]
     fn wrap_around_cannot_satisfy_geq() {
         let minus_one = -Fr::ONE;
-        // p-1 >= 0 as integers, but p-1 is not a 32-bit value.
+        // p-1 >= 0 as integers, but p-1 - 0 is not a 32-bit value.
         assert!(!geq_satisfied(minus_one, Fr::from(0u64), 32));
         // 0 - 1 = p - 1 in the field: must not count as a small non-negative difference.
         assert!(!geq_satisfied(Fr::from(0u64), Fr::from(1u64), 32));
-        assert!(!geq_satisfied(Fr::from(3u64), minus_one, 32));
+        assert!(!geq_satisfied(
+            Fr::from(0u64),
+            Fr::from(u32::MAX as u64),
+            32
+        ));
+        // Every a < b below 2^32 fails, whatever the gap.
+        for (a, b) in [(0u64, 1u64), (1 << 20, (1 << 20) + 1), (7, u32::MAX as u64)] {
+            assert!(!geq_satisfied(Fr::from(a), Fr::from(b), 32), "{a} >= {b}");
+        }
+    }
+
+    #[test]
+    fn a_comparison_costs_bits_plus_one_constraints() {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let a = FpVar::new_witness(cs.clone(), || Ok(Fr::from(20765u64))).unwrap();
+        let b = FpVar::new_input(cs.clone(), || Ok(Fr::from(20400u64))).unwrap();
+        enforce_geq_public(&a, &b, 32).unwrap();
+        assert!(cs.is_satisfied().unwrap());
+        assert_eq!(cs.num_constraints(), 33);
     }
 
     #[test]

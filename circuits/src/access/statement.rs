@@ -72,8 +72,8 @@ pub enum StatementError {
     /// The path does not lead from the credential's leaf to the statement's root.
     #[error("the credential is not in the registry under this root (revoked, or the leaf list is stale)")]
     NotInRegistry,
-    /// The path length is not the circuit depth.
-    #[error("the Merkle path has {got} levels, the circuit has {expected}")]
+    /// The path's tree depth is not the circuit depth.
+    #[error("the Merkle path is for registry depth {got}, the circuit has depth {expected}")]
     PathDepth {
         /// Circuit depth.
         expected: usize,
@@ -114,17 +114,17 @@ impl AccessWitness {
             min_level,
             today,
         };
-        self.check(&public, self.path.siblings.len())?;
+        self.check(&public, self.path.depth())?;
         Ok(public)
     }
 
     /// Checks natively that this witness satisfies the circuit for `public` at `depth`.
     pub fn check(&self, public: &PublicInputs, depth: usize) -> Result<(), StatementError> {
         let a = &self.attributes;
-        if self.path.siblings.len() != depth {
+        if self.path.depth() != depth {
             return Err(StatementError::PathDepth {
                 expected: depth,
-                got: self.path.siblings.len(),
+                got: self.path.depth(),
             });
         }
         if a.role != public.role {

@@ -36,6 +36,7 @@ pub fn setup<R: RngCore + CryptoRng>(
     depth: usize,
     rng: &mut R,
 ) -> Result<(ProvingKey, VerifyingKey), ParamsError> {
+    crate::registry::levels(depth)?;
     Groth16::<Curve>::circuit_specific_setup(AccessCircuit::blank(depth), rng)
         .map_err(|e| ParamsError::Setup(e.to_string()))
 }

@@ -61,6 +61,9 @@ pub enum ParamsError {
     /// Key generation failed.
     #[error("key generation failed: {0}")]
     Setup(String),
+    /// The depth is not a registry depth (even, 2 to 32).
+    #[error(transparent)]
+    Depth(#[from] crate::registry::RegistryError),
 }
 
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ParamsError + '_ {

@@ -39,6 +39,9 @@ pub enum ProveError {
     /// The proving system failed.
     #[error("proving failed: {0}")]
     Synthesis(String),
+    /// The depth is not a registry depth (even, 2 to 32).
+    #[error(transparent)]
+    Depth(#[from] crate::registry::RegistryError),
 }
 
 /// The circuit's R1CS matrices and sizes, as the key generator saw them.
@@ -50,6 +53,7 @@ struct Shape {
 
 impl Shape {
     fn of(depth: usize) -> Result<Shape, ProveError> {
+        crate::registry::levels(depth)?;
         let cs = ConstraintSystem::<Fr>::new_ref();
         // Exactly the generator's settings, so the matrices match the proving key.
         cs.set_optimization_goal(OptimizationGoal::Constraints);
@@ -237,7 +241,7 @@ impl Prover {
         self.assignment(AccessCircuit::new(public, witness.clone()))
     }
 
-    /// Number of R1CS constraints of the circuit at this prover's depth (6,196 at depth 20),
+    /// Number of R1CS constraints of the circuit at this prover's depth (3,914 at depth 20),
     /// as counted when the matrices were derived.
     pub fn num_constraints(&self) -> usize {
         self.shape.num_constraints

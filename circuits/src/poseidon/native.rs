@@ -6,9 +6,9 @@
 //! # The optimized partial rounds
 //!
 //! [`Poseidon`] holds the constants exactly as the specification (and the R1CS gadget) uses
-//! them: every round adds a full row of constants, applies the S-box (to all three elements in
-//! a full round, to the first one only in a partial round) and multiplies by the dense MDS
-//! matrix `M`. [`permute`] evaluates the *same function* with fewer multiplications, using the
+//! them: every round adds a full row of constants, applies the S-box (to every element in a
+//! full round, to the first one only in a partial round) and multiplies by the dense MDS
+//! matrix `M`. The rewriting works for any width `t`; Consentry uses 3, 5 and 7. [`permute`] evaluates the *same function* with fewer multiplications, using the
 //! rewriting of Grassi et al., "Poseidon: A New Hash Function for Zero-Knowledge Proof
 //! Systems" (USENIX Security 2021), Appendix B, as also done by neptune and circomlib's
 //! `poseidon_opt`. Every step below is an exact identity of functions over `Fr`, so outputs are
@@ -17,8 +17,8 @@
 //! states and with the arkworks reference sponge.
 //!
 //! 1. **Round constants** (Appendix B, "partial rounds: round constants"). In a partial round
-//!    the constants added to elements 1 and 2 pass the S-box unchanged, so by linearity
-//!    `M·(S(x + c)) = M·S(x + c₀e₀) + M·(0, c₁, c₂)`: the second term is moved into the next
+//!    the constants added to elements 1 to t−1 pass the S-box unchanged, so by linearity
+//!    `M·(S(x + c)) = M·S(x + c₀e₀) + M·(0, c₁, …, c_{t−1})`: the second term is moved into the next
 //!    round's constants. Going forward through the partial rounds, each one keeps a single
 //!    constant `k` (added to element 0) and the remainder lands in the first full round after
 //!    them.
@@ -30,7 +30,7 @@
 //!    the previous round's matrix. Starting from the last partial round (`N = M`) and going
 //!    backwards (`N ← B·M`), every partial round gets a sparse `A`, and the last `B` is
 //!    absorbed into the MDS matrix of the last full round before the partial rounds. A sparse
-//!    round costs 2t−1 = 5 multiplications instead of t² = 9.
+//!    round costs 2t−1 multiplications instead of t² (5 instead of 9 at width 3).
 //!
 //! 3. **Scaling element 0** (a further exact rewriting in the same spirit). The permutation may
 //!    carry `y = λ·x₀` instead of `x₀` through the partial rounds for any non-zero `λ`: the
@@ -40,183 +40,205 @@
 //!    partial round; the final `λ` is undone in the constants and MDS column of the first full
 //!    round after the partial rounds.
 //!
-//! A partial round then costs 7 multiplications (3 for `x⁵`, 4 for the sparse matrix) instead
-//! of 12, and one addition of a constant instead of three.
+//! A partial round then costs `2t + 1` multiplications (3 for `x⁵`, `2(t−1)` for the sparse
+//! matrix) instead of `t² + 3`: 7 instead of 12 at width 3, 15 instead of 52 at width 7.
 
+use std::any::Any;
 use std::sync::OnceLock;
 
 use ark_bls12_381::Fr;
-use ark_crypto_primitives::sponge::poseidon::find_poseidon_ark_and_mds;
-use ark_ff::{AdditiveGroup, Field, PrimeField};
+use ark_crypto_primitives::sponge::poseidon::{find_poseidon_ark_and_mds, PoseidonConfig};
+use ark_ff::{AdditiveGroup, Field, PrimeField, Zero};
 
-use super::{Domain, ALPHA, FULL_ROUNDS, PARTIAL_ROUNDS, RATE, WIDTH};
+use super::{Domain, Width, ALPHA, FULL_ROUNDS};
 
-const ROUNDS: usize = FULL_ROUNDS + PARTIAL_ROUNDS;
 const HALF: usize = FULL_ROUNDS / 2;
 
-/// A 3×3 matrix over `Fr`, row-major.
-type Matrix = [[Fr; WIDTH]; WIDTH];
-
-/// Round constants and MDS matrix of the permutation, as the specification states them.
+/// Round constants and MDS matrix of one width, as the specification states them.
 ///
 /// These are the constants of the textbook round function (and of the R1CS gadget); the native
 /// [`permute`] uses constants derived from them (see the module documentation).
 #[derive(Clone, Debug)]
 pub struct Poseidon {
-    /// Additive round constants, one row per round.
-    pub ark: [[Fr; WIDTH]; ROUNDS],
-    /// The MDS matrix of the linear layer.
-    pub mds: Matrix,
+    /// The permutation width.
+    pub width: Width,
+    /// Additive round constants: one row of `width` elements per round.
+    pub ark: Vec<Vec<Fr>>,
+    /// The MDS matrix of the linear layer, row-major.
+    pub mds: Vec<Vec<Fr>>,
 }
 
 impl Poseidon {
-    /// The parameters, derived on first use and then shared.
-    pub fn get() -> &'static Poseidon {
-        static PARAMS: OnceLock<Poseidon> = OnceLock::new();
-        PARAMS.get_or_init(Self::derive)
+    /// The parameters of `width`, derived on first use and then shared.
+    pub fn get(width: Width) -> &'static Poseidon {
+        static P3: OnceLock<Poseidon> = OnceLock::new();
+        static P5: OnceLock<Poseidon> = OnceLock::new();
+        static P7: OnceLock<Poseidon> = OnceLock::new();
+        let cell = match width {
+            Width::Three => &P3,
+            Width::Five => &P5,
+            Width::Seven => &P7,
+        };
+        cell.get_or_init(|| Self::derive(width))
     }
 
-    fn derive() -> Poseidon {
+    fn derive(width: Width) -> Poseidon {
         let (ark, mds) = find_poseidon_ark_and_mds::<Fr>(
             Fr::MODULUS_BIT_SIZE as u64,
-            RATE,
+            width.rate(),
             FULL_ROUNDS as u64,
-            PARTIAL_ROUNDS as u64,
+            width.partial_rounds() as u64,
             0,
         );
-        let row = |v: &Vec<Fr>| -> [Fr; WIDTH] { [v[0], v[1], v[2]] };
-        let mut out = Poseidon {
-            ark: [[Fr::ZERO; WIDTH]; ROUNDS],
-            mds: [row(&mds[0]), row(&mds[1]), row(&mds[2])],
-        };
-        for (dst, src) in out.ark.iter_mut().zip(ark.iter()) {
-            *dst = row(src);
-        }
-        out
+        debug_assert_eq!(ark.len(), FULL_ROUNDS + width.partial_rounds());
+        debug_assert!(mds.len() == width.size() && ark[0].len() == width.size());
+        Poseidon { width, ark, mds }
     }
 
     /// The same parameters as an arkworks [`PoseidonConfig`], for cross-checking against the
     /// reference sponge and for code that wants the arkworks API.
-    ///
-    /// [`PoseidonConfig`]: ark_crypto_primitives::sponge::poseidon::PoseidonConfig
-    pub fn arkworks_config(&self) -> ark_crypto_primitives::sponge::poseidon::PoseidonConfig<Fr> {
-        ark_crypto_primitives::sponge::poseidon::PoseidonConfig::new(
+    pub fn arkworks_config(&self) -> PoseidonConfig<Fr> {
+        PoseidonConfig::new(
             FULL_ROUNDS,
-            PARTIAL_ROUNDS,
+            self.width.partial_rounds(),
             ALPHA,
-            self.mds.iter().map(|r| r.to_vec()).collect(),
-            self.ark.iter().map(|r| r.to_vec()).collect(),
-            RATE,
-            WIDTH - RATE,
+            self.mds.clone(),
+            self.ark.clone(),
+            self.width.rate(),
+            1,
         )
     }
 }
 
-/// One optimized partial round: `y += k; t = y⁵; y = t + v·(x₁, x₂); xᵢ += wᵢ·t`.
+/// A dense `W × W` matrix, row-major.
+type Matrix<const W: usize> = [[Fr; W]; W];
+
+/// One optimized partial round: `y += k; t = y⁵; y = t + Σ vⱼ·xⱼ; xⱼ += wⱼ·t` for `j ≥ 1`.
+/// Index 0 of `v` and `w` is unused (zero), so the arrays line up with the state.
 #[derive(Clone, Copy, Debug)]
-struct SparseRound {
+struct SparseRound<const W: usize> {
     /// The one round constant, added to element 0 before the S-box.
     k: Fr,
-    /// Row 0 of the sparse matrix without its leading 1 (coefficients of elements 1 and 2).
-    v: [Fr; 2],
+    /// Row 0 of the sparse matrix without its leading 1.
+    v: [Fr; W],
     /// Column 0 of the sparse matrix below the diagonal (coefficients of the S-box output).
-    w: [Fr; 2],
+    w: [Fr; W],
 }
 
-/// The constants of the optimized permutation, all derived from [`Poseidon`].
+/// The constants of the optimized permutation of width `W`, all derived from [`Poseidon`].
 #[derive(Clone, Debug)]
-struct Optimized {
+struct Optimized<const W: usize> {
     /// Constants of the first `HALF` full rounds (unchanged).
-    head_ark: [[Fr; WIDTH]; HALF],
+    head_ark: [[Fr; W]; HALF],
     /// The MDS matrix (used unchanged by all full rounds but two).
-    mds: Matrix,
+    mds: Matrix<W>,
     /// Linear layer of the last full round before the partial rounds: `B₁·M`.
-    pre_mds: Matrix,
+    pre_mds: Matrix<W>,
     /// The partial rounds.
-    partial: [SparseRound; PARTIAL_ROUNDS],
+    partial: Vec<SparseRound<W>>,
     /// Constants of the last `HALF` full rounds; the first row collects the constants moved out
     /// of the partial rounds and undoes the scaling of element 0.
-    tail_ark: [[Fr; WIDTH]; HALF],
+    tail_ark: [[Fr; W]; HALF],
     /// Linear layer of the first full round after the partial rounds: `M` with column 0
     /// divided by `λ⁵`.
-    post_mds: Matrix,
+    post_mds: Matrix<W>,
 }
 
-impl Optimized {
-    fn get() -> &'static Optimized {
-        static OPT: OnceLock<Optimized> = OnceLock::new();
-        OPT.get_or_init(|| Self::derive(Poseidon::get()))
+impl<const W: usize> Optimized<W> {
+    /// The constants of width `W`, derived once per width.
+    ///
+    /// # Panics
+    /// If `W` is not a [`Width`] (3, 5 or 7): a programming error, caught by every test.
+    fn get() -> &'static Optimized<W> {
+        static O3: OnceLock<Optimized<3>> = OnceLock::new();
+        static O5: OnceLock<Optimized<5>> = OnceLock::new();
+        static O7: OnceLock<Optimized<7>> = OnceLock::new();
+        let cell: &'static (dyn Any + Send + Sync) = match Width::from_size(W) {
+            Some(Width::Three) => O3.get_or_init(|| Optimized::derive(Width::Three)),
+            Some(Width::Five) => O5.get_or_init(|| Optimized::derive(Width::Five)),
+            Some(Width::Seven) => O7.get_or_init(|| Optimized::derive(Width::Seven)),
+            None => panic!("Poseidon width {W} is not one of 3, 5, 7"),
+        };
+        cell.downcast_ref()
+            .expect("the cell of width W holds the constants of width W")
     }
 
     /// Rewrites the textbook constants in the three steps of the module documentation.
-    fn derive(p: &Poseidon) -> Optimized {
-        let m = &p.mds;
+    fn derive(width: Width) -> Optimized<W> {
+        assert_eq!(width.size(), W, "width and array size agree");
+        let p = Poseidon::get(width);
+        let rounds_p = width.partial_rounds();
+        let m: Matrix<W> = std::array::from_fn(|i| std::array::from_fn(|j| p.mds[i][j]));
         let first_partial = HALF;
-        let first_tail = HALF + PARTIAL_ROUNDS;
+        let first_tail = HALF + rounds_p;
 
-        // 1. Move the constants of elements 1 and 2 forward through the linear layer.
-        let mut ark = p.ark;
-        let mut k = [Fr::ZERO; PARTIAL_ROUNDS];
+        // 1. Move the constants of elements 1.. forward through the linear layer.
+        let mut ark: Vec<[Fr; W]> = p
+            .ark
+            .iter()
+            .map(|row| std::array::from_fn(|j| row[j]))
+            .collect();
+        let mut k = vec![Fr::ZERO; rounds_p];
         for (i, r) in (first_partial..first_tail).enumerate() {
             k[i] = ark[r][0];
-            let carried = mat_vec(m, &[Fr::ZERO, ark[r][1], ark[r][2]]);
+            let mut rest = ark[r];
+            rest[0] = Fr::ZERO;
+            let carried = mat_vec(&m, &rest);
             for (c, d) in ark[r + 1].iter_mut().zip(carried) {
                 *c += d;
             }
         }
 
         // 2. Factor the linear layers backwards: N = A·B, A sparse, B = diag(1, N̂).
-        let mut n = *m;
-        let mut sparse = [(Fr::ZERO, [Fr::ZERO; 2], [Fr::ZERO; 2]); PARTIAL_ROUNDS];
+        let mut n = m;
+        let mut sparse = vec![(Fr::ZERO, [Fr::ZERO; W], [Fr::ZERO; W]); rounds_p];
         for slot in sparse.iter_mut().rev() {
-            let n_hat = [[n[1][1], n[1][2]], [n[2][1], n[2][2]]];
-            let inv = inverse2(&n_hat);
-            let v = [
-                n[0][1] * inv[0][0] + n[0][2] * inv[1][0],
-                n[0][1] * inv[0][1] + n[0][2] * inv[1][1],
-            ];
-            *slot = (n[0][0], v, [n[1][0], n[2][0]]);
-            let b = [
-                [Fr::ONE, Fr::ZERO, Fr::ZERO],
-                [Fr::ZERO, n_hat[0][0], n_hat[0][1]],
-                [Fr::ZERO, n_hat[1][0], n_hat[1][1]],
-            ];
-            n = mat_mul(&b, m);
+            let n_hat: Vec<Vec<Fr>> = (1..W).map(|i| n[i][1..].to_vec()).collect();
+            let inv = invert(n_hat.clone());
+            let mut v = [Fr::ZERO; W];
+            let mut w = [Fr::ZERO; W];
+            for j in 1..W {
+                v[j] = (1..W).map(|l| n[0][l] * inv[l - 1][j - 1]).sum();
+                w[j] = n[j][0];
+            }
+            *slot = (n[0][0], v, w);
+            let mut b = [[Fr::ZERO; W]; W];
+            b[0][0] = Fr::ONE;
+            for i in 1..W {
+                b[i][1..].copy_from_slice(&n_hat[i - 1]);
+            }
+            n = mat_mul(&b, &m);
         }
         let pre_mds = n;
 
         // 3. Scale element 0 so that each sparse row starts with 1.
         let mut lambda = Fr::ONE;
-        let mut partial = [SparseRound {
-            k: Fr::ZERO,
-            v: [Fr::ZERO; 2],
-            w: [Fr::ZERO; 2],
-        }; PARTIAL_ROUNDS];
-        for (out, (&k, &(n00, v, w))) in partial.iter_mut().zip(k.iter().zip(sparse.iter())) {
+        let mut partial = Vec::with_capacity(rounds_p);
+        for (&k, &(n00, v, w)) in k.iter().zip(sparse.iter()) {
             let lambda5 = lambda.pow([ALPHA]);
             let lambda5_inv = inverse(lambda5);
             let next = lambda5 * inverse(n00);
-            *out = SparseRound {
+            partial.push(SparseRound {
                 k: lambda * k,
-                v: [next * v[0], next * v[1]],
-                w: [w[0] * lambda5_inv, w[1] * lambda5_inv],
-            };
+                v: v.map(|x| next * x),
+                w: w.map(|x| x * lambda5_inv),
+            });
             lambda = next;
         }
-        let mut tail_ark = [[Fr::ZERO; WIDTH]; HALF];
+        let mut tail_ark = [[Fr::ZERO; W]; HALF];
         tail_ark.copy_from_slice(&ark[first_tail..]);
         tail_ark[0][0] *= lambda;
-        let mut post_mds = *m;
+        let mut post_mds = m;
         let lambda5_inv = inverse(lambda.pow([ALPHA]));
         for row in post_mds.iter_mut() {
             row[0] *= lambda5_inv;
         }
 
-        let mut head_ark = [[Fr::ZERO; WIDTH]; HALF];
+        let mut head_ark = [[Fr::ZERO; W]; HALF];
         head_ark.copy_from_slice(&ark[..first_partial]);
         Optimized {
             head_ark,
-            mds: *m,
+            mds: m,
             pre_mds,
             partial,
             tail_ark,
@@ -230,23 +252,47 @@ fn inverse(x: Fr) -> Fr {
         .expect("Poseidon constants: a value the optimization divides by is zero")
 }
 
-fn inverse2(a: &[[Fr; 2]; 2]) -> [[Fr; 2]; 2] {
-    let d = inverse(a[0][0] * a[1][1] - a[0][1] * a[1][0]);
-    [[a[1][1] * d, -a[0][1] * d], [-a[1][0] * d, a[0][0] * d]]
-}
-
-fn mat_mul(a: &Matrix, b: &Matrix) -> Matrix {
-    let mut out = [[Fr::ZERO; WIDTH]; WIDTH];
-    for (i, row) in out.iter_mut().enumerate() {
-        for (j, x) in row.iter_mut().enumerate() {
-            *x = (0..WIDTH).map(|l| a[i][l] * b[l][j]).sum();
+/// The inverse of a square matrix by Gauss–Jordan elimination (derivation time only).
+fn invert(mut a: Vec<Vec<Fr>>) -> Vec<Vec<Fr>> {
+    let n = a.len();
+    let mut inv: Vec<Vec<Fr>> = (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| if i == j { Fr::ONE } else { Fr::ZERO })
+                .collect()
+        })
+        .collect();
+    for col in 0..n {
+        let pivot = (col..n)
+            .find(|&r| !a[r][col].is_zero())
+            .expect("Poseidon constants: a sub-matrix the optimization inverts is singular");
+        a.swap(col, pivot);
+        inv.swap(col, pivot);
+        let scale = inverse(a[col][col]);
+        for j in 0..n {
+            a[col][j] *= scale;
+            inv[col][j] *= scale;
+        }
+        for r in 0..n {
+            if r != col && !a[r][col].is_zero() {
+                let f = a[r][col];
+                for j in 0..n {
+                    let (ac, ic) = (a[col][j], inv[col][j]);
+                    a[r][j] -= f * ac;
+                    inv[r][j] -= f * ic;
+                }
+            }
         }
     }
-    out
+    inv
 }
 
-fn mat_vec(a: &Matrix, x: &[Fr; WIDTH]) -> [Fr; WIDTH] {
-    a.map(|row| row[0] * x[0] + row[1] * x[1] + row[2] * x[2])
+fn mat_mul<const W: usize>(a: &Matrix<W>, b: &Matrix<W>) -> Matrix<W> {
+    std::array::from_fn(|i| std::array::from_fn(|j| (0..W).map(|l| a[i][l] * b[l][j]).sum()))
+}
+
+fn mat_vec<const W: usize>(a: &Matrix<W>, x: &[Fr; W]) -> [Fr; W] {
+    a.map(|row| row.iter().zip(x).map(|(m, x)| *m * x).sum())
 }
 
 /// `x ← x⁵` as square, square, multiply.
@@ -260,63 +306,78 @@ fn sbox(x: &mut Fr) {
 
 /// A full round: add `ark`, S-box every element, multiply by `m`.
 #[inline(always)]
-fn full_round(state: &mut [Fr; WIDTH], ark: &[Fr; WIDTH], m: &Matrix) {
-    let [mut a, mut b, mut c] = *state;
-    a += ark[0];
-    b += ark[1];
-    c += ark[2];
-    sbox(&mut a);
-    sbox(&mut b);
-    sbox(&mut c);
-    *state = [
-        a * m[0][0] + b * m[0][1] + c * m[0][2],
-        a * m[1][0] + b * m[1][1] + c * m[1][2],
-        a * m[2][0] + b * m[2][1] + c * m[2][2],
-    ];
+fn full_round<const W: usize>(state: &mut [Fr; W], ark: &[Fr; W], m: &Matrix<W>) {
+    let mut x = *state;
+    for (x, c) in x.iter_mut().zip(ark) {
+        *x += c;
+        sbox(x);
+    }
+    for (s, row) in state.iter_mut().zip(m) {
+        let mut acc = x[0] * row[0];
+        for j in 1..W {
+            acc += x[j] * row[j];
+        }
+        *s = acc;
+    }
 }
 
-/// Applies the Poseidon permutation to `state` in place.
+/// Applies the Poseidon permutation of width `W` to `state` in place.
 ///
-/// Computes exactly the textbook permutation given by [`Poseidon`] (constants, S-box, MDS
-/// matrix per round), in the optimized form described in the module documentation.
-pub fn permute(state: &mut [Fr; WIDTH]) {
-    let o = Optimized::get();
+/// Computes exactly the textbook permutation given by [`Poseidon::get`] for that width
+/// (constants, S-box, MDS matrix per round), in the optimized form described in the module
+/// documentation.
+///
+/// # Panics
+/// If `W` is not 3, 5 or 7 (see [`Width`]).
+pub fn permute<const W: usize>(state: &mut [Fr; W]) {
+    let o = Optimized::<W>::get();
     for (r, ark) in o.head_ark.iter().enumerate() {
         let m = if r + 1 == HALF { &o.pre_mds } else { &o.mds };
         full_round(state, ark, m);
     }
-    let [mut y, mut x1, mut x2] = *state;
+    let mut s = *state;
     for p in &o.partial {
-        y += p.k;
-        sbox(&mut y);
-        let t = y;
-        y += x1 * p.v[0] + x2 * p.v[1];
-        x1 += t * p.w[0];
-        x2 += t * p.w[1];
+        s[0] += p.k;
+        sbox(&mut s[0]);
+        let t = s[0];
+        let mut y = t;
+        for (x, v) in s[1..].iter().zip(&p.v[1..]) {
+            y += *x * v;
+        }
+        for (x, w) in s[1..].iter_mut().zip(&p.w[1..]) {
+            *x += t * w;
+        }
+        s[0] = y;
     }
-    *state = [y, x1, x2];
+    *state = s;
     for (r, ark) in o.tail_ark.iter().enumerate() {
         let m = if r == 0 { &o.post_mds } else { &o.mds };
         full_round(state, ark, m);
     }
 }
 
-/// Domain-separated sponge hash of `inputs` to one field element.
+/// Domain-separated sponge hash of `inputs` to one field element, in the domain's width `t`.
 ///
-/// The state starts as `[tag, 0, 0]` with `tag = domain.capacity_tag(inputs.len())`; inputs are
-/// added two at a time to the rate part, with a permutation after each pair (and one for an
-/// empty input); the output is the first rate element. This is exactly what the arkworks
-/// `PoseidonSponge` computes when its capacity element is preset to `tag`.
+/// The state starts as `[tag, 0, …, 0]` with `tag = domain.capacity_tag(inputs.len())`; inputs
+/// are added `t − 1` at a time to the rate part, with a permutation after each chunk (and one
+/// for an empty input); the output is the first rate element. This is exactly what the
+/// arkworks `PoseidonSponge` of that width computes when its capacity element is preset to
+/// `tag`.
 pub fn hash(domain: Domain, inputs: &[Fr]) -> Fr {
-    let mut state = [
-        Fr::from(domain.capacity_tag(inputs.len())),
-        Fr::ZERO,
-        Fr::ZERO,
-    ];
+    match domain.width() {
+        Width::Three => sponge::<3>(domain, inputs),
+        Width::Five => sponge::<5>(domain, inputs),
+        Width::Seven => sponge::<7>(domain, inputs),
+    }
+}
+
+fn sponge<const W: usize>(domain: Domain, inputs: &[Fr]) -> Fr {
+    let mut state = [Fr::ZERO; W];
+    state[0] = Fr::from(domain.capacity_tag(inputs.len()));
     if inputs.is_empty() {
         permute(&mut state);
     }
-    for chunk in inputs.chunks(RATE) {
+    for chunk in inputs.chunks(W - 1) {
         for (s, x) in state[1..].iter_mut().zip(chunk) {
             *s += x;
         }

@@ -26,9 +26,9 @@ fn inputs(n: usize) -> Vec<Fr> {
     (0..n as u64).map(|i| Fr::from(i + 1)).collect()
 }
 
-/// The arkworks reference sponge with the capacity preset to the domain tag.
+/// The arkworks reference sponge of the domain's width with the capacity preset to the tag.
 fn reference(domain: Domain, xs: &[Fr]) -> Fr {
-    let config = Poseidon::get().arkworks_config();
+    let config = Poseidon::get(domain.width()).arkworks_config();
     let mut sponge = PoseidonSponge::new(&config);
     sponge.state[0] = Fr::from(domain.capacity_tag(xs.len()));
     for x in xs {
@@ -41,92 +41,122 @@ fn reference(domain: Domain, xs: &[Fr]) -> Fr {
 /// every round adds its constants, applies the S-box (to all elements in a full round, to the
 /// first one in a partial round) and multiplies by the MDS matrix. The reference for the
 /// optimized [`permute`].
-fn textbook_permute(state: &mut [Fr; WIDTH]) {
-    let p = Poseidon::get();
+fn textbook_permute(width: Width, state: &mut [Fr]) {
+    assert_eq!(state.len(), width.size());
+    let p = Poseidon::get(width);
     let half = FULL_ROUNDS / 2;
     for (round, ark) in p.ark.iter().enumerate() {
         for (s, c) in state.iter_mut().zip(ark) {
             *s += c;
         }
-        let sboxed = if round < half || round >= half + PARTIAL_ROUNDS {
-            WIDTH
+        let sboxed = if round < half || round >= half + width.partial_rounds() {
+            width.size()
         } else {
             1
         };
         for s in &mut state[..sboxed] {
             *s = s.pow([ALPHA]);
         }
-        let old = *state;
+        let old = state.to_vec();
         for (s, row) in state.iter_mut().zip(&p.mds) {
-            *s = (0..WIDTH).map(|j| row[j] * old[j]).sum();
+            *s = row.iter().zip(&old).map(|(m, x)| *m * x).sum();
         }
     }
 }
 
 /// The sponge of [`hash`] over [`textbook_permute`].
 fn textbook_hash(domain: Domain, xs: &[Fr]) -> Fr {
-    let mut state = [Fr::from(domain.capacity_tag(xs.len())), Fr::ZERO, Fr::ZERO];
+    let width = domain.width();
+    let mut state = vec![Fr::ZERO; width.size()];
+    state[0] = Fr::from(domain.capacity_tag(xs.len()));
     if xs.is_empty() {
-        textbook_permute(&mut state);
+        textbook_permute(width, &mut state);
     }
-    for chunk in xs.chunks(RATE) {
+    for chunk in xs.chunks(width.rate()) {
         for (s, x) in state[1..].iter_mut().zip(chunk) {
             *s += x;
         }
-        textbook_permute(&mut state);
+        textbook_permute(width, &mut state);
     }
     state[1]
 }
 
-fn random_state(seed: u64) -> [Fr; WIDTH] {
+fn random_state<const W: usize>(seed: u64) -> [Fr; W] {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    [Fr::rand(&mut rng), Fr::rand(&mut rng), Fr::rand(&mut rng)]
+    std::array::from_fn(|_| Fr::rand(&mut rng))
+}
+
+/// The optimized permutation of width `W` against the textbook one on `state`.
+fn agrees<const W: usize>(state: [Fr; W]) -> bool {
+    let mut fast = state;
+    let mut slow = state;
+    permute(&mut fast);
+    textbook_permute(Width::from_size(W).unwrap(), &mut slow);
+    fast == slow
 }
 
 proptest! {
     #[test]
     fn optimized_permutation_matches_textbook(seed in any::<u64>()) {
-        let mut fast = random_state(seed);
-        let mut slow = fast;
-        permute(&mut fast);
-        textbook_permute(&mut slow);
-        prop_assert_eq!(fast, slow);
+        prop_assert!(agrees(random_state::<3>(seed)));
+        prop_assert!(agrees(random_state::<5>(seed)));
+        prop_assert!(agrees(random_state::<7>(seed)));
     }
 
     #[test]
     fn optimized_permutation_matches_textbook_on_small_states(
-        a in any::<u64>(),
-        b in any::<u64>(),
-        c in any::<u64>(),
+        xs in proptest::array::uniform7(any::<u64>()),
     ) {
-        let mut fast = [Fr::from(a), Fr::from(b), Fr::from(c)];
-        let mut slow = fast;
-        permute(&mut fast);
-        textbook_permute(&mut slow);
-        prop_assert_eq!(fast, slow);
+        let f = xs.map(Fr::from);
+        prop_assert!(agrees([f[0], f[1], f[2]]));
+        prop_assert!(agrees([f[0], f[1], f[2], f[3], f[4]]));
+        prop_assert!(agrees(f));
     }
 }
 
 #[test]
 fn optimized_permutation_matches_textbook_on_edge_states() {
     let minus_one = -Fr::ONE;
-    for state in [
-        [Fr::ZERO; WIDTH],
-        [Fr::ONE; WIDTH],
-        [minus_one; WIDTH],
-        [Fr::ZERO, Fr::ONE, minus_one],
-    ] {
-        let (mut fast, mut slow) = (state, state);
-        permute(&mut fast);
-        textbook_permute(&mut slow);
-        assert_eq!(fast, slow, "{state:?}");
+    for x in [Fr::ZERO, Fr::ONE, minus_one] {
+        assert!(agrees([x; 3]) && agrees([x; 5]) && agrees([x; 7]), "{x}");
     }
+    assert!(agrees([Fr::ZERO, Fr::ONE, minus_one]));
+    assert!(agrees([Fr::ZERO, Fr::ONE, minus_one, Fr::ONE, Fr::ZERO]));
+    assert!(agrees([
+        minus_one,
+        Fr::ZERO,
+        Fr::ONE,
+        minus_one,
+        Fr::ONE,
+        Fr::ZERO,
+        minus_one
+    ]));
+}
+
+#[test]
+#[should_panic(expected = "not one of 3, 5, 7")]
+fn an_unsupported_width_is_refused() {
+    permute(&mut [Fr::ZERO; 4]);
+}
+
+#[test]
+fn widths_and_round_numbers() {
+    for w in Width::ALL {
+        assert_eq!(Width::from_size(w.size()), Some(w));
+        let p = Poseidon::get(w);
+        assert_eq!(p.ark.len(), FULL_ROUNDS + w.partial_rounds());
+        assert!(p.ark.iter().all(|row| row.len() == w.size()));
+        assert_eq!(p.mds.len(), w.size());
+    }
+    assert_eq!(Domain::Leaf.width(), Width::Seven);
+    assert_eq!(Domain::MerkleNode.width(), Width::Five);
+    assert_eq!(Domain::Pseudonym.width(), Width::Three);
 }
 
 #[test]
 fn textbook_matches_arkworks_reference_sponge() {
     for d in DOMAINS {
-        for n in 0..=6 {
+        for n in 0..=8 {
             assert_eq!(
                 textbook_hash(d, &inputs(n)),
                 reference(d, &inputs(n)),
@@ -139,7 +169,7 @@ fn textbook_matches_arkworks_reference_sponge() {
 #[test]
 fn native_matches_arkworks_reference_sponge() {
     for d in DOMAINS {
-        for n in 0..=6 {
+        for n in 0..=8 {
             assert_eq!(hash(d, &inputs(n)), reference(d, &inputs(n)), "{d:?} n={n}");
         }
     }
@@ -148,7 +178,7 @@ fn native_matches_arkworks_reference_sponge() {
 #[test]
 fn gadget_matches_native() {
     for d in DOMAINS {
-        for n in [1, 2, 6] {
+        for n in [1, 2, 4, 5, 6, 7] {
             let cs = ConstraintSystem::<Fr>::new_ref();
             let vars: Vec<FpVar<Fr>> = inputs(n)
                 .iter()
@@ -175,14 +205,24 @@ fn a_wrong_output_does_not_satisfy_the_gadget() {
     assert!(!cs.is_satisfied().unwrap());
 }
 
-#[test]
-fn one_permutation_costs_240_constraints() {
+/// Constraints of one permutation with every rate element a variable: 3 per S-box, less the
+/// capacity S-box of round one, whose input is a constant.
+fn cost(domain: Domain) -> usize {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    let a = FpVar::new_witness(cs.clone(), || Ok(Fr::from(1u64))).unwrap();
-    let b = FpVar::new_witness(cs.clone(), || Ok(Fr::from(2u64))).unwrap();
-    let _out = gadget::hash_var(Domain::MerkleNode, &[a, b]).unwrap();
-    // 81 S-boxes x 3, less the capacity S-box of round one, which is a constant.
-    assert_eq!(cs.num_constraints(), 240);
+    let vars: Vec<FpVar<Fr>> = (0..domain.width().rate())
+        .map(|i| FpVar::new_witness(cs.clone(), || Ok(Fr::from(i as u64 + 1))).unwrap())
+        .collect();
+    let _out = gadget::hash_var(domain, &vars).unwrap();
+    assert!(cs.is_satisfied().unwrap());
+    cs.num_constraints()
+}
+
+#[test]
+fn one_permutation_costs_240_297_354_constraints() {
+    // (8·3 + 57)·3 − 3, (8·5 + 60)·3 − 3, (8·7 + 63)·3 − 3.
+    assert_eq!(cost(Domain::Pseudonym), 240);
+    assert_eq!(cost(Domain::MerkleNode), 297);
+    assert_eq!(cost(Domain::Leaf), 354);
 }
 
 #[test]
@@ -201,8 +241,10 @@ fn domains_separate() {
     );
 }
 
-/// Fixed vectors: `hash(domain, [1, 2])` for each domain. Changing the constants, the round
-/// structure or the tags breaks these (and every key made before).
+/// Fixed vectors: `hash(domain, [1, 2])` for each domain, and each wide hash at its usual
+/// arity. Changing the constants, the round structure, the widths or the tags breaks these (and
+/// every key made before). The width-3 values are those of the first release (one width for
+/// every use); `Leaf` and `MerkleNode` changed when they moved to widths 7 and 5.
 #[test]
 fn fixed_vectors() {
     let expected = [
@@ -212,11 +254,11 @@ fn fixed_vectors() {
         ),
         (
             Domain::Leaf,
-            "0x3da2eda3f35c86c11bc815a5eb44b1b48b81a6ab0b7cd3a7ff4db76a4d5b0609",
+            "0x61a650937ad4ee5002b349d9293eebc36f804d70c61eacb7bb69d4ebb5561634",
         ),
         (
             Domain::MerkleNode,
-            "0x50505124df2a81e5b4180139890879aee4b17f5b4d48894b4352040d316682d2",
+            "0x3bfed2a0dd54520e8aba464a416eae23043a448566399e7031f471b02de00161",
         ),
         (
             Domain::Pseudonym,
@@ -238,4 +280,12 @@ fn fixed_vectors() {
     for (d, hex) in expected {
         assert_eq!(field::to_hex(&hash(d, &inputs(2))), hex, "{d:?}");
     }
+    assert_eq!(
+        field::to_hex(&hash(Domain::MerkleNode, &inputs(4))),
+        "0x03c83ba5a49ee9ee2d81f2b3f74fa20252a2d5b8b35ab4c0e52defffa38e6467"
+    );
+    assert_eq!(
+        field::to_hex(&hash(Domain::Leaf, &inputs(6))),
+        "0x553d43ec4f210fc4c54cb85167179ce8b27d5ae939695cdcc13b633ec23c8722"
+    );
 }

@@ -1,5 +1,12 @@
-//! The native registry tree: incremental append and revoke, precomputed empty subtrees, root
-//! history and local path computation.
+//! The native registry tree: a 4-ary Merkle tree with incremental append and revoke,
+//! precomputed empty subtrees, root history and local path computation.
+//!
+//! A tree of depth `d` (`d` even) holds `2^d` leaves in `d/2` levels of arity 4; a node is
+//! `H_node(c0, c1, c2, c3)`, one width-5 Poseidon permutation. Four children per node halve
+//! the number of hashes on a path against a binary tree, which is what the access circuit pays
+//! for (README, Performance). The leaf index is read two bits at a time, least significant
+//! first: bits `2h` and `2h+1` give the running node's position among its siblings at level
+//! `h`.
 
 use ark_bls12_381::Fr;
 use ark_ff::{AdditiveGroup, Zero};
@@ -9,11 +16,17 @@ use crate::poseidon::{self, Domain};
 /// The value of an unused or revoked leaf.
 pub const EMPTY_LEAF: Fr = Fr::ZERO;
 
+/// Children per node.
+pub const ARITY: usize = 4;
+
 /// Why a registry operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
-    /// The depth is zero or above [`super::MAX_DEPTH`].
-    #[error("registry depth must be between 1 and {max}, got {0}", max = super::MAX_DEPTH)]
+    /// The depth is odd, zero or above [`super::MAX_DEPTH`].
+    #[error(
+        "registry depth must be even and between 2 and {max} (a 4-ary tree of depth/2 levels), got {0}",
+        max = super::MAX_DEPTH
+    )]
     BadDepth(usize),
     /// All `2^depth` positions are used.
     #[error("the registry is full ({0} leaves)")]
@@ -34,40 +47,71 @@ pub enum RegistryError {
     EmptyLeaf,
 }
 
-/// `H_node(left, right)`.
-pub fn hash_node(left: Fr, right: Fr) -> Fr {
-    poseidon::hash(Domain::MerkleNode, &[left, right])
+/// The number of 4-ary levels of a tree of `depth` (`2^depth` leaves), if the depth is valid:
+/// even, at least 2 and at most [`super::MAX_DEPTH`].
+pub fn levels(depth: usize) -> Result<usize, RegistryError> {
+    if depth == 0 || depth % 2 == 1 || depth > super::MAX_DEPTH {
+        return Err(RegistryError::BadDepth(depth));
+    }
+    Ok(depth / 2)
 }
 
-/// An authentication path: the sibling at each height from the leaf up, and the leaf index
-/// (whose bits, least significant first, say whether the running node is a right child).
+/// `H_node(c0, c1, c2, c3)`.
+pub fn hash_node(children: &[Fr; ARITY]) -> Fr {
+    poseidon::hash(Domain::MerkleNode, children)
+}
+
+/// The children of a node whose child at `position` is `cur` and whose other children are
+/// `siblings`, in order.
+fn place(cur: Fr, siblings: &[Fr; ARITY - 1], position: usize) -> [Fr; ARITY] {
+    let mut out = [Fr::ZERO; ARITY];
+    let mut rest = siblings.iter();
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = if i == position {
+            cur
+        } else {
+            *rest.next().expect("three siblings fill the other slots")
+        };
+    }
+    out
+}
+
+/// An authentication path: at each level from the leaf up, the running node's three siblings
+/// in order, and the leaf index (whose base-4 digits, least significant first, give the running
+/// node's position among its siblings).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MerklePath {
     /// Leaf position.
     pub index: u64,
-    /// Siblings from the leaf level upwards; its length is the tree depth.
-    pub siblings: Vec<Fr>,
+    /// Siblings from the leaf level upwards; its length is half the tree depth.
+    pub siblings: Vec<[Fr; ARITY - 1]>,
 }
 
 impl MerklePath {
+    /// The tree depth this path is for (`2^depth` leaves): two bits of index per level.
+    pub fn depth(&self) -> usize {
+        2 * self.siblings.len()
+    }
+
+    /// The position of the running node among its siblings at `level`.
+    pub fn position(&self, level: usize) -> usize {
+        ((self.index >> (2 * level)) & 3) as usize
+    }
+
     /// The root this path leads to from `leaf`.
     pub fn root(&self, leaf: Fr) -> Fr {
         self.siblings
             .iter()
             .enumerate()
-            .fold(leaf, |cur, (h, sib)| {
-                if (self.index >> h) & 1 == 1 {
-                    hash_node(*sib, cur)
-                } else {
-                    hash_node(cur, *sib)
-                }
+            .fold(leaf, |cur, (h, sibs)| {
+                hash_node(&place(cur, sibs, self.position(h)))
             })
     }
 }
 
-/// The sparse append-only Merkle tree of credential leaves.
+/// The sparse append-only 4-ary Merkle tree of credential leaves.
 ///
-/// `layers[0]` holds the leaves; `layers[h]` the nodes at height `h` that cover at least one
+/// `layers[0]` holds the leaves; `layers[h]` the nodes at level `h` that cover at least one
 /// appended leaf. Everything to their right is an empty subtree whose root is `empty[h]`.
 #[derive(Clone, Debug)]
 pub struct RegistryTree {
@@ -78,20 +122,18 @@ pub struct RegistryTree {
 }
 
 impl RegistryTree {
-    /// An empty tree of `depth` levels (2^depth leaves).
+    /// An empty tree of `depth` (2^depth leaves in depth/2 levels).
     pub fn new(depth: usize) -> Result<Self, RegistryError> {
-        if depth == 0 || depth > super::MAX_DEPTH {
-            return Err(RegistryError::BadDepth(depth));
-        }
-        let mut empty = Vec::with_capacity(depth + 1);
+        let levels = levels(depth)?;
+        let mut empty = Vec::with_capacity(levels + 1);
         empty.push(EMPTY_LEAF);
-        for h in 0..depth {
-            empty.push(hash_node(empty[h], empty[h]));
+        for h in 0..levels {
+            empty.push(hash_node(&[empty[h]; ARITY]));
         }
-        let roots = vec![empty[depth]];
+        let roots = vec![empty[levels]];
         Ok(RegistryTree {
             depth,
-            layers: vec![Vec::new(); depth + 1],
+            layers: vec![Vec::new(); levels + 1],
             empty,
             roots,
         })
@@ -108,23 +150,32 @@ impl RegistryTree {
             return Ok(tree);
         }
         tree.layers[0] = leaves.to_vec();
-        for h in 1..=depth {
+        for h in 1..=tree.levels() {
             let below = &tree.layers[h - 1];
             let empty = tree.empty[h - 1];
             let layer: Vec<Fr> = below
-                .chunks(2)
-                .map(|pair| hash_node(pair[0], pair.get(1).copied().unwrap_or(empty)))
+                .chunks(ARITY)
+                .map(|group| {
+                    hash_node(&std::array::from_fn(|i| {
+                        group.get(i).copied().unwrap_or(empty)
+                    }))
+                })
                 .collect();
             tree.layers[h] = layer;
         }
-        let root = tree.layers[depth][0];
+        let root = tree.layers[tree.levels()][0];
         tree.roots.push(root);
         Ok(tree)
     }
 
-    /// Tree depth.
+    /// Tree depth: the tree holds `2^depth` leaves.
     pub fn depth(&self) -> usize {
         self.depth
+    }
+
+    /// Number of 4-ary levels, `depth / 2`.
+    pub fn levels(&self) -> usize {
+        self.depth / 2
     }
 
     /// Number of positions, `2^depth`.
@@ -193,13 +244,14 @@ impl RegistryTree {
     /// Recomputes the nodes above leaf `index` and records the new root.
     fn update_path(&mut self, index: u64) {
         let mut pos = index as usize;
-        for h in 1..=self.depth {
-            let child = pos & !1;
+        for h in 1..=self.levels() {
+            let first = pos & !(ARITY - 1);
             let below = &self.layers[h - 1];
-            let left = below[child];
-            let right = below.get(child + 1).copied().unwrap_or(self.empty[h - 1]);
-            let node = hash_node(left, right);
-            pos >>= 1;
+            let empty = self.empty[h - 1];
+            let node = hash_node(&std::array::from_fn(|i| {
+                below.get(first + i).copied().unwrap_or(empty)
+            }));
+            pos /= ARITY;
             let layer = &mut self.layers[h];
             if pos == layer.len() {
                 layer.push(node);
@@ -207,7 +259,7 @@ impl RegistryTree {
                 layer[pos] = node;
             }
         }
-        let root = self.layers[self.depth][0];
+        let root = self.layers[self.levels()][0];
         self.roots.push(root);
     }
 
@@ -219,10 +271,15 @@ impl RegistryTree {
                 size: self.len(),
             });
         }
-        let siblings = (0..self.depth)
+        let siblings = (0..self.levels())
             .map(|h| {
-                let sib = ((index >> h) ^ 1) as usize;
-                self.layers[h].get(sib).copied().unwrap_or(self.empty[h])
+                let pos = (index >> (2 * h)) as usize;
+                let first = pos & !(ARITY - 1);
+                let mut others = (first..first + ARITY).filter(|&i| i != pos);
+                std::array::from_fn(|_| {
+                    let i = others.next().expect("three siblings");
+                    self.layers[h].get(i).copied().unwrap_or(self.empty[h])
+                })
             })
             .collect();
         Ok(MerklePath { index, siblings })
@@ -243,25 +300,29 @@ impl RegistryTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn leaf(i: u64) -> Fr {
         Fr::from(1000 + i)
     }
 
-    /// The naive definition: hash the full 2^depth leaf array level by level.
+    /// The naive definition: hash the full 2^depth leaf array level by level, four at a time.
     fn naive_root(depth: usize, leaves: &[Fr]) -> Fr {
         let mut level: Vec<Fr> = (0..1usize << depth)
             .map(|i| leaves.get(i).copied().unwrap_or(EMPTY_LEAF))
             .collect();
         while level.len() > 1 {
-            level = level.chunks(2).map(|p| hash_node(p[0], p[1])).collect();
+            level = level
+                .chunks(ARITY)
+                .map(|c| hash_node(&[c[0], c[1], c[2], c[3]]))
+                .collect();
         }
         level[0]
     }
 
     #[test]
     fn incremental_matches_naive_and_bulk() {
-        for depth in [1, 2, 3, 5] {
+        for depth in [2, 4, 6] {
             let mut t = RegistryTree::new(depth).unwrap();
             assert_eq!(t.root(), naive_root(depth, &[]));
             let mut leaves = vec![];
@@ -274,11 +335,25 @@ mod tests {
                     t.root()
                 );
                 for j in 0..=i {
-                    assert_eq!(t.path(j).unwrap().root(leaves[j as usize]), t.root());
+                    let path = t.path(j).unwrap();
+                    assert_eq!(path.depth(), depth);
+                    assert_eq!(path.root(leaves[j as usize]), t.root());
                 }
             }
             assert_eq!(t.append(leaf(99)), Err(RegistryError::Full(1 << depth)));
         }
+    }
+
+    #[test]
+    fn each_position_places_the_node_among_its_siblings() {
+        let (cur, s) = (
+            Fr::from(9u64),
+            [Fr::from(1u64), Fr::from(2u64), Fr::from(3u64)],
+        );
+        assert_eq!(place(cur, &s, 0), [cur, s[0], s[1], s[2]]);
+        assert_eq!(place(cur, &s, 1), [s[0], cur, s[1], s[2]]);
+        assert_eq!(place(cur, &s, 2), [s[0], s[1], cur, s[2]]);
+        assert_eq!(place(cur, &s, 3), [s[0], s[1], s[2], cur]);
     }
 
     #[test]
@@ -309,15 +384,15 @@ mod tests {
 
     #[test]
     fn bad_depths_and_empty_leaves_are_refused() {
-        assert_eq!(
-            RegistryTree::new(0).unwrap_err(),
-            RegistryError::BadDepth(0)
-        );
-        assert_eq!(
-            RegistryTree::new(33).unwrap_err(),
-            RegistryError::BadDepth(33)
-        );
-        let mut t = RegistryTree::new(3).unwrap();
+        for bad in [0, 1, 3, 21, 33, 34] {
+            assert_eq!(
+                RegistryTree::new(bad).unwrap_err(),
+                RegistryError::BadDepth(bad)
+            );
+        }
+        assert!(RegistryError::BadDepth(3).to_string().contains("even"));
+        assert_eq!(levels(32), Ok(16));
+        let mut t = RegistryTree::new(4).unwrap();
         assert_eq!(t.append(EMPTY_LEAF), Err(RegistryError::EmptyLeaf));
         assert!(t.path(0).is_err());
     }
@@ -332,6 +407,37 @@ mod tests {
         }
         assert_eq!(t.root(), inc.root());
         assert_eq!(t.path(36).unwrap().root(leaf(36)), t.root());
-        assert_eq!(t.path(36).unwrap().siblings.len(), 20);
+        assert_eq!(t.path(36).unwrap().siblings.len(), 10);
+    }
+
+    /// A fixed vector: the root of the depth-4 tree holding leaves 1, 2, 3, 4, 5. Changing the
+    /// node hash, the arity, the empty value or the child order breaks it.
+    #[test]
+    fn fixed_root_vector() {
+        let leaves: Vec<Fr> = (1..=5u64).map(Fr::from).collect();
+        let t = RegistryTree::from_leaves(4, &leaves).unwrap();
+        assert_eq!(
+            crate::field::to_hex(&t.root()),
+            "0x35977971be005daf7328feb7fb64b99894f0f717fecddb917051b3674f59ed6f"
+        );
+    }
+
+    proptest! {
+        /// Any change to a sibling, the index or the leaf moves the root a path leads to.
+        #[test]
+        fn tampered_paths_lead_elsewhere(n in 1u64..64, pick in any::<u64>(), which in 0usize..9) {
+            let leaves: Vec<Fr> = (0..n).map(leaf).collect();
+            let t = RegistryTree::from_leaves(6, &leaves).unwrap();
+            let i = pick % n;
+            let path = t.path(i).unwrap();
+            prop_assert_eq!(path.root(leaf(i)), t.root());
+            prop_assert_ne!(path.root(leaf(i + 1)), t.root());
+            let mut bad = path.clone();
+            bad.siblings[which / 3][which % 3] += Fr::from(1u64);
+            prop_assert_ne!(bad.root(leaf(i)), t.root());
+            let mut moved = path;
+            moved.index ^= 1 << (which % 6);
+            prop_assert_ne!(moved.root(leaf(i)), t.root());
+        }
     }
 }
