@@ -12,6 +12,7 @@ use consentry::circuits::Fr;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use std::hint::black_box;
 
 const DEPTH: usize = 20;
 
@@ -41,9 +42,18 @@ fn benches(c: &mut Criterion) {
     let f = fixture();
     let mut rng = ChaCha20Rng::seed_from_u64(2);
 
-    c.bench_function("poseidon/hash2", |b| {
-        let (x, y) = (Fr::from(1u64), Fr::from(2u64));
-        b.iter(|| poseidon::hash(Domain::MerkleNode, &[x, y]))
+    // One permutation each: width 3 (H_nym), width 5 (a registry node), width 7 (a leaf).
+    c.bench_function("poseidon/hash2_w3", |b| {
+        let xs = [Fr::from(1u64), Fr::from(2u64)];
+        b.iter(|| poseidon::hash(Domain::Pseudonym, black_box(&xs)))
+    });
+    c.bench_function("poseidon/node4_w5", |b| {
+        let xs: [Fr; 4] = std::array::from_fn(|i| Fr::from(i as u64 + 1));
+        b.iter(|| poseidon::hash(Domain::MerkleNode, black_box(&xs)))
+    });
+    c.bench_function("poseidon/leaf6_w7", |b| {
+        let xs: [Fr; 6] = std::array::from_fn(|i| Fr::from(i as u64 + 1));
+        b.iter(|| poseidon::hash(Domain::Leaf, black_box(&xs)))
     });
 
     c.bench_function("registry/append_d20", |b| {

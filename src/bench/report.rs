@@ -6,7 +6,7 @@
 //! ```json
 //! {"version":2,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
 //!  "threads":2,"iterations":10,"command":"consentry bench",
-//!  "depths":[{"depth":20,"constraints":6196,"keys":"params","setup_s":null,
+//!  "depths":[{"depth":20,"constraints":3914,"keys":"params","setup_s":null,
 //!    "figures":[{"name":"prove","min_us":1.0,"median_us":2.0,"p95_us":3.0,
 //!                "per_second":500.0,"calls_per_sample":1}, ...]}],
 //!  "node":{"depth":4,"transactions":256,"committed_tx_per_s":1100.0,"committed_s":0.23,
@@ -338,7 +338,7 @@ mod tests {
             command: "consentry bench".into(),
             depths: vec![DepthReport {
                 depth: 20,
-                constraints: 6196,
+                constraints: 3914,
                 keys: "params".into(),
                 setup_s: None,
                 figures: FIGURE_NAMES.iter().map(|n| figure(n, 2000.0)).collect(),
@@ -364,7 +364,7 @@ mod tests {
         assert_eq!(v["iterations"], 10);
         let d = &v["depths"][0];
         assert_eq!(d["depth"], 20);
-        assert_eq!(d["constraints"], 6196);
+        assert_eq!(d["constraints"], 3914);
         let names: Vec<&str> = d["figures"]
             .as_array()
             .unwrap()
@@ -408,7 +408,7 @@ mod tests {
         assert!(t.contains("depth | figure"));
         assert!(t.contains("2.00 ms"));
         assert!(t.contains("AMD EPYC 7B13 (2 logical cores), 2 rayon threads"));
-        assert!(t.contains("6,196 constraints"));
+        assert!(t.contains("3,914 constraints"));
         assert!(t.contains("1,100"));
         assert!(t.contains("500 (32,000 tokens)"));
         assert!(t.contains("depth-4 tokens"));
