@@ -10,7 +10,7 @@ use super::range::enforce_geq_public;
 use super::{AccessWitness, PublicInputs};
 use crate::credential::{Attributes, Role, SecretKey, DAY_BITS, LEVEL_BITS};
 use crate::poseidon::{gadget::hash_var, Domain};
-use crate::registry::{root_from_path_var, MerklePath};
+use crate::registry::{root_from_path_var, MerklePath, ARITY};
 
 /// The access circuit at a given registry depth, with or without an assignment.
 #[derive(Clone, Debug)]
@@ -65,7 +65,7 @@ impl AccessCircuit {
                 },
                 path: MerklePath {
                     index: 0,
-                    siblings: vec![[zero; 3]; levels],
+                    siblings: vec![[zero; ARITY - 1]; levels],
                 },
             },
         }
@@ -99,7 +99,7 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
             .path
             .siblings
             .iter()
-            .map(|s| -> Result<[FpVar<Fr>; 3], SynthesisError> {
+            .map(|s| -> Result<[FpVar<Fr>; ARITY - 1], SynthesisError> {
                 Ok([witness(s[0])?, witness(s[1])?, witness(s[2])?])
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -39,7 +39,11 @@ pub fn enforce_bits(x: &FpVar<Fr>, bits: usize) -> Result<(), SynthesisError> {
 ///
 /// Sound only when `b < 2^bits` is guaranteed outside the circuit: `b` must be a public input
 /// that the verifier derives from a `bits`-bit integer type (see the module documentation).
-pub fn enforce_geq_public(a: &FpVar<Fr>, b: &FpVar<Fr>, bits: usize) -> Result<(), SynthesisError> {
+pub(crate) fn enforce_geq_public(
+    a: &FpVar<Fr>,
+    b: &FpVar<Fr>,
+    bits: usize,
+) -> Result<(), SynthesisError> {
     enforce_bits(&(a - b), bits)
 }
 

@@ -2,7 +2,7 @@ use ark_bls12_381::Fr;
 use ark_crypto_primitives::sponge::{
     poseidon::PoseidonSponge, CryptographicSponge, FieldBasedCryptographicSponge,
 };
-use ark_ff::{AdditiveGroup, Field, UniformRand};
+use ark_ff::{AdditiveGroup, BigInteger, Field, PrimeField, UniformRand, Zero};
 use ark_r1cs_std::{alloc::AllocVar, fields::fp::FpVar, GR1CSVar};
 use ark_relations::gr1cs::ConstraintSystem;
 use proptest::prelude::*;
@@ -288,4 +288,215 @@ fn fixed_vectors() {
         field::to_hex(&hash(Domain::Leaf, &inputs(6))),
         "0x553d43ec4f210fc4c54cb85167179ce8b27d5ae939695cdcc13b633ec23c8722"
     );
+}
+
+/// The rank of `[e0; e0·M; …; e0·M^(t-1)]`: full exactly when no non-zero subspace invariant
+/// under `M` lies inside the hyperplane `x_0 = 0` that the partial rounds leave without an
+/// S-box.
+fn observability_rank(m: &[Vec<Fr>]) -> usize {
+    let t = m.len();
+    let mut row: Vec<Fr> = (0..t)
+        .map(|j| if j == 0 { Fr::ONE } else { Fr::ZERO })
+        .collect();
+    let mut rows = vec![];
+    for _ in 0..t {
+        let next = (0..t)
+            .map(|j| (0..t).map(|k| row[k] * m[k][j]).sum())
+            .collect();
+        rows.push(std::mem::replace(&mut row, next));
+    }
+    let mut rank = 0;
+    for col in 0..t {
+        let Some(p) = (rank..t).find(|&r| !rows[r][col].is_zero()) else {
+            continue;
+        };
+        rows.swap(rank, p);
+        let inv = rows[rank][col].inverse().expect("non-zero pivot");
+        let pivot = rows[rank].clone();
+        for (r, row) in rows.iter_mut().enumerate() {
+            if r != rank {
+                let f = row[col] * inv;
+                for (x, y) in row.iter_mut().zip(&pivot) {
+                    *x -= f * y;
+                }
+            }
+        }
+        rank += 1;
+    }
+    rank
+}
+
+/// No infinitely long subspace trail crosses the partial rounds with inactive S-boxes: if
+/// subspaces `S_0 → M·S_0 → …` all avoided the S-box (first element constant), their sum
+/// would be a non-zero `M`-invariant subspace inside `x_0 = 0`, whatever the trail's period.
+/// For every width the observability rank is full, so there is none (Grassi, Rechberger and
+/// Schofnegger, ePrint 2020/500; the Poseidon reference script's first check looks for such
+/// subspaces). The negative case shows the check can fail.
+#[test]
+fn partial_rounds_admit_no_invariant_subspace_trail() {
+    for w in Width::ALL {
+        let m = &Poseidon::get(w).mds;
+        assert_eq!(observability_rank(m), w.size(), "width {}", w.size());
+    }
+    // Block-diagonal: span(e1, e2) is invariant and avoids element 0.
+    let (a, b, c) = (Fr::from(2u64), Fr::from(3u64), Fr::from(5u64));
+    let blocky = vec![
+        vec![a, Fr::ZERO, Fr::ZERO],
+        vec![Fr::ZERO, b, c],
+        vec![Fr::ZERO, c, a],
+    ];
+    assert_eq!(observability_rank(&blocky), 1);
+}
+
+/// A stronger, matrix-only sufficient condition does **not** hold for the matrices arkworks
+/// derives from the Grain stream, at any of the three widths (the width-3 one included, which
+/// every arkworks user of this configuration shares): their minimal polynomials have roots in
+/// `Fr` (1, 3 and 2 eigenvalues), so Theorem 8 of ePrint 2020/500 ("irreducible minimal
+/// polynomials of `M, …, M^l`", the MDSECheck method) cannot certify them. The test pins this
+/// finding so that it stays visible; the README's Poseidon notes say what it means and what was
+/// not checked (the reference script's checks for trails with active S-boxes).
+#[test]
+fn minimal_polynomials_have_roots_in_the_field() {
+    let x = vec![Fr::ZERO, Fr::ONE];
+    for (w, roots) in [(Width::Three, 1), (Width::Five, 3), (Width::Seven, 2)] {
+        let f = minimal_polynomial(&Poseidon::get(w).mds).expect("full degree");
+        let mut h = frobenius(&x, &f);
+        h.resize(h.len().max(2), Fr::ZERO);
+        h[1] -= Fr::ONE;
+        // gcd(x^p - x, f) is the product of f's distinct linear factors.
+        assert_eq!(gcd(f.clone(), h).len() - 1, roots, "width {}", w.size());
+        assert!(!irreducible(&f));
+    }
+    // The machinery on known polynomials: x³ - 7 is irreducible (3 divides r - 1 and 7
+    // generates Fr*, so 7 is not a cube); x³ - 8 = (x - 2)(x² + 2x + 4) is not.
+    assert!(irreducible(&[-Fr::from(7u64), Fr::ZERO, Fr::ZERO, Fr::ONE]));
+    assert!(!irreducible(&[
+        -Fr::from(8u64),
+        Fr::ZERO,
+        Fr::ZERO,
+        Fr::ONE
+    ]));
+}
+
+type Poly = Vec<Fr>;
+
+/// The minimal polynomial of `a` (monic, low degree first) when it has full degree, from the
+/// Krylov sequence of the all-ones vector; `None` when that sequence is linearly dependent
+/// (then the minimal polynomial of the cyclic subspace, and so possibly of `a`, has lower
+/// degree, and the matrix fails the condition anyway: an irreducible minimal polynomial of
+/// full degree makes every non-zero vector cyclic).
+fn minimal_polynomial(a: &[Vec<Fr>]) -> Option<Poly> {
+    let t = a.len();
+    let mut krylov = vec![vec![Fr::ONE; t]];
+    for k in 0..t {
+        let v = &krylov[k];
+        let next = a
+            .iter()
+            .map(|row| row.iter().zip(v).map(|(x, y)| *x * y).sum())
+            .collect();
+        krylov.push(next);
+    }
+    // Solve sum_k c_k v_k = v_t: the columns are v_0 .. v_{t-1}.
+    let mut rows: Vec<Vec<Fr>> = (0..t)
+        .map(|i| (0..=t).map(|k| krylov[k][i]).collect())
+        .collect();
+    for col in 0..t {
+        let pivot = (col..t).find(|&r| !rows[r][col].is_zero())?;
+        rows.swap(col, pivot);
+        let inv = rows[col][col].inverse().expect("non-zero pivot");
+        for x in rows[col].iter_mut() {
+            *x *= inv;
+        }
+        for r in 0..t {
+            if r != col {
+                let f = rows[r][col];
+                let pivot_row = rows[col].clone();
+                for (x, p) in rows[r].iter_mut().zip(pivot_row) {
+                    *x -= f * p;
+                }
+            }
+        }
+    }
+    let mut f: Poly = rows.iter().map(|row| -row[t]).collect();
+    f.push(Fr::ONE);
+    Some(f)
+}
+
+fn trim(mut p: Poly) -> Poly {
+    while p.last().is_some_and(|c| c.is_zero()) {
+        p.pop();
+    }
+    p
+}
+
+/// `a mod f` for a monic `f`.
+fn rem(mut a: Poly, f: &[Fr]) -> Poly {
+    let d = f.len() - 1;
+    while a.len() > d {
+        let lead = a.pop().expect("longer than f");
+        let shift = a.len() - d;
+        for (i, c) in f[..d].iter().enumerate() {
+            a[shift + i] -= lead * c;
+        }
+    }
+    trim(a)
+}
+
+fn mul_mod(a: &[Fr], b: &[Fr], f: &[Fr]) -> Poly {
+    if a.is_empty() || b.is_empty() {
+        return vec![];
+    }
+    let mut out = vec![Fr::ZERO; a.len() + b.len() - 1];
+    for (i, x) in a.iter().enumerate() {
+        for (j, y) in b.iter().enumerate() {
+            out[i + j] += *x * y;
+        }
+    }
+    rem(out, f)
+}
+
+/// `g^p mod f`, `p` the field modulus.
+fn frobenius(g: &[Fr], f: &[Fr]) -> Poly {
+    let mut acc = vec![Fr::ONE];
+    for bit in Fr::MODULUS.to_bits_be() {
+        acc = mul_mod(&acc, &acc, f);
+        if bit {
+            acc = mul_mod(&acc, g, f);
+        }
+    }
+    acc
+}
+
+fn gcd(a: Poly, b: Poly) -> Poly {
+    let (mut a, mut b) = (trim(a), trim(b));
+    while !b.is_empty() {
+        let inv = b
+            .last()
+            .expect("non-empty")
+            .inverse()
+            .expect("non-zero leading coefficient");
+        let monic: Poly = b.iter().map(|c| *c * inv).collect();
+        let r = rem(a, &monic);
+        a = monic;
+        b = r;
+    }
+    a
+}
+
+/// Rabin's test for a monic `f` of prime degree `t` (3, 5 and 7 are prime): `f` is
+/// irreducible over `Fr` iff `x^(p^t) = x mod f` and `gcd(x^p - x, f) = 1`.
+fn irreducible(f: &[Fr]) -> bool {
+    let t = f.len() - 1;
+    let x = vec![Fr::ZERO, Fr::ONE];
+    let mut h = frobenius(&x, f);
+    let mut h1_minus_x = h.clone();
+    h1_minus_x.resize(2.max(h1_minus_x.len()), Fr::ZERO);
+    h1_minus_x[1] -= Fr::ONE;
+    if gcd(f.to_vec(), h1_minus_x).len() != 1 {
+        return false;
+    }
+    for _ in 1..t {
+        h = frobenius(&h, f);
+    }
+    h == x
 }

@@ -24,7 +24,10 @@ use crate::poseidon::{gadget::hash_var, Domain};
 /// ```
 ///
 /// With the two booleanity checks and one width-5 permutation (297), a level costs 303
-/// constraints. The caller allocates the bits as [`Boolean`]s, which enforces booleanity.
+/// constraints. The bits must be constrained to be boolean (allocate them with
+/// `Boolean::new_witness`, never `new_witness_without_booleanity_check`): with free field
+/// values the four children become arbitrary mixes that only keep `c0 + c1 + c2 + c3`, and the
+/// running node could be dropped or counted twice.
 ///
 /// # Panics
 /// If there are not two index bits per level (a programming error).
@@ -68,7 +71,7 @@ mod tests {
         claimed_index: u64,
         bump_sibling: Option<(usize, usize)>,
     ) -> (bool, usize) {
-        let leaves: Vec<Fr> = (0..40u64).map(|i| Fr::from(500 + i)).collect();
+        let leaves: Vec<Fr> = (0..64u64).map(|i| Fr::from(500 + i)).collect();
         let tree = RegistryTree::from_leaves(6, &leaves).unwrap();
         let mut path = tree.path(index).unwrap();
         if let Some((level, k)) = bump_sibling {
@@ -97,8 +100,8 @@ mod tests {
 
     #[test]
     fn every_position_at_every_level_is_accepted() {
-        // Indices whose base-4 digits take every value at every level.
-        for index in [0, 1, 2, 3, 5, 10, 15, 16, 27, 32, 39] {
+        // Indices whose base-4 digits take every value at every level (a full tree).
+        for index in [0, 1, 2, 3, 5, 10, 15, 16, 27, 32, 39, 48, 58, 63] {
             assert!(check(index, index, None).0, "index {index}");
         }
     }
