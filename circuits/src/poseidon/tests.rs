@@ -353,8 +353,8 @@ fn partial_rounds_admit_no_invariant_subspace_trail() {
 /// every arkworks user of this configuration shares): their minimal polynomials have roots in
 /// `Fr` (1, 3 and 2 eigenvalues), so Theorem 8 of ePrint 2020/500 ("irreducible minimal
 /// polynomials of `M, …, M^l`", the MDSECheck method) cannot certify them. The test pins this
-/// finding so that it stays visible; the README's Poseidon notes say what it means and what was
-/// not checked (the reference script's checks for trails with active S-boxes).
+/// finding so that it stays visible; the README's Poseidon notes say what it means and which
+/// checks were run instead (the reference parameter script's algorithms 1–3, which pass).
 #[test]
 fn minimal_polynomials_have_roots_in_the_field() {
     let x = vec![Fr::ZERO, Fr::ONE];
