@@ -305,17 +305,24 @@ fn observability_rank(m: &[Vec<Fr>]) -> usize {
             .collect();
         rows.push(std::mem::replace(&mut row, next));
     }
+    row_reduce(&mut rows, t)
+}
+
+/// Gauss–Jordan elimination on the first `cols` columns of `rows`, pivots scaled to 1;
+/// returns the rank. Row `k < rank` then has its pivot in the `k`-th pivot column.
+fn row_reduce(rows: &mut [Vec<Fr>], cols: usize) -> usize {
     let mut rank = 0;
-    for col in 0..t {
-        let Some(p) = (rank..t).find(|&r| !rows[r][col].is_zero()) else {
+    for col in 0..cols {
+        let Some(p) = (rank..rows.len()).find(|&r| !rows[r][col].is_zero()) else {
             continue;
         };
         rows.swap(rank, p);
         let inv = rows[rank][col].inverse().expect("non-zero pivot");
+        rows[rank].iter_mut().for_each(|x| *x *= inv);
         let pivot = rows[rank].clone();
         for (r, row) in rows.iter_mut().enumerate() {
             if r != rank {
-                let f = row[col] * inv;
+                let f = row[col];
                 for (x, y) in row.iter_mut().zip(&pivot) {
                     *x -= f * y;
                 }
@@ -357,14 +364,10 @@ fn partial_rounds_admit_no_invariant_subspace_trail() {
 /// checks were run instead (the reference parameter script's algorithms 1–3, which pass).
 #[test]
 fn minimal_polynomials_have_roots_in_the_field() {
-    let x = vec![Fr::ZERO, Fr::ONE];
     for (w, roots) in [(Width::Three, 1), (Width::Five, 3), (Width::Seven, 2)] {
         let f = minimal_polynomial(&Poseidon::get(w).mds).expect("full degree");
-        let mut h = frobenius(&x, &f);
-        h.resize(h.len().max(2), Fr::ZERO);
-        h[1] -= Fr::ONE;
         // gcd(x^p - x, f) is the product of f's distinct linear factors.
-        assert_eq!(gcd(f.clone(), h).len() - 1, roots, "width {}", w.size());
+        assert_eq!(linear_factors(&f).len() - 1, roots, "width {}", w.size());
         assert!(!irreducible(&f));
     }
     // The machinery on known polynomials: x³ - 7 is irreducible (3 divides r - 1 and 7
@@ -396,26 +399,12 @@ fn minimal_polynomial(a: &[Vec<Fr>]) -> Option<Poly> {
             .collect();
         krylov.push(next);
     }
-    // Solve sum_k c_k v_k = v_t: the columns are v_0 .. v_{t-1}.
+    // Solve sum_k c_k v_k = v_t: the columns are v_0 .. v_{t-1}, then v_t.
     let mut rows: Vec<Vec<Fr>> = (0..t)
         .map(|i| (0..=t).map(|k| krylov[k][i]).collect())
         .collect();
-    for col in 0..t {
-        let pivot = (col..t).find(|&r| !rows[r][col].is_zero())?;
-        rows.swap(col, pivot);
-        let inv = rows[col][col].inverse().expect("non-zero pivot");
-        for x in rows[col].iter_mut() {
-            *x *= inv;
-        }
-        for r in 0..t {
-            if r != col {
-                let f = rows[r][col];
-                let pivot_row = rows[col].clone();
-                for (x, p) in rows[r].iter_mut().zip(pivot_row) {
-                    *x -= f * p;
-                }
-            }
-        }
+    if row_reduce(&mut rows, t) < t {
+        return None;
     }
     let mut f: Poly = rows.iter().map(|row| -row[t]).collect();
     f.push(Fr::ONE);
@@ -486,17 +475,21 @@ fn gcd(a: Poly, b: Poly) -> Poly {
 /// Rabin's test for a monic `f` of prime degree `t` (3, 5 and 7 are prime): `f` is
 /// irreducible over `Fr` iff `x^(p^t) = x mod f` and `gcd(x^p - x, f) = 1`.
 fn irreducible(f: &[Fr]) -> bool {
-    let t = f.len() - 1;
-    let x = vec![Fr::ZERO, Fr::ONE];
-    let mut h = frobenius(&x, f);
-    let mut h1_minus_x = h.clone();
-    h1_minus_x.resize(2.max(h1_minus_x.len()), Fr::ZERO);
-    h1_minus_x[1] -= Fr::ONE;
-    if gcd(f.to_vec(), h1_minus_x).len() != 1 {
+    if linear_factors(f).len() != 1 {
         return false;
     }
-    for _ in 1..t {
+    let x = vec![Fr::ZERO, Fr::ONE];
+    let mut h = x.clone();
+    for _ in 0..f.len() - 1 {
         h = frobenius(&h, f);
     }
     h == x
+}
+
+/// `gcd(x^p - x, f)`: the product of `f`'s distinct linear factors (the constant 1 if none).
+fn linear_factors(f: &[Fr]) -> Poly {
+    let mut h = frobenius(&[Fr::ZERO, Fr::ONE], f);
+    h.resize(h.len().max(2), Fr::ZERO);
+    h[1] -= Fr::ONE;
+    gcd(f.to_vec(), h)
 }
