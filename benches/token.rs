@@ -1,11 +1,14 @@
 //! Criterion benchmarks of the zero-knowledge core at the shipped depth (20): native Poseidon,
-//! registry insert, proving (with the window tables, and directly with blst's Pippenger),
-//! verifying one token, and batch verification of 64.
+//! registry insert, proving (with the window tables, and directly with blst's Pippenger; and a
+//! holder's repeat proof through a `ProofCache`: same credential and root, a new scope and
+//! message each time), verifying one token, and batch verification of 64.
 //!
 //! Run: `cargo bench --bench token` (add `-- --quick` for a fast pass).
 
 use consentry::bench::zk::World;
-use consentry::circuits::groth::{setup_from_seed, Preparation, Prover, Verifier, DEV_SEED};
+use consentry::circuits::groth::{
+    setup_from_seed, Preparation, ProofCache, Prover, Verifier, DEV_SEED,
+};
 use consentry::circuits::poseidon::{self, Domain};
 use consentry::circuits::token::Token;
 use consentry::circuits::Fr;
@@ -67,6 +70,19 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("groth16_d20");
     g.sample_size(20);
     g.bench_function("prove", |b| b.iter(|| prove(&f, &f.prover, 0, &mut rng)));
+    // Each iteration a new statement (scope and message) for the same holder and root, as an
+    // institution proving token after token.
+    let mut cache = ProofCache::new();
+    let mut i = 0;
+    g.bench_function("prove_repeat", |b| {
+        b.iter(|| {
+            i += 1;
+            let public = f.world.public(i).expect("statement holds");
+            f.prover
+                .prove_cached(&mut cache, &f.world.witness, public, &mut rng)
+                .expect("prove")
+        })
+    });
     g.bench_function("prove_direct", |b| {
         b.iter(|| prove(&f, &f.direct, 0, &mut rng))
     });

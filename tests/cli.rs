@@ -231,7 +231,7 @@ fn bench_reports_every_figure() {
 
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("b.json")).unwrap()).unwrap();
-    assert_eq!(v["version"], 2);
+    assert_eq!(v["version"], 3);
     assert!(v["date"].as_str().unwrap().ends_with('Z'));
     assert!(!v["machine"]["cpu"].as_str().unwrap().is_empty());
     assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
@@ -253,6 +253,7 @@ fn bench_reports_every_figure() {
             "prepare",
             "witness",
             "prove",
+            "prove_repeat",
             "prove_arkworks",
             "verify",
             "batch_verify_16",

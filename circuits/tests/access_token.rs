@@ -502,6 +502,83 @@ fn cached_matrix_prover_agrees_with_arkworks_prover_and_verifier() {
     assert_eq!(from_tables.proof, reference);
 }
 
+/// A proof made through a [`groth::ProofCache`] is the proof arkworks makes with the same
+/// randomness, whatever the cache holds: nothing yet, the same holder's previous statement
+/// (a new scope, message or policy), the very same statement, another holder, the same holder
+/// after the registry grew, or a cache filled by another prover (another key).
+#[test]
+fn cached_proofs_are_bit_for_bit_arkworks_proofs() {
+    let (pk, _) = groth::setup_from_seed(DEPTH, [7u8; 32]).unwrap();
+    let (other_pk, _) = groth::setup_from_seed(DEPTH, [8u8; 32]).unwrap();
+    let w = world();
+    let other = world_with(hospital_attrs(), 5);
+    let mut grown = world();
+    grown
+        .tree
+        .append(
+            Credential {
+                id: other.sk.id(),
+                attributes: hospital_attrs(),
+            }
+            .leaf(),
+        )
+        .unwrap();
+    let mut message = w.public("s2", 2);
+    message.message = field::message_for_body(b"another body");
+    let steps: Vec<(&World, PublicInputs)> = vec![
+        (&w, w.public("s1", 2)),
+        (&w, w.public("s2", 2)),
+        (&w, message),
+        (&w, message),
+        (&w, w.public("s2", 3)),
+        (&other, other.public("s1", 2)),
+        (&w, w.public("s3", 2)),
+        (&grown, grown.public("s3", 2)),
+    ];
+    for preparation in [groth::Preparation::Direct, groth::Preparation::Tables] {
+        let prover = groth::Prover::with_preparation(DEPTH, pk.clone(), preparation).unwrap();
+        let foreign =
+            groth::Prover::with_preparation(DEPTH, other_pk.clone(), preparation).unwrap();
+        let mut cache = groth::ProofCache::new();
+        for (n, (world, public)) in steps.iter().enumerate() {
+            if n == 4 {
+                // A cache last filled with another key must not leak into this key's proof.
+                foreign
+                    .prove_cached(&mut cache, &world.witness(), *public, &mut rng(1))
+                    .unwrap();
+            }
+            let seed = 100 + n as u64;
+            let token = prover
+                .prove_cached(&mut cache, &world.witness(), *public, &mut rng(seed))
+                .unwrap();
+            let mut randomness = rng(seed);
+            let (r, s) = (Fr::rand(&mut randomness), Fr::rand(&mut randomness));
+            let reference = Groth16::<groth::Curve>::create_proof_with_reduction(
+                AccessCircuit::new(*public, world.witness()),
+                &pk,
+                r,
+                s,
+            )
+            .unwrap();
+            assert_eq!(token.proof, reference, "step {n}, {preparation:?}");
+            assert!(!cache.is_empty());
+        }
+        // A refused statement leaves the cache as it was: the next proof is still exact.
+        assert!(prover
+            .prove_cached(&mut cache, &w.witness(), w.public("s1", 9), &mut rng(1))
+            .is_err());
+        let token = prover
+            .prove_cached(&mut cache, &w.witness(), w.public("s4", 2), &mut rng(2))
+            .unwrap();
+        keys().verifier.verify(&token).unwrap();
+        let mut tampered = token.clone();
+        tampered.public.scope += Fr::ONE;
+        assert!(keys().verifier.verify(&tampered).is_err());
+        cache.clear();
+        assert!(cache.is_empty());
+    }
+}
+
 #[test]
 fn witness_is_the_satisfying_assignment_and_constraints_are_counted() {
     let w = world();

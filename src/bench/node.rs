@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use consentry_circuits::credential::Role;
+use consentry_circuits::groth::ProofCache;
 use consentry_circuits::registry::RegistryTree;
 use consentry_circuits::{field, Fr};
 use rand::rngs::OsRng;
@@ -143,7 +144,8 @@ impl BenchNode {
             .access(&self.hospital, &self.tree, STREAM, 2, self.day, nonce)
     }
 
-    /// `n` proven Access transactions (nonces `0..n`), proven in parallel; one tick per proof.
+    /// `n` proven Access transactions (nonces `0..n`), proven in parallel, each worker
+    /// through its own proof cache; one tick per proof.
     pub fn accesses(&mut self, n: usize, progress: &Progress) -> anyhow::Result<Vec<Transaction>> {
         let bodies: Vec<_> = (0..n as u64)
             .map(|nonce| {
@@ -154,8 +156,8 @@ impl BenchNode {
         let (fx, hospital, tree) = (&self.fx, &self.hospital, &self.tree);
         bodies
             .into_par_iter()
-            .map(|body| {
-                let proof = hospital.prove(&fx.prover, tree, &body, &mut OsRng)?;
+            .map_init(ProofCache::new, |cache, body| {
+                let proof = hospital.prove_cached(&fx.prover, cache, tree, &body, &mut OsRng)?;
                 progress.tick();
                 Ok(builder::with_proof(body, proof))
             })

@@ -1,10 +1,11 @@
 //! The bench report: its JSON form (for machines) and its table (for people).
 //!
-//! JSON schema, version 2 (a report script parses these names; only add fields). Version 2
-//! added the `prepare` and `prove_arkworks` figures (version 1 had the nine others):
+//! JSON schema, version 3 (a report script parses these names; only add fields). Version 2
+//! added the `prepare` and `prove_arkworks` figures (version 1 had the nine others), version
+//! 3 `prove_repeat`:
 //!
 //! ```json
-//! {"version":2,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
+//! {"version":3,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
 //!  "threads":2,"iterations":10,"command":"consentry bench",
 //!  "depths":[{"depth":20,"constraints":3914,"keys":"params","setup_s":null,
 //!    "figures":[{"name":"prove","min_us":1.0,"median_us":2.0,"p95_us":3.0,
@@ -16,7 +17,7 @@
 //! Beyond the agreed names: `command`; per depth `keys` (`"params"` or `"generated"`) and
 //! `setup_s` (the one-off key generation, excluded from `key_load`); per figure
 //! `calls_per_sample` and, on `batch_verify_N`, `per_token_us`; on `node`, `committed_s` and
-//! `clients`. `node` is `null` with `--skip-node`. Every depth lists all eleven figures;
+//! `clients`. `node` is `null` with `--skip-node`. Every depth lists all twelve figures;
 //! `poseidon` is depth-independent, measured once and repeated in each depth's list.
 //!
 //! `per_second` is always `1e6 / median_us`, the rate of the figure's unit: one call, or one
@@ -27,14 +28,15 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 /// Current schema version.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Every figure name of a depth, in report order.
-pub const FIGURE_NAMES: [&str; 11] = [
+pub const FIGURE_NAMES: [&str; 12] = [
     "key_load",
     "prepare",
     "witness",
     "prove",
+    "prove_repeat",
     "prove_arkworks",
     "verify",
     "batch_verify_16",
@@ -356,7 +358,7 @@ mod tests {
     #[test]
     fn json_has_the_agreed_shape() {
         let v: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
-        assert_eq!(v["version"], 2);
+        assert_eq!(v["version"], 3);
         assert_eq!(v["date"], "2026-11-27T10:00:00Z");
         assert_eq!(v["machine"]["cpu"], "AMD EPYC 7B13");
         assert_eq!(v["machine"]["cores"], 2);

@@ -10,7 +10,12 @@
 //!   The other prover figures use this prover.
 //! - `witness`: [`Prover::witness`]: the native statement check and the full assignment, the
 //!   part of proving before the multi-scalar multiplications.
-//! - `prove`: [`Prover::prove`] (witness included), one token per call.
+//! - `prove`: [`Prover::prove`] (witness included), one token per call: a fresh proof, which
+//!   is what a process that proves once pays, and any proof after a new credential.
+//! - `prove_repeat`: [`Prover::prove_cached`] (witness included) for the same holder and
+//!   root, a new scope and message each call (a distinct statement, as every token of an
+//!   institution is), its [`ProofCache`] filled by the warm-up: what a long-lived
+//!   institution service pays per token.
 //! - `prove_arkworks`: [`Prover::prove_with_arkworks`], arkworks' own Groth16 prover on the same
 //!   key and statement: the baseline before Consentry's optimisations.
 //! - `verify`: [`groth::Verifier::verify`] of one token with the prepared key.
@@ -34,7 +39,7 @@ use std::time::{Duration, Instant};
 
 use consentry_circuits::access::{AccessWitness, PublicInputs};
 use consentry_circuits::credential::{Attributes, Credential, Role, SecretKey};
-use consentry_circuits::groth::{self, Preparation, Prover};
+use consentry_circuits::groth::{self, Preparation, ProofCache, Prover};
 use consentry_circuits::poseidon::{self, Domain};
 use consentry_circuits::registry::RegistryTree;
 use consentry_circuits::token::Token;
@@ -60,7 +65,7 @@ pub const DEPTH_FIXED_STEPS: u64 = 2;
 /// 32, and the figure varies little.
 pub const PREPARE_SAMPLES: usize = 3;
 /// Figures measured per depth with `iterations + 1` runs each (poseidon is measured once).
-pub const DEPTH_FIGURES: u64 = 6 + BATCH_SIZES.len() as u64;
+pub const DEPTH_FIGURES: u64 = 7 + BATCH_SIZES.len() as u64;
 
 /// The day the bench's tokens are valid on (2025-11-08); the statement does not care.
 const TODAY: u32 = 20_400;
@@ -253,6 +258,23 @@ pub fn depth(
         Ok(took)
     })?;
     figures.push(Figure::new("prove", m));
+
+    phase("prove_repeat");
+    let mut cache = ProofCache::new();
+    let mut next = pool.len();
+    let m = sample(iterations, 1, progress, |calls| {
+        let publics = (next..next + calls)
+            .map(|i| world.public(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        next += calls;
+        Ok(timed(calls, |i| {
+            prover
+                .prove_cached(&mut cache, &world.witness, publics[i], &mut OsRng)
+                .map_err(prove_err)
+        })?
+        .0)
+    })?;
+    figures.push(Figure::new("prove_repeat", m));
 
     phase("prove_arkworks");
     let m = sample(iterations, 1, progress, |calls| {

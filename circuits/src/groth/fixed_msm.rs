@@ -26,6 +26,11 @@
 //! Jacobian overflow sum instead of waiting, so concentrated digits (small scalars, the top
 //! window's few bits) cost one ordinary addition each and never serialise the batches.
 //!
+//! Sums over a few of the bases ([`FixedBases::msm_sparse`], the prover's repeat proofs) use
+//! the same tables: a job of a few hundred bases would spend most of its time reducing
+//! `2^(c-1)` buckets, so it cuts each digit into smaller sub-digits, each with its own small
+//! set of buckets (`Tables::job`).
+//!
 //! Timing depends on the scalars, that is on the witness: bucket choice and batching follow
 //! them, as in every Pippenger MSM (arkworks' and blst's included). The prover runs on the
 //! institution's own machine, where the witness comes from; the proof reveals nothing of it.
@@ -338,12 +343,16 @@ pub(super) struct FixedBases<G: Group> {
     /// Position in the query of each finite base (points at infinity are dropped: a third of
     /// `B`'s, the variables `B` does not use).
     positions: Vec<usize>,
+    /// The inverse of `positions`: for each position in the query, the index of its finite
+    /// base, or `None` for a point at infinity.
+    finite_index: Vec<Option<usize>>,
     /// `None` when every base is at infinity.
     prepared: Option<Prepared<G>>,
 }
 
 enum Prepared<G: Group> {
-    Direct(G::Pippenger),
+    /// blst's prepared bases, and the finite points for sparse sums.
+    Direct(G::Pippenger, Vec<G::Affine>),
     Tables(Tables<G>),
 }
 
@@ -386,8 +395,12 @@ impl<G: Group> FixedBases<G> {
             .filter(|(_, p)| !p.is_zero())
             .map(|(i, p)| (i, G::from_ark(p)))
             .unzip();
+        let mut finite_index = vec![None; points.len()];
+        for (k, &position) in positions.iter().enumerate() {
+            finite_index[position] = Some(k);
+        }
         let prepared = (!finite.is_empty()).then(|| match preparation {
-            Preparation::Direct => Prepared::Direct(G::pippenger_bases(&finite)),
+            Preparation::Direct => Prepared::Direct(G::pippenger_bases(&finite), finite),
             Preparation::Tables => {
                 let jobs = rayon::current_num_threads().max(1);
                 let chunk = finite.len().div_ceil(jobs);
@@ -396,6 +409,7 @@ impl<G: Group> FixedBases<G> {
         });
         FixedBases {
             positions,
+            finite_index,
             prepared,
         }
     }
@@ -404,7 +418,7 @@ impl<G: Group> FixedBases<G> {
     pub(super) fn msm(&self, scalars: &[Fr]) -> G::ArkProjective {
         let sum = match &self.prepared {
             None => return G::ArkProjective::default(),
-            Some(Prepared::Direct(bases)) => {
+            Some(Prepared::Direct(bases, _)) => {
                 let zero = Fr::from(0u64);
                 let bytes: Vec<u8> = self
                     .positions
@@ -414,6 +428,34 @@ impl<G: Group> FixedBases<G> {
                 G::pippenger(bases, &bytes)
             }
             Some(Prepared::Tables(tables)) => tables.msm(&self.positions, scalars),
+        };
+        G::to_ark(&sum)
+    }
+
+    /// `sum s · points[i]` over the `(i, s)` of `entries`, which name positions in the query
+    /// (a position past its end, or of a point at infinity, adds nothing). Its cost follows
+    /// the number of entries, not the query's length: the prover uses it for the few
+    /// variables that changed since a previous proof, and for one part of a concatenated
+    /// query.
+    pub(super) fn msm_sparse(&self, entries: &[(usize, Fr)]) -> G::ArkProjective {
+        let finite: Vec<(usize, Fr)> = entries
+            .iter()
+            .filter_map(|&(i, s)| Some((self.finite_index.get(i).copied().flatten()?, s)))
+            .collect();
+        let sum = match &self.prepared {
+            None => return G::ArkProjective::default(),
+            Some(Prepared::Direct(_, points)) => {
+                if finite.is_empty() {
+                    return G::ArkProjective::default();
+                }
+                let subset: Vec<G::Affine> = finite.iter().map(|&(k, _)| points[k]).collect();
+                let bytes: Vec<u8> = finite
+                    .iter()
+                    .flat_map(|(_, s)| s.into_bigint().to_bytes_le())
+                    .collect();
+                G::pippenger(&G::pippenger_bases(&subset), &bytes)
+            }
+            Some(Prepared::Tables(tables)) => tables.msm_entries(&finite),
         };
         G::to_ark(&sum)
     }
@@ -458,25 +500,52 @@ impl<G: Group> Tables<G> {
             .par_chunks(self.chunk)
             .enumerate()
             .map(|(job, positions)| {
-                let table = &self.table[job * self.chunk * self.windows..];
-                self.job(positions, table, scalars)
+                let first = job * self.chunk;
+                let entries = positions
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, &position)| Some((first + i, scalars.get(position)?)));
+                self.job(entries, self.bits)
             })
             .collect();
-        let mut sum = G::Jacobian::default();
-        for p in &partial {
-            G::add(&mut sum, p);
+        sum::<G>(&partial)
+    }
+
+    /// `sum s · P_k` over the `(k, s)` of `entries` (`k` indexes the finite bases), one job
+    /// per thread, each with the sub-digit width its share calls for.
+    fn msm_entries(&self, entries: &[(usize, Fr)]) -> G::Jacobian {
+        if entries.is_empty() {
+            return G::Jacobian::default();
         }
-        sum
+        let per_job = entries.len().div_ceil(rayon::current_num_threads().max(1));
+        let sub_bits = sub_digit_bits(per_job, self.windows, self.bits);
+        let partial: Vec<G::Jacobian> = entries
+            .par_chunks(per_job)
+            .map(|entries| self.job(entries.iter().map(|(k, s)| (*k, s)), sub_bits))
+            .collect();
+        sum::<G>(&partial)
     }
 
     /// One job's share: its bases' digits into its own buckets, then the bucket reduction.
-    fn job(&self, positions: &[usize], table: &[Point<G::Coord>], scalars: &[Fr]) -> G::Jacobian {
-        let mut buckets = Buckets::<G>::new(1 << (self.bits - 1));
+    ///
+    /// Each signed `c`-bit digit `d` picks the table point `±2^(c·j)·P`. With `sub_bits = c`
+    /// the point goes to bucket `|d|` of a single set of `2^(c-1)` buckets. A job with few
+    /// bases would spend most of its time reducing those buckets, so `|d|` can instead be cut
+    /// into sub-digits of `sub_bits` bits, each adding the point to its own, much smaller,
+    /// set: `sum |d|·Q = sum_t 2^(sub_bits·t) · (sum sub_t·Q)`. More additions, far fewer
+    /// buckets ([`sub_digit_bits`] weighs the two).
+    fn job<'a>(
+        &self,
+        entries: impl Iterator<Item = (usize, &'a Fr)>,
+        sub_bits: usize,
+    ) -> G::Jacobian {
+        let sets = self.bits.div_ceil(sub_bits);
+        let mask = (1usize << sub_bits) - 1;
+        let mut buckets: Vec<Buckets<G>> = (0..sets)
+            .map(|_| Buckets::new(bucket_count(sub_bits, self.bits)))
+            .collect();
         let half = 1i64 << (self.bits - 1);
-        for (k, &position) in positions.iter().enumerate() {
-            let Some(scalar) = scalars.get(position) else {
-                continue;
-            };
+        for (k, scalar) in entries {
             let limbs = scalar.into_bigint().0;
             let mut carry = 0i64;
             for j in 0..self.windows {
@@ -487,18 +556,62 @@ impl<G: Group> Tables<G> {
                     carry = 1;
                 }
                 if digit != 0 {
-                    let mut p = table[k * self.windows + j];
+                    let mut p = self.table[k * self.windows + j];
                     if digit < 0 {
                         p.y = p.y.neg();
                     }
-                    buckets.add(digit.unsigned_abs() as usize - 1, p);
+                    let mut magnitude = digit.unsigned_abs() as usize;
+                    for set in &mut buckets {
+                        let sub = magnitude & mask;
+                        if sub != 0 {
+                            set.add(sub - 1, p);
+                        }
+                        magnitude >>= sub_bits;
+                    }
                 }
             }
             debug_assert_eq!(carry, 0, "the top window never carries");
         }
-        buckets.finish();
-        buckets.reduce()
+        let mut total = G::Jacobian::default();
+        for (t, set) in buckets.iter_mut().enumerate().rev() {
+            if t + 1 < sets {
+                for _ in 0..sub_bits {
+                    G::double(&mut total);
+                }
+            }
+            set.finish();
+            G::add(&mut total, &set.reduce());
+        }
+        total
     }
+}
+
+/// The sum of a job's partial results.
+fn sum<G: Group>(partial: &[G::Jacobian]) -> G::Jacobian {
+    let mut sum = G::Jacobian::default();
+    for p in partial {
+        G::add(&mut sum, p);
+    }
+    sum
+}
+
+/// Buckets per set for sub-digits of `sub_bits` bits of a `bits`-bit window's signed digit,
+/// whose magnitude is at most `2^(bits-1)`.
+fn bucket_count(sub_bits: usize, bits: usize) -> usize {
+    ((1usize << sub_bits) - 1).min(1 << (bits - 1))
+}
+
+/// The sub-digit width minimising the estimated cost of a job of `per_job` bases with
+/// `windows` windows of `bits` bits, in the units of [`window_bits`]: each set of sub-digits
+/// costs a table addition per window and base, and the reduction of its buckets. A large job
+/// keeps whole digits (one set); a job of a few hundred bases, a handful of bits.
+fn sub_digit_bits(per_job: usize, windows: usize, bits: usize) -> usize {
+    (1..=bits)
+        .min_by_key(|&b| {
+            let sets = bits.div_ceil(b);
+            sets * (per_job * windows * 10 + bucket_count(b, bits) * 24)
+        })
+        .expect("a non-empty range")
 }
 
 /// Bits `start..start + bits` of a little-endian 256-bit number (`bits` < 64).
@@ -752,6 +865,67 @@ mod tests {
             let ours = G1::to_ark(&tables.msm(&positions, &scalars));
             assert_eq!(ours, theirs, "{bits}-bit windows");
         }
+    }
+
+    /// `msm_sparse` against arkworks' MSM over the named subset: empty, one, a few hundred
+    /// (the prover's repeat case) and most of the bases; positions of points at infinity and
+    /// past the end add nothing; G2 too.
+    #[test]
+    fn sparse_sums_match_arkworks_over_the_subset() {
+        let (mut bases, scalars) = random_g1(2500, 11);
+        bases[7] = G1Affine::zero();
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        for preparation in [Preparation::Direct, Preparation::Tables] {
+            let fixed = FixedBases::<G1>::new(&bases, preparation);
+            for n in [0usize, 1, 240, 2400] {
+                let mut entries: Vec<(usize, Fr)> = rand::seq::index::sample(&mut rng, 2500, n)
+                    .into_iter()
+                    .map(|i| (i, scalars[i]))
+                    .collect();
+                entries.sort();
+                entries.push((7, Fr::from(3u64)));
+                entries.push((2500, Fr::from(5u64)));
+                let (points, values): (Vec<G1Affine>, Vec<Fr>) = entries
+                    .iter()
+                    .filter(|(i, _)| *i < bases.len())
+                    .map(|&(i, s)| (bases[i], s))
+                    .unzip();
+                let theirs = G1Projective::msm(&points, &values).unwrap();
+                assert_eq!(fixed.msm_sparse(&entries), theirs, "{n}, {preparation:?}");
+            }
+            let g2: Vec<G2Affine> = (0..300).map(|_| G2Affine::rand(&mut rng)).collect();
+            let entries: Vec<(usize, Fr)> = (0..300).step_by(7).map(|i| (i, scalars[i])).collect();
+            let (points, values): (Vec<G2Affine>, Vec<Fr>) =
+                entries.iter().map(|&(i, s)| (g2[i], s)).unzip();
+            assert_eq!(
+                FixedBases::<G2>::new(&g2, preparation).msm_sparse(&entries),
+                G2Projective::msm(&points, &values).unwrap()
+            );
+        }
+    }
+
+    /// Every sub-digit width, from one bit to the whole window, gives the same sum, small
+    /// and repeated scalars included; the cost model keeps whole digits for a large job and
+    /// cuts them for a small one.
+    #[test]
+    fn every_sub_digit_width_gives_the_same_sum() {
+        let (bases, mut scalars) = random_g1(60, 13);
+        scalars[0] = Fr::one();
+        scalars[1] = -Fr::one();
+        scalars[2] = Fr::from(1u64 << 12);
+        let finite: Vec<blst_p1_affine> = bases.iter().map(g1_to_blst).collect();
+        let theirs = G1Projective::msm(&bases, &scalars).unwrap();
+        let tables = Tables::<G1>::new(&finite, 60, 13);
+        for sub_bits in 1..=13 {
+            let entries = scalars.iter().enumerate();
+            assert_eq!(
+                G1::to_ark(&tables.job(entries, sub_bits)),
+                theirs,
+                "{sub_bits}"
+            );
+        }
+        assert_eq!(sub_digit_bits(5000, 20, 13), 13);
+        assert!(sub_digit_bits(120, 20, 13) < 13);
     }
 
     #[test]

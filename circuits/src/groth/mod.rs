@@ -6,6 +6,7 @@ mod blst_bridge;
 mod fixed_msm;
 mod keys;
 mod manifest;
+mod proof_cache;
 mod prover;
 mod verifier;
 
@@ -15,6 +16,7 @@ pub use keys::{
     write_keys, DEV_SEED,
 };
 pub use manifest::{sha256_file, Manifest, ParamsError, MANIFEST_FILE};
+pub use proof_cache::ProofCache;
 pub use prover::{ProveError, Prover};
 pub use verifier::{BatchError, Verifier, VerifyError};
 
