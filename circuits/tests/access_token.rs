@@ -540,6 +540,7 @@ fn cached_proofs_are_bit_for_bit_arkworks_proofs() {
         let foreign =
             groth::Prover::with_preparation(DEPTH, other_pk.clone(), preparation).unwrap();
         let mut cache = groth::ProofCache::new();
+        let mut changed = vec![];
         for (n, (world, public)) in steps.iter().enumerate() {
             if n == 4 {
                 // A cache last filled with another key must not leak into this key's proof.
@@ -562,14 +563,47 @@ fn cached_proofs_are_bit_for_bit_arkworks_proofs() {
             .unwrap();
             assert_eq!(token.proof, reference, "step {n}, {preparation:?}");
             assert!(!cache.is_empty());
+            changed.push(cache.last_changed());
         }
-        // A refused statement leaves the cache as it was: the next proof is still exact.
+        // The cache does save work. At this depth (1,505 variables): a first proof, a proof
+        // after another key's, and a proof for another holder (or back) move every non-zero
+        // variable; a new scope about 240 (the pseudonym's hash); a new message only the
+        // message and its square; the very same statement none; the same holder after the
+        // registry grew the upper path (about 290).
+        let variables = prover
+            .witness(&w.witness(), w.public("s1", 2))
+            .unwrap()
+            .len();
+        let all = |n: usize| n > variables * 9 / 10;
+        let few = |n: usize| n < variables / 4;
+        assert!(
+            all(changed[0]) && few(changed[1]),
+            "{changed:?} of {variables}"
+        );
+        assert_eq!((changed[2], changed[3]), (2, 0), "{changed:?}");
+        assert!(
+            all(changed[4]) && all(changed[5]) && all(changed[6]),
+            "{changed:?}"
+        );
+        assert!(few(changed[7]), "{changed:?} of {variables}");
+        // A statement the native check refuses never reaches the cache: the next proof is
+        // still exactly arkworks'.
         assert!(prover
             .prove_cached(&mut cache, &w.witness(), w.public("s1", 9), &mut rng(1))
             .is_err());
         let token = prover
             .prove_cached(&mut cache, &w.witness(), w.public("s4", 2), &mut rng(2))
             .unwrap();
+        let mut randomness = rng(2);
+        let (r, s) = (Fr::rand(&mut randomness), Fr::rand(&mut randomness));
+        let reference = Groth16::<groth::Curve>::create_proof_with_reduction(
+            AccessCircuit::new(w.public("s4", 2), w.witness()),
+            &pk,
+            r,
+            s,
+        )
+        .unwrap();
+        assert_eq!(token.proof, reference);
         keys().verifier.verify(&token).unwrap();
         let mut tampered = token.clone();
         tampered.public.scope += Fr::ONE;

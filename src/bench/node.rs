@@ -144,8 +144,9 @@ impl BenchNode {
             .access(&self.hospital, &self.tree, STREAM, 2, self.day, nonce)
     }
 
-    /// `n` proven Access transactions (nonces `0..n`), proven in parallel, each worker
-    /// through its own proof cache; one tick per proof.
+    /// `n` proven Access transactions (nonces `0..n`), proven in parallel through a proof
+    /// cache per rayon split (`map_init`), so most proofs are repeat proofs; one tick per
+    /// proof.
     pub fn accesses(&mut self, n: usize, progress: &Progress) -> anyhow::Result<Vec<Transaction>> {
         let bodies: Vec<_> = (0..n as u64)
             .map(|nonce| {

@@ -875,8 +875,19 @@ mod tests {
         let (mut bases, scalars) = random_g1(2500, 11);
         bases[7] = G1Affine::zero();
         let mut rng = ChaCha20Rng::seed_from_u64(12);
-        for preparation in [Preparation::Direct, Preparation::Tables] {
-            let fixed = FixedBases::<G1>::new(&bases, preparation);
+        let g2: Vec<G2Affine> = (0..300).map(|_| G2Affine::rand(&mut rng)).collect();
+        // The jobs, and so the sub-digit widths, follow the thread count.
+        for (threads, preparation) in [
+            (2, Preparation::Direct),
+            (1, Preparation::Tables),
+            (2, Preparation::Tables),
+            (3, Preparation::Tables),
+        ] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let fixed = pool.install(|| FixedBases::<G1>::new(&bases, preparation));
             for n in [0usize, 1, 240, 2400] {
                 let mut entries: Vec<(usize, Fr)> = rand::seq::index::sample(&mut rng, 2500, n)
                     .into_iter()
@@ -891,16 +902,19 @@ mod tests {
                     .map(|&(i, s)| (bases[i], s))
                     .unzip();
                 let theirs = G1Projective::msm(&points, &values).unwrap();
-                assert_eq!(fixed.msm_sparse(&entries), theirs, "{n}, {preparation:?}");
+                let ours = pool.install(|| fixed.msm_sparse(&entries));
+                assert_eq!(ours, theirs, "{n}, {threads} threads, {preparation:?}");
             }
-            let g2: Vec<G2Affine> = (0..300).map(|_| G2Affine::rand(&mut rng)).collect();
+            // A position named twice counts twice.
+            let twice = [(5, scalars[5]), (5, scalars[6])];
+            let ours = pool.install(|| fixed.msm_sparse(&twice));
+            assert_eq!(ours, bases[5] * (scalars[5] + scalars[6]));
             let entries: Vec<(usize, Fr)> = (0..300).step_by(7).map(|i| (i, scalars[i])).collect();
             let (points, values): (Vec<G2Affine>, Vec<Fr>) =
                 entries.iter().map(|&(i, s)| (g2[i], s)).unzip();
-            assert_eq!(
-                FixedBases::<G2>::new(&g2, preparation).msm_sparse(&entries),
-                G2Projective::msm(&points, &values).unwrap()
-            );
+            let ours =
+                pool.install(|| FixedBases::<G2>::new(&g2, preparation).msm_sparse(&entries));
+            assert_eq!(ours, G2Projective::msm(&points, &values).unwrap());
         }
     }
 
@@ -909,20 +923,28 @@ mod tests {
     /// cuts them for a small one.
     #[test]
     fn every_sub_digit_width_gives_the_same_sum() {
-        let (bases, mut scalars) = random_g1(60, 13);
+        let (mut bases, mut scalars) = random_g1(60, 13);
+        // Repeated and negated bases with equal scalars: doubling and cancelling inside the
+        // small sub-digit bucket sets.
+        let q = bases[0];
+        bases.extend([q, q, -q, q]);
+        scalars.extend([Fr::from(77u64); 4]);
         scalars[0] = Fr::one();
         scalars[1] = -Fr::one();
-        scalars[2] = Fr::from(1u64 << 12);
         let finite: Vec<blst_p1_affine> = bases.iter().map(g1_to_blst).collect();
-        let theirs = G1Projective::msm(&bases, &scalars).unwrap();
-        let tables = Tables::<G1>::new(&finite, 60, 13);
-        for sub_bits in 1..=13 {
-            let entries = scalars.iter().enumerate();
-            assert_eq!(
-                G1::to_ark(&tables.job(entries, sub_bits)),
-                theirs,
-                "{sub_bits}"
-            );
+        for bits in [4, 13, 14, 16] {
+            // The largest digit magnitude of the window, 2^(bits-1).
+            scalars[2] = Fr::from(1u64 << (bits - 1));
+            let theirs = G1Projective::msm(&bases, &scalars).unwrap();
+            let tables = Tables::<G1>::new(&finite, bases.len(), bits);
+            for sub_bits in 1..=bits {
+                let entries = scalars.iter().enumerate();
+                let ours = G1::to_ark(&tables.job(entries, sub_bits));
+                assert_eq!(
+                    ours, theirs,
+                    "{bits}-bit windows, {sub_bits}-bit sub-digits"
+                );
+            }
         }
         assert_eq!(sub_digit_bits(5000, 20, 13), 13);
         assert!(sub_digit_bits(120, 20, 13) < 13);

@@ -29,9 +29,10 @@ use ark_relations::gr1cs::{
 };
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
+use zeroize::Zeroize;
 
 use super::fixed_msm::{FixedBases, Preparation, G1, G2};
-use super::proof_cache::{next_prover_id, ProofCache, Sums};
+use super::proof_cache::{next_prover_id, wipe, ProofCache, Sums};
 use super::{Proof, ProvingKey};
 use crate::access::{AccessCircuit, AccessWitness, PublicInputs, StatementError};
 use crate::token::Token;
@@ -117,8 +118,9 @@ impl Queries {
     fn sums_after(&self, prev: &Sums, changes: &[(usize, Fr)], num_instance: usize) -> Sums {
         // In `c`, `B`'s G1 query starts after `L` and `H`; `L` covers the witnesses only.
         let b_g1_start = self.l_len + self.h_len;
-        let in_b_g1: Vec<(usize, Fr)> = changes.iter().map(|&(i, d)| (b_g1_start + i, d)).collect();
-        let in_l: Vec<(usize, Fr)> = changes
+        let mut in_b_g1: Vec<(usize, Fr)> =
+            changes.iter().map(|&(i, d)| (b_g1_start + i, d)).collect();
+        let mut in_l: Vec<(usize, Fr)> = changes
             .iter()
             .filter(|&&(i, _)| i >= num_instance && i - num_instance < self.l_len)
             .map(|&(i, d)| (i - num_instance, d))
@@ -133,6 +135,8 @@ impl Queries {
             },
             || rayon::join(|| self.c.msm_sparse(&in_b_g1), || self.c.msm_sparse(&in_l)),
         );
+        wipe(&mut in_b_g1);
+        wipe(&mut in_l);
         Sums {
             a: prev.a + a,
             b_g2: prev.b_g2 + b_g2,
@@ -143,13 +147,15 @@ impl Queries {
 
     /// `sum h_i H_i`.
     fn h_sum(&self, h: &[Fr]) -> G1Projective {
-        let entries: Vec<(usize, Fr)> = h
+        let mut entries: Vec<(usize, Fr)> = h
             .iter()
             .take(self.h_len)
             .enumerate()
             .map(|(i, &x)| (self.l_len + i, x))
             .collect();
-        self.c.msm_sparse(&entries)
+        let sum = self.c.msm_sparse(&entries);
+        wipe(&mut entries);
+        sum
     }
 }
 
@@ -223,8 +229,9 @@ impl Prover {
     /// randomness, reusing what `cache` holds of the previous proof made with it (see
     /// [`ProofCache`]): the assignment-linear sums are moved by the variables that changed
     /// instead of computed afresh. For a holder proving again with the same credential and
-    /// root, about a third of the time of [`Prover::prove`]. The cache is updated only when
-    /// a proof is made.
+    /// root, about a third of the time of [`Prover::prove`]. The cache then holds this proof's
+    /// values; when no proof is made it is left as it was, or emptied if it belonged to
+    /// another prover.
     pub fn prove_cached<R: RngCore + CryptoRng>(
         &self,
         cache: &mut ProofCache,
@@ -251,20 +258,24 @@ impl Prover {
         r: Fr,
         s: Fr,
     ) -> Result<Proof, ProveError> {
-        let changes = cache.changes(self.id, &assignment);
+        let mut changes = cache.changes(self.id, &assignment);
         let q = &self.queries;
         // The QAP and the sums are independent; side by side they keep both threads busy.
         let (h, sums) = rayon::join(
             || self.quotient(&assignment),
             || q.sums_after(cache.sums(), &changes, self.shape.num_instance),
         );
-        let h_sum = q.h_sum(&h?);
+        let mut h = h.inspect_err(|_| wipe(&mut changes))?;
+        let h_sum = q.h_sum(&h);
+        h.zeroize();
         let pk = &self.pk;
         let a = pk.vk.alpha_g1 + sums.a + pk.delta_g1 * r;
         let b_g2 = pk.vk.beta_g2 + sums.b_g2 + pk.vk.delta_g2 * s;
         // r B - r s delta = r (beta + sum a_i B_i), as in `proof`.
         let c = sums.l + h_sum + a * s + (pk.beta_g1 + sums.b_g1) * r;
-        cache.store(self.id, assignment, sums);
+        let changed = changes.len();
+        wipe(&mut changes);
+        cache.store(self.id, assignment, sums, changed);
         Ok(Proof {
             a: a.into_affine(),
             b: b_g2.into_affine(),
