@@ -13,7 +13,7 @@
 //! - [`client`]: the HTTP client and local transaction builders.
 //! - [`demo`]: the one-command story on an embedded node.
 //! - [`consensus`]: the sequencer interface between the ledger and an ordering engine.
-//! - [`bench`]: the measurements behind `consentry bench`.
+//! - [`bench`](mod@bench): the measurements behind `consentry bench`.
 
 #![deny(missing_docs)]
 

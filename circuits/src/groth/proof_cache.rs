@@ -84,7 +84,7 @@ pub(super) fn wipe(entries: &mut [(usize, Fr)]) {
     }
 }
 
-/// The previous assignment of one holder and its [`Sums`], for
+/// The previous assignment of one holder and its four assignment-linear sums, for
 /// [`super::Prover::prove_cached`].
 ///
 /// Keep one per credential a process proves with, used with one [`super::Prover`]: a cache

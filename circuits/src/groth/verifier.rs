@@ -36,7 +36,7 @@ pub struct BatchError {
 
 /// A verifying key for one depth, prepared once: the Miller loop of `(alpha, beta)`, the
 /// negated `gamma` and `delta` in blst's form (pairings run in blst, see
-/// [`super::blst_bridge`]), and fixed-base tables for the public-input bases (so the
+/// `groth/blst_bridge.rs`), and fixed-base tables for the public-input bases (so the
 /// input commitment costs a few dozen additions per input instead of a full scalar
 /// multiplication).
 #[derive(Clone)]
