@@ -215,13 +215,8 @@ impl Prover {
         public: PublicInputs,
         rng: &mut R,
     ) -> Result<Token, ProveError> {
-        let assignment = self.witness(witness, public)?;
-        let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        let proof = self.proof(&assignment, r, s)?;
-        Ok(Token {
-            depth: self.depth as u8,
-            proof,
-            public,
+        self.token(witness, public, rng, |assignment, r, s| {
+            self.proof(&assignment, r, s)
         })
     }
 
@@ -239,12 +234,25 @@ impl Prover {
         public: PublicInputs,
         rng: &mut R,
     ) -> Result<Token, ProveError> {
+        self.token(witness, public, rng, |assignment, r, s| {
+            self.proof_cached(cache, assignment, r, s)
+        })
+    }
+
+    /// The token for `public`: the assignment (after the native check), then the randomisers
+    /// `r` and `s` drawn in that order, then `proof` of them.
+    fn token<R: RngCore + CryptoRng>(
+        &self,
+        witness: &AccessWitness,
+        public: PublicInputs,
+        rng: &mut R,
+        proof: impl FnOnce(Vec<Fr>, Fr, Fr) -> Result<Proof, ProveError>,
+    ) -> Result<Token, ProveError> {
         let assignment = self.witness(witness, public)?;
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        let proof = self.proof_cached(cache, assignment, r, s)?;
         Ok(Token {
             depth: self.depth as u8,
-            proof,
+            proof: proof(assignment, r, s)?,
             public,
         })
     }
