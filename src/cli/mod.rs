@@ -59,8 +59,8 @@ pub enum Command {
     Patient(clients::PatientCommand),
     /// A node's status.
     Status(clients::NodeArg),
-    /// Measure key loading, prover preparation, proving (ours and arkworks' baseline),
-    /// verifying, batch verifying, Poseidon and registry insert at registry depths 16, 20 and
+    /// Measure key loading, prover preparation, proving (a fresh proof, a holder's repeat
+    /// proof through a proof cache, and arkworks' baseline), verifying, batch verifying, Poseidon and registry insert at registry depths 16, 20 and
     /// 32, and committed Access tx/s on an embedded node.
     Bench(bench::BenchArgs),
     /// Test tool: commit blocks until killed (crash-safety test).
