@@ -296,6 +296,11 @@ impl Report {
              {} distinct valid tokens.",
             super::zk::DISTINCT_TOKENS
         );
+        let _ = writeln!(
+            w,
+            "prove: a fresh proof. prove_repeat: the same holder and root with a new scope and \
+             message each call, through a warm ProofCache (the same proofs)."
+        );
         if let Some(n) = &self.node {
             let _ = writeln!(
                 w,
@@ -414,6 +419,7 @@ mod tests {
         assert!(t.contains("1,100"));
         assert!(t.contains("500 (32,000 tokens)"));
         assert!(t.contains("depth-4 tokens"));
+        assert!(t.contains("through a warm ProofCache"));
     }
 
     #[test]
