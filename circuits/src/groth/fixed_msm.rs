@@ -533,7 +533,9 @@ impl<G: Group> Tables<G> {
     /// bases would spend most of its time reducing those buckets, so `|d|` can instead be cut
     /// into sub-digits of `sub_bits` bits, each adding the point to its own, much smaller,
     /// set: `sum |d|·Q = sum_t 2^(sub_bits·t) · (sum sub_t·Q)`. More additions, far fewer
-    /// buckets ([`sub_digit_bits`] weighs the two).
+    /// buckets ([`sub_digit_bits`] weighs the two). The sets lie side by side in one bucket
+    /// array, so a batch of additions fills from all of them and small sets still share each
+    /// inversion among many additions.
     fn job<'a>(
         &self,
         entries: impl Iterator<Item = (usize, &'a Fr)>,
@@ -541,9 +543,8 @@ impl<G: Group> Tables<G> {
     ) -> G::Jacobian {
         let sets = self.bits.div_ceil(sub_bits);
         let mask = (1usize << sub_bits) - 1;
-        let mut buckets: Vec<Buckets<G>> = (0..sets)
-            .map(|_| Buckets::new(bucket_count(sub_bits, self.bits)))
-            .collect();
+        let len = bucket_count(sub_bits, self.bits);
+        let mut buckets = Buckets::<G>::new(sets * len);
         let half = 1i64 << (self.bits - 1);
         for (k, scalar) in entries {
             let limbs = scalar.into_bigint().0;
@@ -561,10 +562,10 @@ impl<G: Group> Tables<G> {
                         p.y = p.y.neg();
                     }
                     let mut magnitude = digit.unsigned_abs() as usize;
-                    for set in &mut buckets {
+                    for set in 0..sets {
                         let sub = magnitude & mask;
                         if sub != 0 {
-                            set.add(sub - 1, p);
+                            buckets.add(set * len + sub - 1, p);
                         }
                         magnitude >>= sub_bits;
                     }
@@ -572,15 +573,15 @@ impl<G: Group> Tables<G> {
             }
             debug_assert_eq!(carry, 0, "the top window never carries");
         }
+        buckets.finish();
         let mut total = G::Jacobian::default();
-        for (t, set) in buckets.iter_mut().enumerate().rev() {
-            if t + 1 < sets {
+        for set in (0..sets).rev() {
+            if set + 1 < sets {
                 for _ in 0..sub_bits {
                     G::double(&mut total);
                 }
             }
-            set.finish();
-            G::add(&mut total, &set.reduce());
+            G::add(&mut total, &buckets.reduce(set * len..(set + 1) * len));
         }
         total
     }
@@ -738,11 +739,12 @@ impl<G: Group> Buckets<G> {
         self.batch.clear();
     }
 
-    /// `sum (b + 1) · bucket[b]`, by running sums from the top bucket down.
-    fn reduce(&self) -> G::Jacobian {
+    /// `sum (b - range.start + 1) · bucket[b]` over `range`, by running sums from its top
+    /// bucket down.
+    fn reduce(&self, range: std::ops::Range<usize>) -> G::Jacobian {
         let mut running = G::Jacobian::default();
         let mut total = G::Jacobian::default();
-        for b in (0..self.points.len()).rev() {
+        for b in range.rev() {
             if self.filled[b] {
                 G::add_affine(&mut running, &self.points[b]);
             }
