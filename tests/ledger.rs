@@ -451,6 +451,48 @@ fn token_rejections_each_beside_a_valid_twin() {
     assert_eq!(w.reject(g), "UnexpectedGenesis");
 }
 
+/// A holder proving transaction after transaction through one proof cache (as a service
+/// would): every proof is committed, in one block; the same cached proof on a modified body
+/// is refused; after the registry grows, the cache still yields accepted proofs.
+#[test]
+fn cached_holder_proofs_are_accepted_and_still_bound_to_their_body() {
+    let mut w = World::new(4);
+    w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    w.share("t", Fixture::policy(&[Role::Hospital], 1));
+    let h = w.hospital.clone();
+    let mut cache = consentry::circuits::groth::ProofCache::new();
+    let mut prove = |w: &mut World, stream: &str, nonce: u64| {
+        let tree = w.tree();
+        let body = w.fx.access_body(&h, &tree, stream, 1, TODAY, nonce);
+        let proof = h
+            .prove_cached(
+                &w.fx.prover,
+                &mut cache,
+                &tree,
+                &body,
+                &mut rand::rngs::OsRng,
+            )
+            .unwrap();
+        consentry::client::builder::with_proof(body, proof)
+    };
+    let txs: Vec<Transaction> = [("s", 1), ("t", 2), ("s", 3), ("t", 4)]
+        .iter()
+        .map(|&(stream, nonce)| prove(&mut w, stream, nonce))
+        .collect();
+    w.block_ok(txs);
+    let mut tampered = prove(&mut w, "s", 5);
+    if let Body::Access(a) = &mut tampered.body {
+        a.nonce = 55;
+    }
+    assert_eq!(w.reject(tampered), "ProofInvalid");
+    // The registry grows (a new root, new path values): the cached proof is still exact.
+    let newcomer = w.fx.institution(Role::Hospital, 2);
+    let issue = w.fx.issue(newcomer.leaf());
+    w.block_ok(vec![issue]);
+    let tx = prove(&mut w, "t", 6);
+    w.block_ok(vec![tx]);
+}
+
 #[test]
 fn revocation_takes_effect_after_the_root_window() {
     const WINDOW: u32 = 3;
