@@ -1,6 +1,6 @@
 //! What a prover keeps of a holder's previous proof, so that the next one costs less.
 //!
-//! Most of a Groth16 proof is four multi-scalar multiplications that are *linear* in the
+//! Four of a Groth16 proof's five multi-scalar multiplications are *linear* in the
 //! assignment `w`: `sum w_i A_i`, `sum w_i B_i` (in G2 and in G1) and `sum w_i L_i`. An
 //! institution proves many tokens with one credential against one registry root; from one
 //! token to the next only the scope, the pseudonym and the message change, about 240 of the
