@@ -11,6 +11,7 @@ use consentry_circuits::credential::{InstitutionId, SecretKey};
 use consentry_circuits::token::Token;
 use consentry_circuits::{field, Fr};
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
 
 /// Version of the identity and leaf-list formats.
 pub const FORMAT_VERSION: u32 = 1;
@@ -58,6 +59,25 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, FileError> 
     serde_json::from_str(&text).map_err(|e| format_err(path, e))
 }
 
+/// [`read_json`] for a file holding a secret: the text is wiped once parsed, and a parse error
+/// names its kind and place but no value (serde_json's messages quote the offending value,
+/// which could be the secret).
+fn read_secret_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, FileError> {
+    let text = Zeroizing::new(fs::read_to_string(path).map_err(io(path))?);
+    serde_json::from_str(&text).map_err(|e| {
+        let kind = match e.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax => "not valid JSON",
+            serde_json::error::Category::Data => "a missing, unknown or mistyped field",
+            serde_json::error::Category::Eof => "truncated JSON",
+        };
+        format_err(
+            path,
+            format!("{kind} at line {} column {}", e.line(), e.column()),
+        )
+    })
+}
+
 /// Writes `bytes` to `path` via a temporary file and a rename, with `mode` on Unix.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileError> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
@@ -79,9 +99,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileErro
 #[serde(deny_unknown_fields)]
 struct IdentityFile {
     version: u32,
-    /// The secret `sk`. Never printed.
+    /// The secret `sk`. Never printed; wiped on drop.
     secret: String,
     id: InstitutionId,
+}
+
+impl Drop for IdentityFile {
+    fn drop(&mut self) {
+        self.secret.zeroize();
+    }
 }
 
 /// Writes a new identity file (refusing to overwrite one) and returns the public id.
@@ -95,22 +121,34 @@ pub fn write_identity(path: &Path, sk: &SecretKey) -> Result<InstitutionId, File
         secret: field::to_hex(&sk.expose()),
         id,
     };
-    let json = serde_json::to_vec_pretty(&file).expect("serializable");
+    let json = Zeroizing::new(serde_json::to_vec_pretty(&file).expect("serializable"));
     write_atomic(path, &json, 0o600)?;
     Ok(id)
 }
 
 /// Reads an identity file, checking that the stored id matches the secret.
 pub fn read_identity(path: &Path) -> Result<SecretKey, FileError> {
-    let file: IdentityFile = read_json(path)?;
+    let file: IdentityFile = read_secret_json(path)?;
     if file.version != FORMAT_VERSION {
         return Err(format_err(
             path,
             format!("unsupported identity version {}", file.version),
         ));
     }
-    // The error must not echo the secret, so the field error is reported without the value.
-    let sk = field::from_hex(&file.secret)
+    // Decoded into a buffer that is wiped; the errors name what is wrong, never a digit of it
+    // (the hex crate's own message quotes the offending character).
+    let digits = file.secret.strip_prefix("0x").unwrap_or(&file.secret);
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(digits, &mut *bytes).map_err(|_| {
+        format_err(
+            path,
+            format!(
+                "secret: expected 64 hex digits, got {} characters or a non-hex one",
+                digits.len()
+            ),
+        )
+    })?;
+    let sk = field::from_bytes(&*bytes)
         .map(SecretKey::from_field)
         .map_err(|e| format_err(path, format!("secret: {e}")))?;
     if sk.id() != file.id {
@@ -180,4 +218,74 @@ pub fn read_token(path: &Path) -> Result<Token, FileError> {
 pub fn write_token(path: &Path, token: &Token) -> Result<(), FileError> {
     let json = serde_json::to_vec_pretty(token).expect("serializable");
     write_atomic(path, &json, 0o644)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// A written identity, the path and the secret's hex as stored.
+    fn identity(dir: &Path) -> (PathBuf, SecretKey, String) {
+        let sk = SecretKey::random(&mut rand_chacha::ChaCha20Rng::seed_from_u64(7));
+        let path = dir.join("inst.id");
+        write_identity(&path, &sk).unwrap();
+        let hex = field::to_hex(&sk.expose());
+        (path, sk, hex)
+    }
+
+    #[test]
+    fn identity_round_trips_and_is_never_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (path, sk, _) = identity(tmp.path());
+        assert_eq!(read_identity(&path).unwrap(), sk);
+        assert!(matches!(
+            write_identity(&path, &sk),
+            Err(FileError::Exists(_))
+        ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    /// Every malformed secret is refused with an error that names the problem and quotes no
+    /// part of the file's secret field.
+    #[test]
+    fn malformed_secrets_are_refused_without_echoing_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (path, _, hex) = identity(tmp.path());
+        let text = fs::read_to_string(&path).unwrap();
+        let digits = &hex[2..];
+        let cases = [
+            // A non-hex character in place of one digit.
+            (
+                text.replace(digits, &format!("{}z", &digits[..63])),
+                "64 hex digits",
+            ),
+            // Truncated.
+            (text.replace(digits, &digits[..40]), "64 hex digits"),
+            // Not below the field's modulus.
+            (text.replace(digits, &"f".repeat(64)), "secret"),
+            // A number instead of a string: serde_json's message would quote it.
+            (
+                text.replace(&format!("\"{hex}\""), "1234567890123456789"),
+                "mistyped field",
+            ),
+            // The file cut off half way.
+            (text[..text.len() / 2].to_string(), "truncated JSON"),
+        ];
+        for (i, (bad, expect)) in cases.iter().enumerate() {
+            let file = tmp.path().join(format!("bad{i}.id"));
+            fs::write(&file, bad).unwrap();
+            let err = read_identity(&file).unwrap_err().to_string();
+            assert!(err.contains(expect), "case {i}: {err}");
+            assert!(err.contains(&file.display().to_string()), "case {i}: {err}");
+            for quoted in [&digits[..16], "1234567890123456", "ffffffffffffffff"] {
+                assert!(!err.contains(quoted), "case {i} echoes {quoted}: {err}");
+            }
+        }
+    }
 }

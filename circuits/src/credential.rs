@@ -11,6 +11,7 @@ use ark_bls12_381::Fr;
 use ark_ff::UniformRand;
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
 
 use crate::field;
 use crate::poseidon::{self, Domain};
@@ -21,9 +22,24 @@ pub const LEVEL_BITS: usize = 16;
 pub const DAY_BITS: usize = 32;
 
 /// An institution's credential secret. It never leaves the institution: not in logs, errors,
-/// `Debug` output or HTTP bodies.
+/// `Debug` output or HTTP bodies. Its memory is overwritten when it is dropped (and by
+/// [`Zeroize::zeroize`]); the copies [`SecretKey::expose`] hands out are the caller's to wipe.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretKey(Fr);
+
+impl Zeroize for SecretKey {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for SecretKey {}
 
 impl SecretKey {
     /// A fresh secret from a cryptographic RNG (use `rand::rngs::OsRng` outside tests).
@@ -36,7 +52,8 @@ impl SecretKey {
         SecretKey(x)
     }
 
-    /// The secret as a field element, for the prover.
+    /// The secret as a field element, for the prover (which wipes its copies once the proof
+    /// is made).
     pub fn expose(&self) -> Fr {
         self.0
     }

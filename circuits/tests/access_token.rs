@@ -169,10 +169,8 @@ fn revoked_credential_cannot_prove_against_the_new_root() {
     w.tree.revoke(w.index).unwrap();
     let public = w.public("s1", 1);
     // The old path no longer leads to the current root.
-    let stale = AccessWitness {
-        path: w.tree.path(w.index).unwrap(),
-        ..w.witness()
-    };
+    let mut stale = w.witness();
+    stale.path = w.tree.path(w.index).unwrap();
     assert_eq!(
         stale.check(&public, DEPTH),
         Err(StatementError::NotInRegistry)

@@ -1,10 +1,12 @@
 //! Key material of validators and issuers (Ed25519) and patients (sr25519, one key per
-//! stream), with key files that hold secrets (mode 0600, never printed).
+//! stream), with key files that hold secrets (mode 0600, never printed; the file's text and
+//! the decoded secret are wiped from memory once the key is built).
 
 use std::path::Path;
 
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::files::{self, FileError};
 
@@ -12,8 +14,15 @@ use crate::files::{self, FileError};
 #[serde(deny_unknown_fields)]
 struct KeyFile {
     kind: String,
+    /// Hex of the secret; wiped on drop.
     secret: String,
     public: String,
+}
+
+impl Drop for KeyFile {
+    fn drop(&mut self) {
+        self.secret.zeroize();
+    }
 }
 
 fn write_key(path: &Path, kind: &str, secret: &[u8], public: &[u8]) -> Result<(), FileError> {
@@ -25,27 +34,34 @@ fn write_key(path: &Path, kind: &str, secret: &[u8], public: &[u8]) -> Result<()
         secret: hex::encode(secret),
         public: hex::encode(public),
     };
-    files::write_atomic(
-        path,
-        &serde_json::to_vec_pretty(&file).expect("serializable"),
-        0o600,
-    )
+    let json = Zeroizing::new(serde_json::to_vec_pretty(&file).expect("serializable"));
+    files::write_atomic(path, &json, 0o600)
 }
 
-fn read_key(path: &Path, kind: &str) -> Result<Vec<u8>, FileError> {
-    let text = std::fs::read_to_string(path).map_err(|cause| FileError::Io {
-        path: path.to_path_buf(),
-        cause,
-    })?;
+/// The secret of the key file at `path`, which must be a `kind` key. The file's text and the
+/// decoded secret are wiped when dropped.
+fn read_key(path: &Path, kind: &str) -> Result<Zeroizing<[u8; 32]>, FileError> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).map_err(|cause| FileError::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?,
+    );
     let bad = |reason: &str| FileError::Format {
         path: path.to_path_buf(),
         reason: reason.into(),
     };
     let file: KeyFile = serde_json::from_str(&text).map_err(|_| bad("not a key file"))?;
     if file.kind != kind {
-        return Err(bad(&format!("a {} key, expected a {kind} key", file.kind)));
+        return Err(bad(&format!(
+            "a key of kind {:?}, expected kind {kind:?}",
+            file.kind
+        )));
     }
-    hex::decode(&file.secret).map_err(|_| bad("secret is not hex"))
+    let mut secret = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(&file.secret, &mut *secret)
+        .map_err(|_| bad("the secret is not 32 bytes of hex (64 hex digits)"))?;
+    Ok(secret)
 }
 
 /// Writes a new Ed25519 key (validator or issuer) to `path`; `kind` names its use.
@@ -55,12 +71,7 @@ pub fn write_ed25519(path: &Path, kind: &str, key: &SigningKey) -> Result<(), Fi
 
 /// Reads an Ed25519 key written by [`write_ed25519`] with the same `kind`.
 pub fn read_ed25519(path: &Path, kind: &str) -> Result<SigningKey, FileError> {
-    let secret = read_key(path, kind)?;
-    let bytes: [u8; 32] = secret.try_into().map_err(|_| FileError::Format {
-        path: path.to_path_buf(),
-        reason: "an Ed25519 secret is 32 bytes".into(),
-    })?;
-    Ok(SigningKey::from_bytes(&bytes))
+    Ok(SigningKey::from_bytes(&*read_key(path, kind)?))
 }
 
 /// Writes a new patient stream key (sr25519 mini secret) to `path`.
@@ -75,9 +86,75 @@ pub fn write_patient(path: &Path, key: &schnorrkel::MiniSecretKey) -> Result<(),
 /// Reads a patient stream key.
 pub fn read_patient(path: &Path) -> Result<schnorrkel::Keypair, FileError> {
     let secret = read_key(path, "patient-stream")?;
-    let mini = schnorrkel::MiniSecretKey::from_bytes(&secret).map_err(|_| FileError::Format {
+    let mini = schnorrkel::MiniSecretKey::from_bytes(&*secret).map_err(|_| FileError::Format {
         path: path.to_path_buf(),
         reason: "a patient secret is 32 bytes".into(),
     })?;
     Ok(mini.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn keys_round_trip_with_their_kind_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let issuer = SigningKey::generate(&mut rng);
+        let path = tmp.path().join("issuer.key");
+        write_ed25519(&path, "issuer", &issuer).unwrap();
+        assert_eq!(
+            read_ed25519(&path, "issuer").unwrap().to_bytes(),
+            issuer.to_bytes()
+        );
+        let err = read_ed25519(&path, "validator").unwrap_err().to_string();
+        assert!(
+            err.contains(r#"a key of kind "issuer", expected kind "validator""#),
+            "{err}"
+        );
+        assert!(matches!(
+            write_ed25519(&path, "issuer", &issuer),
+            Err(FileError::Exists(_))
+        ));
+
+        let patient = schnorrkel::MiniSecretKey::generate_with(&mut rng);
+        let path = tmp.path().join("stream.key");
+        write_patient(&path, &patient).unwrap();
+        let expected = patient.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
+        assert_eq!(read_patient(&path).unwrap().public, expected.public);
+    }
+
+    /// A damaged secret is refused with an error that quotes none of it.
+    #[test]
+    fn damaged_secrets_are_refused_without_echoing_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let key = SigningKey::generate(&mut rand_chacha::ChaCha20Rng::seed_from_u64(4));
+        let path = tmp.path().join("v.key");
+        write_ed25519(&path, "validator", &key).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let secret = hex::encode(key.to_bytes());
+        for (i, bad) in [
+            text.replace(&secret, &secret[..62]),
+            text.replace(&secret, &format!("{}zz", &secret[..62])),
+            text.replace(&secret, &format!("{secret}00")),
+            text[..text.len() / 2].to_string(),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let file = tmp.path().join(format!("bad{i}.key"));
+            std::fs::write(&file, bad).unwrap();
+            let err = read_ed25519(&file, "validator").unwrap_err().to_string();
+            assert!(
+                err.contains("not 32 bytes of hex") || err.contains("not a key file"),
+                "case {i}: {err}"
+            );
+            assert!(
+                !err.contains(&secret[..16]),
+                "case {i} echoes the secret: {err}"
+            );
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 use ark_bls12_381::Fr;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
 
 use crate::credential::{Attributes, Credential, Role, SecretKey};
 use crate::registry::MerklePath;
@@ -82,8 +83,11 @@ pub enum StatementError {
     },
 }
 
-/// Everything the prover knows and the token hides.
-#[derive(Clone, Debug)]
+/// Everything the prover knows and the token hides. Wiped when dropped: the secret key, the
+/// hidden attributes (level, jurisdiction, expiry) and the path, whose index says which leaf,
+/// and so which institution, this is. The role and issuer are public in every token. Its
+/// `Debug` shows only the path's depth.
+#[derive(Clone)]
 pub struct AccessWitness {
     /// The institution's secret.
     pub sk: SecretKey,
@@ -92,6 +96,35 @@ pub struct AccessWitness {
     /// The leaf's authentication path.
     pub path: MerklePath,
 }
+
+impl Zeroize for AccessWitness {
+    fn zeroize(&mut self) {
+        self.sk.zeroize();
+        let a = &mut self.attributes;
+        a.level.zeroize();
+        a.jurisdiction.zeroize();
+        a.expiry_day.zeroize();
+        self.path.zeroize();
+    }
+}
+
+impl std::fmt::Debug for AccessWitness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessWitness")
+            .field("sk", &self.sk)
+            .field("attributes", &"<redacted>")
+            .field("path_depth", &self.path.depth())
+            .finish()
+    }
+}
+
+impl Drop for AccessWitness {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for AccessWitness {}
 
 impl AccessWitness {
     /// The public inputs this witness proves for `scope`, `message`, `min_level`, `today`,
@@ -155,5 +188,52 @@ impl AccessWitness {
             return Err(StatementError::NotInRegistry);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential::Role;
+
+    fn witness() -> AccessWitness {
+        AccessWitness {
+            sk: SecretKey::from_field(Fr::from(987_654_321u64)),
+            attributes: Attributes {
+                role: Role::Research,
+                level: 31_337,
+                jurisdiction: 756,
+                expiry_day: 24_680,
+                issuer_id: 9,
+            },
+            path: MerklePath {
+                index: 123_456_789,
+                siblings: vec![[Fr::from(55_555u64); 3]; 2],
+            },
+        }
+    }
+
+    /// `Debug` (what a log line or a panic message would show) hides every hidden value.
+    #[test]
+    fn debug_shows_no_hidden_value() {
+        let shown = format!("{:?}", witness());
+        for hidden in ["987654321", "31337", "756", "24680", "123456789", "55555"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        assert!(shown.contains("path_depth: 4"), "{shown}");
+    }
+
+    /// Wiping (what `Drop` runs) clears the secret, the hidden attributes and the path, and
+    /// leaves the public role and issuer.
+    #[test]
+    fn wiping_clears_every_hidden_value() {
+        let mut w = witness();
+        w.zeroize();
+        assert_eq!(w.sk.expose(), Fr::from(0u64));
+        let a = &w.attributes;
+        assert_eq!((a.level, a.jurisdiction, a.expiry_day), (0, 0, 0));
+        assert_eq!((a.role, a.issuer_id), (Role::Research, 9));
+        assert_eq!(w.path.index, 0);
+        assert!(w.path.siblings.is_empty());
     }
 }

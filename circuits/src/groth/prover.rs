@@ -29,7 +29,7 @@ use ark_relations::gr1cs::{
 };
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::fixed_msm::{FixedBases, Preparation, G1, G2};
 use super::proof_cache::{next_prover_id, wipe, ProofCache, Sums};
@@ -240,19 +240,25 @@ impl Prover {
     }
 
     /// The token for `public`: the assignment (after the native check), then the randomisers
-    /// `r` and `s` drawn in that order, then `proof` of them.
+    /// `r` and `s` drawn in that order, then `proof` of them. The randomisers are wiped after
+    /// use, like every buffer of secret values the prover allocates (the assignment, the
+    /// quotient, the scalars of `C`): anyone who learnt `r` or `s` with the proof could
+    /// strip its zero-knowledge blinding.
     fn token<R: RngCore + CryptoRng>(
         &self,
         witness: &AccessWitness,
         public: PublicInputs,
         rng: &mut R,
-        proof: impl FnOnce(Vec<Fr>, Fr, Fr) -> Result<Proof, ProveError>,
+        proof: impl FnOnce(Zeroizing<Vec<Fr>>, Fr, Fr) -> Result<Proof, ProveError>,
     ) -> Result<Token, ProveError> {
         let assignment = self.witness(witness, public)?;
-        let (r, s) = (Fr::rand(rng), Fr::rand(rng));
+        let (mut r, mut s) = (Fr::rand(rng), Fr::rand(rng));
+        let proof = proof(assignment, r, s);
+        r.zeroize();
+        s.zeroize();
         Ok(Token {
             depth: self.depth as u8,
-            proof: proof(assignment, r, s)?,
+            proof: proof?,
             public,
         })
     }
@@ -262,7 +268,7 @@ impl Prover {
     fn proof_cached(
         &self,
         cache: &mut ProofCache,
-        assignment: Vec<Fr>,
+        mut assignment: Zeroizing<Vec<Fr>>,
         r: Fr,
         s: Fr,
     ) -> Result<Proof, ProveError> {
@@ -273,9 +279,8 @@ impl Prover {
             || self.quotient(&assignment),
             || q.sums_after(cache.sums(), &changes, self.shape.num_instance),
         );
-        let mut h = h.inspect_err(|_| wipe(&mut changes))?;
+        let h = h.inspect_err(|_| wipe(&mut changes))?;
         let h_sum = q.h_sum(&h);
-        h.zeroize();
         let pk = &self.pk;
         let a = pk.vk.alpha_g1 + sums.a + pk.delta_g1 * r;
         let b_g2 = pk.vk.beta_g2 + sums.b_g2 + pk.vk.delta_g2 * s;
@@ -283,7 +288,8 @@ impl Prover {
         let c = sums.l + h_sum + a * s + (pk.beta_g1 + sums.b_g1) * r;
         let changed = changes.len();
         wipe(&mut changes);
-        cache.store(self.id, assignment, sums, changed);
+        // The cache takes the assignment over (and wipes it in its turn).
+        cache.store(self.id, std::mem::take(&mut *assignment), sums, changed);
         Ok(Proof {
             a: a.into_affine(),
             b: b_g2.into_affine(),
@@ -291,14 +297,16 @@ impl Prover {
         })
     }
 
-    /// The coefficients of the quotient `h = (a·b - c) / Z` of the QAP for `assignment`.
-    fn quotient(&self, assignment: &[Fr]) -> Result<Vec<Fr>, ProveError> {
+    /// The coefficients of the quotient `h = (a·b - c) / Z` of the QAP for `assignment`,
+    /// wiped when dropped. (arkworks' reduction frees its own evaluation vectors unwiped.)
+    fn quotient(&self, assignment: &[Fr]) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
             &self.shape.matrices,
             self.shape.num_instance,
             self.shape.num_constraints,
             assignment,
         )
+        .map(Zeroizing::new)
         .map_err(|e| ProveError::Synthesis(e.to_string()))
     }
 
@@ -312,7 +320,7 @@ impl Prover {
         let a = q.a.msm(assignment) + pk.vk.alpha_g1 + pk.delta_g1 * r;
         let b_g2 = q.b_g2.msm(assignment) + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
         // sum w_i L_i + sum h_i H_i + r sum a_i B_i, in one MSM.
-        let mut scalars = Vec::with_capacity(q.l_len + q.h_len + assignment.len());
+        let mut scalars = Zeroizing::new(Vec::with_capacity(q.l_len + q.h_len + assignment.len()));
         scalars.extend(
             witness
                 .iter()
@@ -358,12 +366,13 @@ impl Prover {
     /// Witness generation, the part of [`Prover::prove`] before the multi-scalar
     /// multiplications: checks the statement natively (as `prove` does), then computes the
     /// full assignment `[1, public inputs, witnesses]` without building matrices. Exposed for
-    /// benchmarks (`consentry bench` times it on its own); `prove` calls exactly this.
+    /// benchmarks (`consentry bench` times it on its own); `prove` calls exactly this. The
+    /// assignment holds the secret key and every wire value: it is wiped when dropped.
     pub fn witness(
         &self,
         witness: &AccessWitness,
         public: PublicInputs,
-    ) -> Result<Vec<Fr>, ProveError> {
+    ) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         witness.check(&public, self.depth)?;
         self.assignment(AccessCircuit::new(public, witness.clone()))
     }
@@ -375,7 +384,10 @@ impl Prover {
     }
 
     /// The full assignment `[1, public inputs, witnesses]`, computed without building matrices.
-    fn assignment(&self, circuit: AccessCircuit) -> Result<Vec<Fr>, ProveError> {
+    /// The witness values are moved out of the constraint system, not copied, so the only copy
+    /// is the one returned (wiped on drop). The gadgets' own copies of their values, inside
+    /// arkworks, are freed unwiped when synthesis ends.
+    fn assignment(&self, circuit: AccessCircuit) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         let err = |e: ark_relations::gr1cs::SynthesisError| ProveError::Synthesis(e.to_string());
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
@@ -384,13 +396,18 @@ impl Prover {
             generate_lc_assignments: false,
         });
         circuit.generate_constraints(cs.clone()).map_err(err)?;
-        let mut full = cs.instance_assignment().map_err(err)?;
+        let mut full = Zeroizing::new(cs.instance_assignment().map_err(err)?);
         if full.len() != self.shape.num_instance {
             return Err(ProveError::Synthesis(
                 "instance size differs from the key's".into(),
             ));
         }
-        full.extend(cs.witness_assignment().map_err(err)?);
+        let mut witness = cs
+            .borrow_mut()
+            .map(|mut cs| std::mem::take(&mut cs.assignments.witness_assignment))
+            .ok_or_else(|| ProveError::Synthesis("the constraint system is shared".into()))?;
+        full.extend_from_slice(&witness);
+        witness.zeroize();
         if full.len() != self.pk.a_query.len() {
             return Err(ProveError::Synthesis(
                 "assignment size differs from the key's".into(),

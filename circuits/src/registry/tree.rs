@@ -10,6 +10,7 @@
 
 use ark_bls12_381::Fr;
 use ark_ff::{AdditiveGroup, Zero};
+use zeroize::Zeroize;
 
 use crate::poseidon::{self, Domain};
 
@@ -85,6 +86,15 @@ pub struct MerklePath {
     pub index: u64,
     /// Siblings from the leaf level upwards; its length is half the tree depth.
     pub siblings: Vec<[Fr; ARITY - 1]>,
+}
+
+/// A holder's path says which leaf is its credential, so the witness that carries one wipes
+/// it ([`crate::access::AccessWitness`]).
+impl Zeroize for MerklePath {
+    fn zeroize(&mut self) {
+        self.index.zeroize();
+        self.siblings.zeroize();
+    }
 }
 
 impl MerklePath {
