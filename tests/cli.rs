@@ -301,3 +301,173 @@ fn bench_reports_every_figure() {
         "{err}"
     );
 }
+
+/// A `consentry node --dev` child process on a free port of 127.0.0.1, stopped on drop.
+struct NodeProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl NodeProcess {
+    /// Starts the node with its data in `dir/data` and waits for its `listening on` line.
+    fn start(dir: &Path) -> NodeProcess {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["node", "--data", "data", "--dev", "--listen", "127.0.0.1:0"])
+            .args(["--block-ms", "50"])
+            .current_dir(dir)
+            .env(
+                "CONSENTRY_PARAMS",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/params"),
+            )
+            .env("RUST_LOG", "warn")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start consentry node");
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut seen = String::new();
+        let url = loop {
+            match lines.next() {
+                Some(Ok(line)) => match line.strip_prefix("listening on ") {
+                    Some(url) => break url.to_string(),
+                    None => seen.push_str(&line),
+                },
+                _ => panic!("the node exited before listening: {seen}"),
+            }
+        };
+        // Keep draining its stderr so that the node never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        NodeProcess { child, url }
+    }
+
+    /// Stops the node as an operator would (SIGTERM) and waits for it to exit.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        assert!(self.child.wait().unwrap().success(), "the node exit status");
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `args` followed by the node options `net`.
+fn on<'a>(net: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+    [args, net].concat()
+}
+
+/// The README's command-line flow against a real node process over HTTP: accreditation,
+/// consent, anonymous access to several streams in one command (one proof cache), the
+/// node's and the client's refusals, the audit, revocation, and verify-chain on the stopped
+/// node's RocksDB.
+#[test]
+fn the_node_flow_of_the_readme_works_over_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let node = NodeProcess::start(dir);
+    let url = node.url.clone();
+    let net = ["--node", url.as_str()];
+
+    let hospital = ok(dir, &["identity", "new", "--out", "hospital.id"]);
+    let platform = ok(dir, &["identity", "new", "--out", "platform.id"]);
+    let platform_attrs = ATTRS.map(|a| if a == "hospital" { "platform" } else { a });
+    for (id, attrs, index) in [(&hospital, &ATTRS, 0), (&platform, &platform_attrs, 1)] {
+        let mut args = vec!["issuer", "issue", "--key", "data/issuer.key"];
+        args.extend(["--id", id.trim()]);
+        args.extend(attrs);
+        let out = ok(dir, &on(&net, &args));
+        assert!(out.contains(&format!("leaf index {index}")), "{out}");
+    }
+    let sync = on(&net, &["institution", "sync", "--out", "leaves.json"]);
+    assert!(ok(dir, &sync).contains("synced 2 leaves"));
+
+    // Three streams: hospitals may read s-1 and s-2, only research centres s-3.
+    for (stream, roles) in [
+        ("s-1", "hospital"),
+        ("s-2", "hospital"),
+        ("s-3", "research"),
+    ] {
+        let key = format!("{stream}.key");
+        let patient_key = ok(dir, &["patient", "keygen", "--out", &key]);
+        let consent = format!("{stream}.consent.json");
+        let mut args = vec!["institution", "consent", "--identity", "platform.id"];
+        args.extend(["--leaves", "leaves.json"]);
+        args.extend(platform_attrs);
+        args.extend(["--stream", stream, "--patient-key", patient_key.trim()]);
+        args.extend(["--roles", roles, "--out", &consent]);
+        ok(dir, &args);
+        let share = on(
+            &net,
+            &["patient", "share", "--key", &key, "--consent", &consent],
+        );
+        assert!(ok(dir, &share).contains("consent committed"));
+    }
+
+    let access = |streams: &'static str, min_level: &'static str| {
+        let mut args = vec!["institution", "access", "--identity", "hospital.id"];
+        args.extend(["--leaves", "leaves.json"]);
+        args.extend(ATTRS);
+        args.extend(["--stream", streams, "--purpose", "care"]);
+        args.extend(["--min-level", min_level]);
+        on(&net, &args)
+    };
+    let pseudonym = |line: &str| line.rsplit("pseudonym ").next().unwrap().to_string();
+
+    // Three accesses in one command: stable pseudonym within a stream, another across.
+    let out = ok(dir, &access("s-1,s-2,s-1", "2"));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    for (line, stream) in lines.iter().zip(["s-1", "s-2", "s-1"]) {
+        assert!(
+            line.starts_with(&format!("access to {stream} committed")),
+            "{out}"
+        );
+    }
+    assert_eq!(pseudonym(lines[0]), pseudonym(lines[2]));
+    assert_ne!(pseudonym(lines[0]), pseudonym(lines[1]));
+
+    // The node refuses a hospital on s-3 after s-1 went through; the error says what was sent.
+    let err = fails(dir, &access("s-1,s-3,s-2", "2"));
+    assert!(
+        err.contains(r#"stream "s-3": not committed (1 of 3 accesses committed before it"#),
+        "{err}"
+    );
+    // A level the credential does not have is refused locally, before anything is sent.
+    let err = fails(dir, &access("s-2,s-1", "4"));
+    assert!(err.contains("nothing was sent"), "{err}");
+    assert!(err.contains("below the required minimum level 4"), "{err}");
+
+    // The audit of s-1: the share, three accesses, one distinct (pseudonymous) reader.
+    let history = ok(
+        dir,
+        &on(&net, &["patient", "history", "--stream", "s-1", "--json"]),
+    );
+    let history: serde_json::Value = serde_json::from_str(&history).unwrap();
+    assert_eq!(history["distinct_accessors"], 1);
+    assert_eq!(history["entries"].as_array().unwrap().len(), 4, "{history}");
+
+    // Revoked: the synced leaf list no longer has the credential, and the client says so.
+    let revoke = [
+        "issuer",
+        "revoke",
+        "--key",
+        "data/issuer.key",
+        "--issuer-id",
+        "1",
+    ];
+    ok(dir, &on(&net, &[&revoke[..], &["--index", "0"]].concat()));
+    ok(dir, &sync);
+    let err = fails(dir, &access("s-1", "2"));
+    assert!(err.contains("no live leaf"), "{err}");
+
+    assert!(ok(dir, &on(&net, &["status"])).contains("(2 leaves), 0 pending"));
+    node.stop();
+    let verified = ok(dir, &["verify-chain", "--data", "data"]);
+    assert!(verified.starts_with("ok: "), "{verified}");
+    assert!(verified.contains("7 tokens verified"), "{verified}");
+}

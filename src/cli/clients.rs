@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use consentry_circuits::credential::{InstitutionId, Role};
+use consentry_circuits::groth::ProofCache;
 use consentry_circuits::{field, Fr};
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
@@ -158,14 +159,23 @@ pub enum InstitutionCommand {
     },
     /// Build a token locally (same as `consentry prove`).
     Prove(super::prove::ProveArgs),
-    /// Read a stream: prove locally, submit an Access, wait for its block.
+    /// Read one or more streams: prove locally, submit an Access per stream, wait for each
+    /// block. Every proof is made (and checked against the statement) before the first is
+    /// sent, so a local error sends nothing; from the second stream on, each proof reuses
+    /// what the previous one computed (a `ProofCache`), about a third of the time of the
+    /// first. With `--json`, one JSON object per access, in order.
     Access {
         /// Who acts.
         #[command(flatten)]
         holder: HolderArgs,
-        /// The stream.
-        #[arg(long)]
-        stream: String,
+        /// The streams, comma-separated or repeated.
+        #[arg(
+            long = "stream",
+            value_delimiter = ',',
+            required = true,
+            value_name = "STREAM"
+        )]
+        streams: Vec<String>,
         /// The purpose (must be the consented one).
         #[arg(long)]
         purpose: String,
@@ -227,36 +237,52 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
         InstitutionCommand::Prove(a) => super::prove::run(a)?,
         InstitutionCommand::Access {
             holder,
-            stream,
+            streams,
             purpose,
             min_level,
             node,
         } => {
             let (h, tree) = holder.holder_and_tree()?;
             let prover = holder.prover(tree.depth())?;
-            let (_, delivery) = builder::delivery_key(&mut rand::rngs::OsRng);
-            let body = h.access_body(
-                &tree,
-                &stream,
-                &purpose,
-                min_level,
-                today(),
-                rand::rngs::OsRng.next_u64(),
-                delivery,
-            );
-            let proof = h.prove(&prover, &tree, &body, &mut rand::rngs::OsRng)?;
-            let tx = builder::with_proof(body, proof);
-            let pseudonym = tx.body.claim().map(|c| c.pseudonym).unwrap_or_default();
-            let r = NodeClient::new(&node.node).submit(&tx, true)?;
-            print(node.json, &r, || {
-                println!(
-                    "access {}: tx {} in block {}, pseudonym 0x{}",
-                    status_word(&r),
-                    r.id,
-                    r.height.unwrap_or(0),
-                    pseudonym.to_hex()
-                )
-            });
+            let mut cache = ProofCache::new();
+            let day = today();
+            let mut txs = Vec::with_capacity(streams.len());
+            for stream in &streams {
+                let (_, delivery) = builder::delivery_key(&mut rand::rngs::OsRng);
+                let body = h.access_body(
+                    &tree,
+                    stream,
+                    &purpose,
+                    min_level,
+                    day,
+                    rand::rngs::OsRng.next_u64(),
+                    delivery,
+                );
+                let proof = h
+                    .prove_cached(&prover, &mut cache, &tree, &body, &mut rand::rngs::OsRng)
+                    .with_context(|| format!("stream {stream:?}: nothing was sent"))?;
+                txs.push(builder::with_proof(body, proof));
+            }
+            let client = NodeClient::new(&node.node);
+            for (i, (stream, tx)) in streams.iter().zip(&txs).enumerate() {
+                let pseudonym = tx.body.claim().map(|c| c.pseudonym).unwrap_or_default();
+                let r = client.submit(tx, true).with_context(|| {
+                    format!(
+                        "stream {stream:?}: not committed ({i} of {} accesses committed before \
+                         it, the rest not sent)",
+                        txs.len()
+                    )
+                })?;
+                print(node.json, &r, || {
+                    println!(
+                        "access to {stream} {}: tx {} in block {}, pseudonym 0x{}",
+                        status_word(&r),
+                        r.id,
+                        r.height.unwrap_or(0),
+                        pseudonym.to_hex()
+                    )
+                });
+            }
         }
         InstitutionCommand::Consent {
             holder,

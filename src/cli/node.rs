@@ -84,7 +84,10 @@ pub fn run(a: NodeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .with_context(|| format!("listen on {}", a.listen))?;
-        tracing::info!(addr = %listener.local_addr()?, data = %a.data.display(), "node listening");
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, data = %a.data.display(), "node listening");
+        // A plain line for scripts and tests (`--listen 127.0.0.1:0` picks a free port).
+        eprintln!("listening on http://{addr}");
         node::serve(node, listener, cfg.block_interval, node::shutdown_signal()).await
     })
 }
