@@ -302,6 +302,26 @@ fn bench_reports_every_figure() {
     );
 }
 
+/// Output piped into a reader that has gone away (`consentry … | head`): the command ends
+/// without a panic (it did panic in `println!`, Rust ignoring SIGPIPE), and its work is done.
+#[test]
+fn a_closed_output_pipe_is_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["identity", "new", "--out", "inst.id"])
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the command prints its one line.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(tmp.path().join("inst.id").exists());
+}
+
 /// A `consentry node --dev` child process on a free port of 127.0.0.1, stopped on drop.
 struct NodeProcess {
     child: std::process::Child,
