@@ -11,7 +11,7 @@ use consentry_circuits::credential::{InstitutionId, SecretKey};
 use consentry_circuits::token::Token;
 use consentry_circuits::{field, Fr};
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 /// Version of the identity and leaf-list formats.
 pub const FORMAT_VERSION: u32 = 1;
@@ -68,7 +68,7 @@ fn read_secret_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, File
         let kind = match e.classify() {
             serde_json::error::Category::Io => "unreadable",
             serde_json::error::Category::Syntax => "not valid JSON",
-            serde_json::error::Category::Data => "a missing, unknown or mistyped field",
+            serde_json::error::Category::Data => "a missing, unknown or invalid field",
             serde_json::error::Category::Eof => "truncated JSON",
         };
         format_err(
@@ -94,20 +94,55 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), FileErro
     fs::rename(&tmp, path).map_err(io(path))
 }
 
+/// 32 secret bytes as hex after `prefix`, built without an unwiped intermediate (as
+/// `hex::encode` and `format!` would leave) in a string wiped on drop.
+pub(crate) fn secret_to_hex(bytes: &[u8; 32], prefix: &str) -> Zeroizing<String> {
+    let mut digits = Zeroizing::new([0u8; 64]);
+    hex::encode_to_slice(bytes, &mut *digits).expect("64 hex digits for 32 bytes");
+    let mut s = Zeroizing::new(String::with_capacity(prefix.len() + 64));
+    s.push_str(prefix);
+    s.push_str(std::str::from_utf8(&*digits).expect("hex digits are ASCII"));
+    s
+}
+
+/// 32 secret bytes from 64 hex digits (after an optional `0x`), in a buffer wiped on drop.
+/// The error says what is wrong and where, quoting none of it (the hex crate's own message
+/// quotes the offending character).
+pub(crate) fn secret_from_hex(s: &str) -> Result<Zeroizing<[u8; 32]>, String> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    if digits.len() != 64 {
+        return Err(format!(
+            "expected 64 hex digits, got {} bytes",
+            digits.len()
+        ));
+    }
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(digits, &mut *bytes).map_err(|e| match e {
+        hex::FromHexError::InvalidHexCharacter { index, .. } => {
+            format!("a character that is not a hex digit at position {index}")
+        }
+        _ => "expected 64 hex digits".to_string(),
+    })?;
+    Ok(bytes)
+}
+
+/// Serialises `value` as pretty JSON into a buffer sized up front (a growing one would free
+/// unwiped copies) and wiped on drop, for files that hold a secret.
+pub(crate) fn secret_json<T: Serialize>(value: &T) -> Zeroizing<Vec<u8>> {
+    let mut json = Zeroizing::new(Vec::with_capacity(1024));
+    serde_json::to_writer_pretty(&mut *json, value).expect("serializable");
+    json
+}
+
 /// An institution's identity file: its secret and public id. Mode 0600.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IdentityFile {
     version: u32,
-    /// The secret `sk`. Never printed; wiped on drop.
-    secret: String,
+    /// The secret `sk`, as `0x` and 64 hex digits. Never printed; wiped on drop, also when
+    /// a later field of the file fails to parse.
+    secret: Zeroizing<String>,
     id: InstitutionId,
-}
-
-impl Drop for IdentityFile {
-    fn drop(&mut self) {
-        self.secret.zeroize();
-    }
 }
 
 /// Writes a new identity file (refusing to overwrite one) and returns the public id.
@@ -118,11 +153,10 @@ pub fn write_identity(path: &Path, sk: &SecretKey) -> Result<InstitutionId, File
     let id = sk.id();
     let file = IdentityFile {
         version: FORMAT_VERSION,
-        secret: field::to_hex(&sk.expose()),
+        secret: secret_to_hex(&sk.to_bytes(), "0x"),
         id,
     };
-    let json = Zeroizing::new(serde_json::to_vec_pretty(&file).expect("serializable"));
-    write_atomic(path, &json, 0o600)?;
+    write_atomic(path, &secret_json(&file), 0o600)?;
     Ok(id)
 }
 
@@ -135,19 +169,8 @@ pub fn read_identity(path: &Path) -> Result<SecretKey, FileError> {
             format!("unsupported identity version {}", file.version),
         ));
     }
-    // Decoded into a buffer that is wiped; the errors name what is wrong, never a digit of it
-    // (the hex crate's own message quotes the offending character).
-    let digits = file.secret.strip_prefix("0x").unwrap_or(&file.secret);
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(digits, &mut *bytes).map_err(|_| {
-        format_err(
-            path,
-            format!(
-                "secret: expected 64 hex digits, got {} characters or a non-hex one",
-                digits.len()
-            ),
-        )
-    })?;
+    let bytes =
+        secret_from_hex(&file.secret).map_err(|e| format_err(path, format!("secret: {e}")))?;
     let sk = field::from_bytes(&*bytes)
         .map(SecretKey::from_field)
         .map_err(|e| format_err(path, format!("secret: {e}")))?;
@@ -263,16 +286,19 @@ mod tests {
             // A non-hex character in place of one digit.
             (
                 text.replace(digits, &format!("{}z", &digits[..63])),
-                "64 hex digits",
+                "secret: a character that is not a hex digit at position 63",
             ),
             // Truncated.
-            (text.replace(digits, &digits[..40]), "64 hex digits"),
+            (
+                text.replace(digits, &digits[..40]),
+                "secret: expected 64 hex digits, got 40 bytes",
+            ),
             // Not below the field's modulus.
             (text.replace(digits, &"f".repeat(64)), "secret"),
             // A number instead of a string: serde_json's message would quote it.
             (
                 text.replace(&format!("\"{hex}\""), "1234567890123456789"),
-                "mistyped field",
+                "invalid field",
             ),
             // The file cut off half way.
             (text[..text.len() / 2].to_string(), "truncated JSON"),

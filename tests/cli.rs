@@ -303,33 +303,37 @@ fn bench_reports_every_figure() {
 }
 
 /// Output piped into a reader that has gone away (`consentry … | head`): the command ends
-/// without a panic (it did panic in `println!`, Rust ignoring SIGPIPE), and its work is done.
+/// quietly with status 141 (it did panic in `println!`), and its work is done.
 #[test]
-fn a_closed_output_pipe_is_not_a_panic() {
+fn a_closed_output_pipe_ends_the_command_quietly() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+    // A pipe whose reading end is closed before the command starts: every write fails.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
         .args(["identity", "new", "--out", "inst.id"])
         .current_dir(tmp.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+        .stdout(writer)
+        .output()
         .unwrap();
-    // Close the reading end before the command prints its one line.
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(tmp.path().join("inst.id").exists());
 }
 
-/// A `consentry node --dev` child process on a free port of 127.0.0.1, stopped on drop.
+/// A `consentry node --dev` child process on a free port of 127.0.0.1, killed on drop.
 struct NodeProcess {
     child: std::process::Child,
     url: String,
 }
 
 impl NodeProcess {
-    /// Starts the node with its data in `dir/data` and waits for its `listening on` line.
+    /// Starts the node with its data in `dir/data` and waits (a minute at most) for its
+    /// `listening on` line.
     fn start(dir: &Path) -> NodeProcess {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_consentry"))
@@ -341,31 +345,56 @@ impl NodeProcess {
                 concat!(env!("CARGO_MANIFEST_DIR"), "/params"),
             )
             .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("start consentry node");
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut seen = String::new();
-        let url = loop {
-            match lines.next() {
-                Some(Ok(line)) => match line.strip_prefix("listening on ") {
-                    Some(url) => break url.to_string(),
-                    None => seen.push_str(&line),
-                },
-                _ => panic!("the node exited before listening: {seen}"),
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads the node's stderr to its end, so that the node never blocks on a full pipe;
+        // sends the URL, or everything seen if the node exits first.
+        std::thread::spawn(move || {
+            let mut seen = String::new();
+            for line in stderr.lines().map_while(Result::ok) {
+                match line.strip_prefix("listening on ") {
+                    Some(url) => {
+                        let _ = tx.send(Ok(url.to_string()));
+                    }
+                    None => seen.push_str(&format!("{line}\n")),
+                }
             }
+            let _ = tx.send(Err(seen));
+        });
+        let mut node = NodeProcess {
+            child,
+            url: String::new(),
         };
-        // Keep draining its stderr so that the node never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        NodeProcess { child, url }
+        node.url = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(Ok(url)) => url,
+            Ok(Err(seen)) => panic!("the node exited before listening:\n{seen}"),
+            Err(_) => panic!("the node did not listen within a minute"),
+        };
+        node
     }
 
-    /// Stops the node as an operator would (SIGTERM) and waits for it to exit.
+    /// Stops the node as an operator would (SIGTERM) and waits (a minute at most) for a clean
+    /// exit.
     fn stop(mut self) {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        assert!(sent.success());
-        assert!(self.child.wait().unwrap().success(), "the node exit status");
+        // SAFETY: `kill` on the pid of our own child, which has not been reaped yet.
+        let sent = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        assert_eq!(sent, 0, "kill(SIGTERM)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "the node's exit status: {status}");
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the node did not stop within a minute of SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }
 
@@ -451,25 +480,46 @@ fn the_node_flow_of_the_readme_works_over_http() {
     assert_eq!(pseudonym(lines[0]), pseudonym(lines[2]));
     assert_ne!(pseudonym(lines[0]), pseudonym(lines[1]));
 
-    // The node refuses a hospital on s-3 after s-1 went through; the error says what was sent.
+    // The audit of a stream: its entries (share and accesses) and distinct readers.
+    let audit = |stream: &str| {
+        let args = ["patient", "history", "--stream", stream, "--json"];
+        let history: serde_json::Value = serde_json::from_str(&ok(dir, &on(&net, &args))).unwrap();
+        let entries = history["entries"].as_array().unwrap().len();
+        (entries, history["distinct_accessors"].as_u64().unwrap())
+    };
+    assert_eq!(audit("s-1"), (3, 1));
+
+    // The node refuses a hospital on s-3 after s-1 went through; the error says what was
+    // committed, and s-2, after it, was not sent.
     let err = fails(dir, &access("s-1,s-3,s-2", "2"));
     assert!(
-        err.contains(r#"stream "s-3": not committed (1 of 3 accesses committed before it"#),
+        err.contains(r#"stream "s-3": refused (1 of 3 committed before it, the rest not sent)"#),
         "{err}"
     );
-    // A level the credential does not have is refused locally, before anything is sent.
-    let err = fails(dir, &access("s-2,s-1", "4"));
-    assert!(err.contains("nothing was sent"), "{err}");
-    assert!(err.contains("below the required minimum level 4"), "{err}");
+    assert!(err.contains("RoleNotAllowed"), "{err}");
+    assert_eq!((audit("s-1"), audit("s-2")), ((4, 1), (2, 1)));
 
-    // The audit of s-1: the share, three accesses, one distinct (pseudonymous) reader.
-    let history = ok(
-        dir,
-        &on(&net, &["patient", "history", "--stream", "s-1", "--json"]),
-    );
-    let history: serde_json::Value = serde_json::from_str(&history).unwrap();
-    assert_eq!(history["distinct_accessors"], 1);
-    assert_eq!(history["entries"].as_array().unwrap().len(), 4, "{history}");
+    // Local errors send nothing: a level the credential does not have (found while proving),
+    // a malformed stream id after a good one.
+    let err = fails(dir, &access("s-2,s-1", "4"));
+    assert!(err.contains(r#"stream "s-2": nothing was sent"#), "{err}");
+    assert!(err.contains("below the required minimum level 4"), "{err}");
+    let err = fails(dir, &access("s-1,s 2", "2"));
+    assert!(err.contains(r#"stream "s 2": "#), "{err}");
+    assert!(err.contains("nothing was sent"), "{err}");
+    assert_eq!((audit("s-1"), audit("s-2")), ((4, 1), (2, 1)));
+
+    // --json: one object per line and access.
+    let mut args = access("s-2,s-2", "2");
+    args.push("--json");
+    let out = ok(dir, &args);
+    let objects: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 2, "{out}");
+    assert!(objects.iter().all(|o| o["status"] == "committed"), "{out}");
+    assert_eq!(audit("s-2"), (4, 1));
 
     // Revoked: the synced leaf list no longer has the credential, and the client says so.
     let revoke = [
@@ -489,5 +539,6 @@ fn the_node_flow_of_the_readme_works_over_http() {
     node.stop();
     let verified = ok(dir, &["verify-chain", "--data", "data"]);
     assert!(verified.starts_with("ok: "), "{verified}");
-    assert!(verified.contains("7 tokens verified"), "{verified}");
+    // Tokens: three consents, and 3 + 1 + 2 accesses.
+    assert!(verified.contains("9 tokens verified"), "{verified}");
 }

@@ -8,10 +8,10 @@
 use std::fmt;
 
 use ark_bls12_381::Fr;
-use ark_ff::UniformRand;
+use ark_ff::{PrimeField, UniformRand};
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::field;
 use crate::poseidon::{self, Domain};
@@ -52,10 +52,22 @@ impl SecretKey {
         SecretKey(x)
     }
 
-    /// The secret as a field element, for the prover (which wipes its copies once the proof
-    /// is made).
+    /// The secret as a field element, for the prover. The prover wipes the buffers it copies
+    /// it into; arkworks' gadgets keep a copy of their own during synthesis, freed unwiped.
     pub fn expose(&self) -> Fr {
         self.0
+    }
+
+    /// The secret as 32 big-endian bytes (`field::to_bytes` of it), in a buffer wiped on
+    /// drop and without a heap copy, for writing it to the institution's identity file.
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+        let mut limbs = self.0.into_bigint().0;
+        let mut out = Zeroizing::new([0u8; 32]);
+        for (chunk, limb) in out.chunks_exact_mut(8).zip(limbs.iter().rev()) {
+            chunk.copy_from_slice(&limb.to_be_bytes());
+        }
+        limbs.zeroize();
+        out
     }
 
     /// The public identity `H_id(sk)`.
@@ -260,6 +272,18 @@ mod tests {
         for v in variants {
             assert_ne!(v.leaf(), base.leaf(), "{v:?}");
         }
+    }
+
+    #[test]
+    fn secret_bytes_are_the_field_encoding_and_wiping_zeroes_the_key() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+        for _ in 0..8 {
+            let sk = SecretKey::random(&mut rng);
+            assert_eq!(*sk.to_bytes(), field::to_bytes(&sk.expose()));
+        }
+        let mut sk = SecretKey::random(&mut rng);
+        sk.zeroize();
+        assert_eq!(sk.expose(), Fr::from(0u64));
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! progress bar on stderr, table on stdout, JSON to `--json FILE`. With `--json -` the JSON
 //! goes to stdout and the table to stderr, so the output can be piped to a program.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -101,16 +100,15 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     match a.json.as_deref() {
         Some(p) if p.as_os_str() == "-" => {
             eprint!("{table}");
-            println!("{}", report.to_json());
+            outln!("{}", report.to_json())?;
         }
         Some(path) => {
-            print!("{table}");
+            super::output(format_args!("{table}"))?;
             std::fs::write(path, report.to_json() + "\n")
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("JSON written to {}", path.display());
         }
-        None => print!("{table}"),
+        None => super::output(format_args!("{table}"))?,
     }
-    std::io::stdout().flush()?;
     Ok(())
 }

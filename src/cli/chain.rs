@@ -42,14 +42,14 @@ pub fn verify_chain(a: VerifyChainArgs) -> anyhow::Result<()> {
     let keys = params::load_genesis_keys(&dir, &genesis)?;
     let summary = ledger::verify_chain(&store, scratch.path(), &keys)
         .map_err(|f| anyhow::anyhow!("verify-chain failed at height {}: {}", f.height, f.reason))?;
-    println!(
+    outln!(
         "ok: {} blocks, {} transactions, {} tokens verified, registry root {} ({:.1?})",
         summary.blocks,
         summary.transactions,
         summary.tokens,
         summary.registry_root,
         started.elapsed()
-    );
+    )?;
     Ok(())
 }
 

@@ -11,8 +11,9 @@ use ed25519_dalek::SigningKey;
 use rand::RngCore;
 
 use super::args::{parse_field, today, AttributeArgs, HolderArgs};
+use crate::api::TxStatus;
 use crate::client::builder;
-use crate::client::{NodeClient, DEFAULT_NODE};
+use crate::client::{ClientError, NodeClient, DEFAULT_NODE};
 use crate::files::{self, LeafList};
 use crate::ledger::{
     keys, Body, Consent, ConsentAction, Hash32, IssueCredential, Policy, RevokeCredential,
@@ -30,22 +31,27 @@ pub struct NodeArg {
     pub json: bool,
 }
 
-fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce()) {
+/// Prints `value` as JSON with `--json`, else what `human` prints.
+fn print<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    human: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(value).expect("serializable")
-        );
+        )
     } else {
-        human();
+        human()
     }
 }
 
 fn status_word(r: &crate::api::TxResponse) -> &'static str {
     match r.status {
-        crate::api::TxStatus::Committed => "committed",
-        crate::api::TxStatus::Pending => "pending",
-        crate::api::TxStatus::Rejected => "rejected",
+        TxStatus::Committed => "committed",
+        TxStatus::Pending => "pending",
+        TxStatus::Rejected => "rejected",
     }
 }
 
@@ -96,7 +102,7 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
         IssuerCommand::Keygen { out } => {
             let key = SigningKey::generate(&mut rand::rngs::OsRng);
             keys::write_ed25519(&out, "issuer", &key)?;
-            println!("{}", hex::encode(key.verifying_key().to_bytes()));
+            outln!("{}", hex::encode(key.verifying_key().to_bytes()))?;
         }
         IssuerCommand::Issue {
             key,
@@ -118,11 +124,13 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
             let chain = client.status()?.chain_id;
             let r = client.issue(&builder::issuer_signed(&key, &chain, body))?;
             print(node.json, &r, || {
-                println!(
+                outln!(
                     "issued: leaf index {} in block {} (tx {})",
-                    r.leaf_index, r.height, r.id
+                    r.leaf_index,
+                    r.height,
+                    r.id
                 )
-            });
+            })?;
         }
         IssuerCommand::Revoke {
             key,
@@ -138,8 +146,8 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
                 client.revoke(index, &builder::issuer_signed(&key, &chain, body))?
             };
             print(node.json, &r, || {
-                println!("revoked leaf {index} (tx {})", r.id)
-            });
+                outln!("revoked leaf {index} (tx {})", r.id)
+            })?;
         }
     }
     Ok(())
@@ -160,10 +168,12 @@ pub enum InstitutionCommand {
     /// Build a token locally (same as `consentry prove`).
     Prove(super::prove::ProveArgs),
     /// Read one or more streams: prove locally, submit an Access per stream, wait for each
-    /// block. Every proof is made (and checked against the statement) before the first is
-    /// sent, so a local error sends nothing; from the second stream on, each proof reuses
-    /// what the previous one computed (a `ProofCache`), about a third of the time of the
-    /// first. With `--json`, one JSON object per access, in order.
+    /// block. Every stream id is checked and every proof made (and checked against the
+    /// statement) before the first is sent, so a local error sends nothing; from the second
+    /// stream on, each proof reuses what the previous one computed (a `ProofCache`), about a
+    /// third of the time of the first. Stops at the first access the node does not commit,
+    /// saying how many were committed before it. With `--json`, one JSON object per line and
+    /// access (JSON Lines).
     Access {
         /// Who acts.
         #[command(flatten)]
@@ -232,7 +242,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                 leaves,
             }
             .write(&out)?;
-            println!("synced {n} leaves to {}", out.display());
+            outln!("synced {n} leaves to {}", out.display())?;
         }
         InstitutionCommand::Prove(a) => super::prove::run(a)?,
         InstitutionCommand::Access {
@@ -242,6 +252,12 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             min_level,
             node,
         } => {
+            // Everything local first: a bad stream id, a policy the credential does not meet
+            // or a stale leaf list sends nothing.
+            for stream in &streams {
+                crate::ledger::check_stream_id(stream)
+                    .map_err(|e| anyhow::anyhow!("stream {stream:?}: {e}; nothing was sent"))?;
+            }
             let (h, tree) = holder.holder_and_tree()?;
             let prover = holder.prover(tree.depth())?;
             let mut cache = ProofCache::new();
@@ -266,22 +282,47 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             let client = NodeClient::new(&node.node);
             for (i, (stream, tx)) in streams.iter().zip(&txs).enumerate() {
                 let pseudonym = tx.body.claim().map(|c| c.pseudonym).unwrap_or_default();
-                let r = client.submit(tx, true).with_context(|| {
-                    format!(
-                        "stream {stream:?}: not committed ({i} of {} accesses committed before \
-                         it, the rest not sent)",
-                        txs.len()
-                    )
-                })?;
-                print(node.json, &r, || {
-                    println!(
+                // Each access waits for its block, so that the report below is exact.
+                let before = format!(
+                    "{i} of {} committed before it, the rest not sent",
+                    txs.len()
+                );
+                let r = match client.submit(tx, true) {
+                    Ok(r) => r,
+                    Err(e @ ClientError::Problem { .. }) => {
+                        bail!("stream {stream:?}: refused ({before}): {e}")
+                    }
+                    Err(e) => bail!(
+                        "stream {stream:?}: not confirmed, tx {} may or may not be committed \
+                         ({before}): {e}",
+                        tx.id()
+                    ),
+                };
+                if node.json {
+                    // JSON Lines: one object per access.
+                    outln!("{}", serde_json::to_string(&r).expect("serializable"))?;
+                } else {
+                    outln!(
                         "access to {stream} {}: tx {} in block {}, pseudonym 0x{}",
                         status_word(&r),
                         r.id,
                         r.height.unwrap_or(0),
                         pseudonym.to_hex()
-                    )
-                });
+                    )?;
+                }
+                match r.status {
+                    TxStatus::Committed => {}
+                    TxStatus::Pending => bail!(
+                        "stream {stream:?}: tx {} accepted but not committed in the wait \
+                         ({before}); look it up with GET /v1/transactions/{}",
+                        r.id,
+                        r.id
+                    ),
+                    TxStatus::Rejected => bail!(
+                        "stream {stream:?}: rejected in its block: {} ({before})",
+                        r.reason.as_deref().unwrap_or("no reason given")
+                    ),
+                }
             }
         }
         InstitutionCommand::Consent {
@@ -326,10 +367,10 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             let proof = h.prove(&prover, &tree, &body, &mut rand::rngs::OsRng)?;
             let tx = builder::with_proof(body, proof);
             files::write_atomic(&out, &serde_json::to_vec_pretty(&tx)?, 0o644)?;
-            println!(
+            outln!(
                 "prepared consent {} (for the patient to sign)",
                 out.display()
-            );
+            )?;
         }
     }
     Ok(())
@@ -407,13 +448,13 @@ fn sign_and_submit(
     let chain = client.status()?.chain_id;
     let r = client.submit(&builder::patient_signed(&keypair, &chain, tx), true)?;
     print(node.json, &r, || {
-        println!(
+        outln!(
             "consent {}: tx {} in block {}",
             status_word(&r),
             r.id,
             r.height.unwrap_or(0)
         )
-    });
+    })?;
     Ok(())
 }
 
@@ -423,10 +464,10 @@ pub fn patient(c: PatientCommand) -> anyhow::Result<()> {
         PatientCommand::Keygen { out } => {
             let mini = schnorrkel::MiniSecretKey::generate_with(rand::rngs::OsRng);
             keys::write_patient(&out, &mini)?;
-            println!(
+            outln!(
                 "{}",
                 hex::encode(keys::read_patient(&out)?.public.to_bytes())
-            );
+            )?;
         }
         PatientCommand::Share { key, consent, node } => {
             sign_and_submit(&key, &consent, ConsentAction::Share, &node)?
@@ -437,21 +478,23 @@ pub fn patient(c: PatientCommand) -> anyhow::Result<()> {
         PatientCommand::History { stream, node } => {
             let h = NodeClient::new(&node.node).history(&stream)?;
             print(node.json, &h, || {
-                println!(
+                outln!(
                     "stream {}: {} distinct accessors",
-                    h.stream_id, h.distinct_accessors
-                );
+                    h.stream_id,
+                    h.distinct_accessors
+                )?;
                 for e in &h.entries {
-                    println!(
+                    outln!(
                         "  #{:<3} block {:<5} {:<7} {} by {}",
                         e.seq,
                         e.height,
                         e.kind,
                         &e.tx[..16],
                         &e.pseudonym[..18]
-                    );
+                    )?;
                 }
-            });
+                Ok(())
+            })?;
         }
     }
     Ok(())
@@ -461,17 +504,19 @@ pub fn patient(c: PatientCommand) -> anyhow::Result<()> {
 pub fn status(node: NodeArg) -> anyhow::Result<()> {
     let s = NodeClient::new(&node.node).status()?;
     print(node.json, &s, || {
-        println!(
+        outln!(
             "chain {} at height {} (tip {})",
             s.chain_id,
             s.height,
             &s.tip_hash[..16]
-        );
-        println!(
+        )?;
+        outln!(
             "registry root {} ({} leaves), {} pending",
-            s.registry_root, s.registry_size, s.pending
-        );
-        println!("validator {} version {}", s.validator, s.version);
-    });
+            s.registry_root,
+            s.registry_size,
+            s.pending
+        )?;
+        outln!("validator {} version {}", s.validator, s.version)
+    })?;
     Ok(())
 }

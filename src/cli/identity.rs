@@ -30,10 +30,10 @@ pub fn run(c: IdentityCommand) -> anyhow::Result<()> {
         IdentityCommand::New { out } => {
             let sk = SecretKey::random(&mut rand::rngs::OsRng);
             let id = files::write_identity(&out, &sk)?;
-            println!("{}", field::to_hex(&id.0));
+            outln!("{}", field::to_hex(&id.0))?;
         }
         IdentityCommand::Show { file } => {
-            println!("{}", field::to_hex(&files::read_identity(&file)?.id().0));
+            outln!("{}", field::to_hex(&files::read_identity(&file)?.id().0))?;
         }
     }
     Ok(())

@@ -74,11 +74,11 @@ pub fn run(c: LeavesCommand) -> anyhow::Result<()> {
             let index = tree.append(leaf)?;
             list.leaves.push(field::to_hex(&leaf));
             list.write(&file)?;
-            println!(
+            outln!(
                 "index {index}\nleaf {}\nroot {}",
                 field::to_hex(&leaf),
                 field::to_hex(&tree.root())
-            );
+            )?;
         }
         LeavesCommand::Revoke { file, index } => {
             anyhow::ensure!(file.exists(), "{}: no such leaf list", file.display());
@@ -86,12 +86,12 @@ pub fn run(c: LeavesCommand) -> anyhow::Result<()> {
             tree.revoke(index)?;
             list.leaves[index as usize] = field::to_hex(&consentry_circuits::registry::EMPTY_LEAF);
             list.write(&file)?;
-            println!("revoked {index}\nroot {}", field::to_hex(&tree.root()));
+            outln!("revoked {index}\nroot {}", field::to_hex(&tree.root()))?;
         }
         LeavesCommand::Root { file } => {
             anyhow::ensure!(file.exists(), "{}: no such leaf list", file.display());
             let (_, tree) = load_or_new(&file, DEFAULT_DEPTH)?;
-            println!("{}", field::to_hex(&tree.root()));
+            outln!("{}", field::to_hex(&tree.root()))?;
         }
     }
     Ok(())

@@ -5,6 +5,15 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// Writes a line of command output, like `println!`, but returns an error instead of
+/// panicking when standard output is closed (see [`output`]). Defined before the modules
+/// that use it.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::output(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod args;
 mod bench;
 mod chain;
@@ -66,6 +75,28 @@ pub enum Command {
     /// Test tool: commit blocks until killed (crash-safety test).
     #[command(hide = true)]
     DevWriteBlocks(chain::WriterArgs),
+}
+
+/// The command's output went to a reader that has gone away (`consentry … | head`). `main`
+/// ends such a command quietly, with exit status 141 as a Unix tool killed by SIGPIPE would,
+/// instead of reporting an error; `println!` would panic. (SIGPIPE itself stays ignored: the
+/// HTTP client's and the embedded node's sockets could raise it too, and a command must not
+/// die half-way because a peer reset a connection.)
+#[derive(Debug, thiserror::Error)]
+#[error("standard output is closed")]
+pub struct ClosedOutput;
+
+/// Writes `args` to standard output: a closed output is [`ClosedOutput`], any other failure
+/// an I/O error naming standard output.
+pub fn output(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args)
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => anyhow::Error::new(ClosedOutput),
+            _ => anyhow::Error::new(e).context("writing to standard output"),
+        })
 }
 
 /// Runs a parsed command line.

@@ -77,7 +77,7 @@ pub fn run(a: ProveArgs) -> anyhow::Result<()> {
     let proved = start.elapsed();
     files::write_token(&a.out, &token)?;
     eprintln!("keys loaded in {loaded:.1?}, proof in {proved:.1?}");
-    println!("pseudonym {}", field::to_hex(&token.public.pseudonym));
-    println!("token {}", a.out.display());
+    outln!("pseudonym {}", field::to_hex(&token.public.pseudonym))?;
+    outln!("token {}", a.out.display())?;
     Ok(())
 }

@@ -49,11 +49,11 @@ pub fn run(a: SetupArgs) -> anyhow::Result<()> {
         started.elapsed()
     );
     for name in [groth::pk_file_name(a.depth), groth::vk_file_name(a.depth)] {
-        println!(
+        outln!(
             "{}  {}",
             hex::encode(manifest.entries[&name]),
             a.out.join(&name).display()
-        );
+        )?;
     }
     Ok(())
 }

@@ -42,17 +42,20 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
         .verify(&token)
         .map_err(|e| anyhow::anyhow!("invalid: {e}"))?;
     let p = &token.public;
-    println!("valid");
-    println!(
+    outln!("valid")?;
+    outln!(
         "role {}\nissuer_id {}\nmin_level {}\ntoday {}",
-        p.role, p.issuer_id, p.min_level, p.today
-    );
-    println!(
+        p.role,
+        p.issuer_id,
+        p.min_level,
+        p.today
+    )?;
+    outln!(
         "root {}\nscope {}\npseudonym {}\nmessage {}",
         field::to_hex(&p.root),
         field::to_hex(&p.scope),
         field::to_hex(&p.pseudonym),
         field::to_hex(&p.message)
-    );
+    )?;
     Ok(())
 }

@@ -6,36 +6,30 @@ use std::path::Path;
 
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::files::{self, FileError};
 
+/// A key file: its kind (its use), secret and public key.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeyFile {
     kind: String,
-    /// Hex of the secret; wiped on drop.
-    secret: String,
+    /// Hex of the secret; wiped on drop, also when a later field fails to parse.
+    secret: Zeroizing<String>,
     public: String,
 }
 
-impl Drop for KeyFile {
-    fn drop(&mut self) {
-        self.secret.zeroize();
-    }
-}
-
-fn write_key(path: &Path, kind: &str, secret: &[u8], public: &[u8]) -> Result<(), FileError> {
+fn write_key(path: &Path, kind: &str, secret: &[u8; 32], public: &[u8]) -> Result<(), FileError> {
     if path.exists() {
         return Err(FileError::Exists(path.to_path_buf()));
     }
     let file = KeyFile {
         kind: kind.into(),
-        secret: hex::encode(secret),
+        secret: files::secret_to_hex(secret, ""),
         public: hex::encode(public),
     };
-    let json = Zeroizing::new(serde_json::to_vec_pretty(&file).expect("serializable"));
-    files::write_atomic(path, &json, 0o600)
+    files::write_atomic(path, &files::secret_json(&file), 0o600)
 }
 
 /// The secret of the key file at `path`, which must be a `kind` key. The file's text and the
@@ -58,10 +52,7 @@ fn read_key(path: &Path, kind: &str) -> Result<Zeroizing<[u8; 32]>, FileError> {
             file.kind
         )));
     }
-    let mut secret = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(&file.secret, &mut *secret)
-        .map_err(|_| bad("the secret is not 32 bytes of hex (64 hex digits)"))?;
-    Ok(secret)
+    files::secret_from_hex(&file.secret).map_err(|e| bad(&format!("secret: {e}")))
 }
 
 /// Writes a new Ed25519 key (validator or issuer) to `path`; `kind` names its use.
@@ -147,10 +138,13 @@ mod tests {
             let file = tmp.path().join(format!("bad{i}.key"));
             std::fs::write(&file, bad).unwrap();
             let err = read_ed25519(&file, "validator").unwrap_err().to_string();
-            assert!(
-                err.contains("not 32 bytes of hex") || err.contains("not a key file"),
-                "case {i}: {err}"
-            );
+            let expected = [
+                "secret: expected 64 hex digits, got 62 bytes",
+                "secret: a character that is not a hex digit at position 62",
+                "secret: expected 64 hex digits, got 66 bytes",
+                "not a key file",
+            ];
+            assert!(err.contains(expected[i]), "case {i}: {err}");
             assert!(
                 !err.contains(&secret[..16]),
                 "case {i} echoes the secret: {err}"

@@ -37,9 +37,10 @@
 
 use ark_bls12_381::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::AffineRepr;
-use ark_ff::{BigInteger, PrimeField};
+use ark_ff::PrimeField;
 use blst::{blst_fp, blst_fp2, blst_p1, blst_p1_affine, blst_p2, blst_p2_affine};
 use rayon::prelude::*;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::blst_bridge::{g1_from_blst, g1_to_blst, g2_from_blst, g2_to_blst};
 
@@ -419,12 +420,7 @@ impl<G: Group> FixedBases<G> {
         let sum = match &self.prepared {
             None => return G::ArkProjective::default(),
             Some(Prepared::Direct(bases, _)) => {
-                let zero = Fr::from(0u64);
-                let bytes: Vec<u8> = self
-                    .positions
-                    .iter()
-                    .flat_map(|&i| scalars.get(i).unwrap_or(&zero).into_bigint().to_bytes_le())
-                    .collect();
+                let bytes = scalar_bytes(self.positions.iter().map(|&i| scalars.get(i)));
                 G::pippenger(bases, &bytes)
             }
             Some(Prepared::Tables(tables)) => tables.msm(&self.positions, scalars),
@@ -438,10 +434,14 @@ impl<G: Group> FixedBases<G> {
     /// variables that changed since a previous proof, and for one part of a concatenated
     /// query.
     pub(super) fn msm_sparse(&self, entries: &[(usize, Fr)]) -> G::ArkProjective {
-        let finite: Vec<(usize, Fr)> = entries
-            .iter()
-            .filter_map(|&(i, s)| Some((self.finite_index.get(i).copied().flatten()?, s)))
-            .collect();
+        // The scalars are secret (the prover's differences and quotient): the copy is sized up
+        // front and wiped after use.
+        let mut finite = Zeroizing::new(Vec::with_capacity(entries.len()));
+        finite.extend(
+            entries
+                .iter()
+                .filter_map(|&(i, s)| Some((self.finite_index.get(i).copied().flatten()?, s))),
+        );
         let sum = match &self.prepared {
             None => return G::ArkProjective::default(),
             Some(Prepared::Direct(_, points)) => {
@@ -449,16 +449,31 @@ impl<G: Group> FixedBases<G> {
                     return G::ArkProjective::default();
                 }
                 let subset: Vec<G::Affine> = finite.iter().map(|&(k, _)| points[k]).collect();
-                let bytes: Vec<u8> = finite
-                    .iter()
-                    .flat_map(|(_, s)| s.into_bigint().to_bytes_le())
-                    .collect();
+                let bytes = scalar_bytes(finite.iter().map(|(_, s)| Some(s)));
                 G::pippenger(&G::pippenger_bases(&subset), &bytes)
             }
             Some(Prepared::Tables(tables)) => tables.msm_entries(&finite),
         };
         G::to_ark(&sum)
     }
+}
+
+/// The little-endian bytes of `scalars` (a missing one counts as zero), as blst's Pippenger
+/// reads them, in a buffer sized up front and wiped on drop: the scalars are the prover's
+/// secret values.
+fn scalar_bytes<'a>(scalars: impl ExactSizeIterator<Item = Option<&'a Fr>>) -> Zeroizing<Vec<u8>> {
+    let mut bytes = Zeroizing::new(Vec::with_capacity(32 * scalars.len()));
+    for s in scalars {
+        let mut le = s
+            .copied()
+            .unwrap_or_default()
+            .into_bigint()
+            .0
+            .map(u64::to_le_bytes);
+        bytes.extend(le.iter().flatten());
+        le.zeroize();
+    }
+    bytes
 }
 
 impl<G: Group> Tables<G> {

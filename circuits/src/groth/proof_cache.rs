@@ -138,22 +138,29 @@ impl ProofCache {
     ///
     /// The caller wipes the result ([`wipe`]) once used.
     pub(super) fn changes(&mut self, prover: u64, assignment: &[Fr]) -> Vec<(usize, Fr)> {
+        // Room for every position up front: a vector that grew would leave copies of these
+        // secret values in the buffers it freed, which `wipe` never sees.
+        let mut changes = Vec::with_capacity(assignment.len());
         if self.prover != prover || self.assignment.len() != assignment.len() {
             self.clear();
-            return assignment
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| !w.is_zero())
-                .map(|(i, w)| (i, *w))
-                .collect();
+            changes.extend(
+                assignment
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| !w.is_zero())
+                    .map(|(i, w)| (i, *w)),
+            );
+            return changes;
         }
-        assignment
-            .iter()
-            .zip(&self.assignment)
-            .enumerate()
-            .filter(|(_, (w, old))| w != old)
-            .map(|(i, (w, old))| (i, *w - old))
-            .collect()
+        changes.extend(
+            assignment
+                .iter()
+                .zip(&self.assignment)
+                .enumerate()
+                .filter(|(_, (w, old))| w != old)
+                .map(|(i, (w, old))| (i, *w - old)),
+        );
+        changes
     }
 
     /// The sums of the cached assignment (zero when empty).

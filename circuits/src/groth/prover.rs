@@ -120,11 +120,14 @@ impl Queries {
         let b_g1_start = self.l_len + self.h_len;
         let mut in_b_g1: Vec<(usize, Fr)> =
             changes.iter().map(|&(i, d)| (b_g1_start + i, d)).collect();
-        let mut in_l: Vec<(usize, Fr)> = changes
-            .iter()
-            .filter(|&&(i, _)| i >= num_instance && i - num_instance < self.l_len)
-            .map(|&(i, d)| (i - num_instance, d))
-            .collect();
+        // Sized up front, as every secret buffer here: growing would free unwiped copies.
+        let mut in_l: Vec<(usize, Fr)> = Vec::with_capacity(changes.len());
+        in_l.extend(
+            changes
+                .iter()
+                .filter(|&&(i, _)| i >= num_instance && i - num_instance < self.l_len)
+                .map(|&(i, d)| (i - num_instance, d)),
+        );
         // Four small MSMs side by side: each alone leaves threads idle between its jobs.
         let ((a, b_g2), (b_g1, l)) = rayon::join(
             || {
@@ -241,9 +244,10 @@ impl Prover {
 
     /// The token for `public`: the assignment (after the native check), then the randomisers
     /// `r` and `s` drawn in that order, then `proof` of them. The randomisers are wiped after
-    /// use, like every buffer of secret values the prover allocates (the assignment, the
-    /// quotient, the scalars of `C`): anyone who learnt `r` or `s` with the proof could
-    /// strip its zero-knowledge blinding.
+    /// use, like every buffer of field elements the prover allocates (the assignment, the
+    /// quotient, the MSMs' scalars, a repeat proof's differences): anyone who learnt `r` or
+    /// `s` with the proof could strip its zero-knowledge blinding. (Copies inside arkworks'
+    /// synthesis and QAP reduction, and the MSMs' group elements, are not wiped.)
     fn token<R: RngCore + CryptoRng>(
         &self,
         witness: &AccessWitness,
@@ -384,31 +388,42 @@ impl Prover {
     }
 
     /// The full assignment `[1, public inputs, witnesses]`, computed without building matrices.
-    /// The witness values are moved out of the constraint system, not copied, so the only copy
-    /// is the one returned (wiped on drop). The gadgets' own copies of their values, inside
-    /// arkworks, are freed unwiped when synthesis ends.
+    /// arkworks pushes the witness values one by one into a vector that is given room for all
+    /// of them first (so that it never frees a partial copy), then moved out and wiped once
+    /// copied into the result (wiped on drop), whether synthesis succeeded or not. The gadgets'
+    /// own copies of their values, inside arkworks, are freed unwiped when synthesis ends.
     fn assignment(&self, circuit: AccessCircuit) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         let err = |e: ark_relations::gr1cs::SynthesisError| ProveError::Synthesis(e.to_string());
+        let no_cs = || ProveError::Synthesis("no constraint system".into());
         let cs = ConstraintSystem::<Fr>::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Prove {
             construct_matrices: false,
             generate_lc_assignments: false,
         });
-        circuit.generate_constraints(cs.clone()).map_err(err)?;
-        let mut full = Zeroizing::new(cs.instance_assignment().map_err(err)?);
-        if full.len() != self.shape.num_instance {
+        let len = self.pk.a_query.len();
+        cs.borrow_mut()
+            .ok_or_else(no_cs)?
+            .assignments
+            .witness_assignment
+            .reserve_exact(len.saturating_sub(self.shape.num_instance));
+        let synthesized = circuit.generate_constraints(cs.clone());
+        let witness = Zeroizing::new(
+            cs.borrow_mut()
+                .map(|mut cs| std::mem::take(&mut cs.assignments.witness_assignment))
+                .ok_or_else(no_cs)?,
+        );
+        synthesized.map_err(err)?;
+        let instance = cs.instance_assignment().map_err(err)?;
+        if instance.len() != self.shape.num_instance {
             return Err(ProveError::Synthesis(
                 "instance size differs from the key's".into(),
             ));
         }
-        let mut witness = cs
-            .borrow_mut()
-            .map(|mut cs| std::mem::take(&mut cs.assignments.witness_assignment))
-            .ok_or_else(|| ProveError::Synthesis("the constraint system is shared".into()))?;
+        let mut full = Zeroizing::new(Vec::with_capacity(instance.len() + witness.len()));
+        full.extend_from_slice(&instance);
         full.extend_from_slice(&witness);
-        witness.zeroize();
-        if full.len() != self.pk.a_query.len() {
+        if full.len() != len {
             return Err(ProveError::Synthesis(
                 "assignment size differs from the key's".into(),
             ));
