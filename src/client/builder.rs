@@ -12,13 +12,24 @@ use rand::{CryptoRng, RngCore};
 
 use crate::ledger::{Access, Auth, Body, Hash32, TokenClaim, Transaction, PATIENT_SIGNING_CONTEXT};
 
-/// An institution as it acts: its secret and its credential's attributes.
-#[derive(Clone, Debug)]
+/// An institution as it acts: its secret and its credential's attributes. Its `Debug`
+/// shows only what every token discloses (role and issuer).
+#[derive(Clone)]
 pub struct Holder {
     /// The secret.
     pub sk: SecretKey,
     /// The attributes as issued.
     pub attributes: Attributes,
+}
+
+impl std::fmt::Debug for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Holder")
+            .field("sk", &self.sk)
+            .field("role", &self.attributes.role)
+            .field("issuer_id", &self.attributes.issuer_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Holder {
@@ -194,4 +205,33 @@ pub fn delivery_key<R: RngCore + CryptoRng>(rng: &mut R) -> (curve25519_dalek::S
         .compress()
         .to_bytes();
     (secret, public)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use consentry_circuits::credential::Role;
+
+    /// A holder in a log line or a panic message shows no secret and no hidden attribute.
+    #[test]
+    fn debug_shows_only_disclosed_attributes() {
+        let holder = Holder {
+            sk: SecretKey::from_field(Fr::from(987_654_321u64)),
+            attributes: Attributes {
+                role: Role::Research,
+                level: 31_337,
+                jurisdiction: 756,
+                expiry_day: 24_680,
+                issuer_id: 9,
+            },
+        };
+        let shown = format!("{holder:?}");
+        for hidden in ["987654321", "31337", "756", "24680"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        assert!(
+            shown.contains("Research") && shown.contains("issuer_id: 9"),
+            "{shown}"
+        );
+    }
 }
