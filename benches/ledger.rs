@@ -6,8 +6,8 @@
 //! Run: `cargo bench --bench ledger`.
 
 use consentry::circuits::credential::Role;
-use consentry::ledger::fixture::{Fixture, NOON_MS};
-use consentry::ledger::{ConsentAction, Ledger, Transaction};
+use consentry::ledger::fixture::{Fixture, ISSUER_ID, NOON_MS};
+use consentry::ledger::{Ledger, Transaction};
 use consentry::store::RocksStore;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
@@ -24,7 +24,7 @@ fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut ledger = Ledger::create(
         RocksStore::open(dir.path()).expect("db"),
-        fx.genesis(16),
+        fx.genesis(300),
         fx.keys(),
         &fx.validator,
     )
@@ -32,20 +32,20 @@ fn benches(c: &mut Criterion) {
     ledger
         .propose(issue.clone(), NOON_MS, &fx.validator)
         .expect("issue");
-    let tree = ledger.registry().clone();
+    let tree = ledger.registry(ISSUER_ID).expect("issuer").clone();
     let patient = fx.patient_key();
     let consent = fx.consent(
         &platform,
         &patient,
         &tree,
         "stream",
-        ConsentAction::Share,
         Fixture::policy(&[Role::Hospital], 2),
         TODAY,
     );
+    let stream = Fixture::stream_id(&patient, "stream");
     let max = 256;
     let accesses: Vec<Transaction> = (0..max)
-        .map(|n| fx.access(&hospital, &tree, "stream", 2, TODAY, n))
+        .map(|n| fx.access(&hospital, &tree, &stream, 2, TODAY, n))
         .collect();
 
     let mut g = c.benchmark_group("ledger_apply_access_block");
@@ -57,7 +57,7 @@ fn benches(c: &mut Criterion) {
                 || {
                     let dir = tempfile::tempdir().expect("tempdir");
                     let store = RocksStore::open(dir.path()).expect("db");
-                    let mut l = Ledger::create(store, fx.genesis(16), fx.keys(), &fx.validator)
+                    let mut l = Ledger::create(store, fx.genesis(300), fx.keys(), &fx.validator)
                         .expect("genesis");
                     l.propose(issue.clone(), NOON_MS, &fx.validator)
                         .expect("issue");

@@ -31,7 +31,7 @@ fn fixture() -> Fixture {
     Fixture {
         prover: Prover::with_preparation(DEPTH, pk.clone(), Preparation::Tables).expect("prover"),
         direct: Prover::new(DEPTH, pk).expect("prover"),
-        verifier: Verifier::new(DEPTH, &vk),
+        verifier: Verifier::new(DEPTH, &vk).expect("verifier"),
         world: World::new(DEPTH).expect("world"),
     }
 }

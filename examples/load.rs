@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         "public": {
             "root": format!("0x{}", claim.root.to_hex()), "scope": format!("0x{}", claim.scope.to_hex()),
             "pseudonym": format!("0x{}", claim.pseudonym.to_hex()),
-            "message": consentry::circuits::field::to_hex(&token_tx.body.message()),
+            "message": consentry::circuits::field::to_hex(&token_tx.body.message(consentry::ledger::fixture::CHAIN_ID)),
             "role": "hospital", "issuer_id": claim.issuer_id, "min_level": claim.min_level, "today": claim.today
         }
     });

@@ -191,6 +191,9 @@ pub struct LeafList {
     pub version: u32,
     /// Registry depth.
     pub depth: usize,
+    /// The issuer whose registry tree these leaves are (absent in hand-kept lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_id: Option<u32>,
     /// Leaves in index order (`0x0…0` for revoked ones).
     pub leaves: Vec<String>,
 }
@@ -201,6 +204,7 @@ impl LeafList {
         LeafList {
             version: FORMAT_VERSION,
             depth,
+            issuer_id: None,
             leaves: vec![],
         }
     }

@@ -405,6 +405,18 @@ impl Drop for NodeProcess {
     }
 }
 
+/// The arguments as `&str`s.
+fn run(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// The number of history entries of `stream`.
+fn audit_len(dir: &Path, net: &[&str], stream: &str) -> usize {
+    let args = ["patient", "history", "--stream", stream, "--json"];
+    let history: serde_json::Value = serde_json::from_str(&ok(dir, &on(net, &args))).unwrap();
+    history["entries"].as_array().unwrap().len()
+}
+
 /// `args` followed by the node options `net`.
 fn on<'a>(net: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
     [args, net].concat()
@@ -432,10 +444,22 @@ fn the_node_flow_of_the_readme_works_over_http() {
         let out = ok(dir, &on(&net, &args));
         assert!(out.contains(&format!("leaf index {index}")), "{out}");
     }
-    let sync = on(&net, &["institution", "sync", "--out", "leaves.json"]);
+    let sync = on(
+        &net,
+        &[
+            "institution",
+            "sync",
+            "--issuer-id",
+            "1",
+            "--out",
+            "leaves.json",
+        ],
+    );
     assert!(ok(dir, &sync).contains("synced 2 leaves"));
 
-    // Three streams: hospitals may read s-1 and s-2, only research centres s-3.
+    // Three streams: hospitals may read s-1 and s-2, only research centres s-3. Each id is
+    // derived from the patient's stream key and the platform's name of the stream.
+    let mut ids = std::collections::HashMap::new();
     for (stream, roles) in [
         ("s-1", "hospital"),
         ("s-2", "hospital"),
@@ -447,33 +471,66 @@ fn the_node_flow_of_the_readme_works_over_http() {
         let mut args = vec!["institution", "consent", "--identity", "platform.id"];
         args.extend(["--leaves", "leaves.json"]);
         args.extend(platform_attrs);
-        args.extend(["--stream", stream, "--patient-key", patient_key.trim()]);
+        args.extend(["--stream-name", stream, "--patient-key", patient_key.trim()]);
         args.extend(["--roles", roles, "--out", &consent]);
-        ok(dir, &args);
+        let out = ok(dir, &on(&net, &args));
+        let id = out.split("for stream ").nth(1).unwrap()[..64].to_string();
+        let derived = ok(
+            dir,
+            &["patient", "stream-id", "--key", &key, "--name", stream],
+        );
+        assert_eq!(derived.trim(), id, "the patient derives the same id");
         let share = on(
             &net,
             &["patient", "share", "--key", &key, "--consent", &consent],
         );
         assert!(ok(dir, &share).contains("consent committed"));
+        ids.insert(stream, id);
     }
+    let id = |name: &str| ids.get(name).cloned().unwrap_or_else(|| name.to_string());
 
-    let access = |streams: &'static str, min_level: &'static str| {
-        let mut args = vec!["institution", "access", "--identity", "hospital.id"];
-        args.extend(["--leaves", "leaves.json"]);
-        args.extend(ATTRS);
-        args.extend(["--stream", streams, "--purpose", "care"]);
-        args.extend(["--min-level", min_level]);
-        on(&net, &args)
+    let access = |streams: &str, min_level: &'static str| {
+        let list: Vec<String> = streams.split(',').map(id).collect();
+        let mut args: Vec<String> = ["institution", "access", "--identity", "hospital.id"]
+            .map(String::from)
+            .to_vec();
+        args.extend(["--leaves", "leaves.json"].map(String::from));
+        args.extend(ATTRS.map(String::from));
+        args.extend([
+            "--stream".into(),
+            list.join(","),
+            "--purpose".into(),
+            "care".into(),
+        ]);
+        args.extend(["--min-level", min_level, "--keep-order", "--spread", "0"].map(String::from));
+        args.extend(net.map(String::from));
+        args
     };
     let pseudonym = |line: &str| line.rsplit("pseudonym ").next().unwrap().to_string();
 
+    // A leaf list the chain never committed (as a node singling this client out would serve
+    // it: one extra leaf gives a root of its own that would link every token) is refused
+    // before anything is proven or sent.
+    let synced = std::fs::read_to_string(dir.join("leaves.json")).unwrap();
+    let mut list: serde_json::Value = serde_json::from_str(&synced).unwrap();
+    list["leaves"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(format!("0x{}", "0".repeat(62) + "2a")));
+    std::fs::write(dir.join("leaves.json"), list.to_string()).unwrap();
+    let err = fails(dir, &run(&access("s-1", "2")));
+    assert!(err.contains("does not list among its roots"), "{err}");
+    assert!(err.contains("nothing was sent"), "{err}");
+    std::fs::write(dir.join("leaves.json"), synced).unwrap();
+    assert_eq!(audit_len(dir, &net, &id("s-1")), 1, "only the share");
+
     // Three accesses in one command: stable pseudonym within a stream, another across.
-    let out = ok(dir, &access("s-1,s-2,s-1", "2"));
+    let out = ok(dir, &run(&access("s-1,s-2,s-1", "2")));
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
     for (line, stream) in lines.iter().zip(["s-1", "s-2", "s-1"]) {
         assert!(
-            line.starts_with(&format!("access to {stream} committed")),
+            line.starts_with(&format!("access to {} committed", id(stream))),
             "{out}"
         );
     }
@@ -482,7 +539,8 @@ fn the_node_flow_of_the_readme_works_over_http() {
 
     // The audit of a stream: its entries (share and accesses) and distinct readers.
     let audit = |stream: &str| {
-        let args = ["patient", "history", "--stream", stream, "--json"];
+        let sid = id(stream);
+        let args = ["patient", "history", "--stream", &sid, "--json"];
         let history: serde_json::Value = serde_json::from_str(&ok(dir, &on(&net, &args))).unwrap();
         let entries = history["entries"].as_array().unwrap().len();
         (entries, history["distinct_accessors"].as_u64().unwrap())
@@ -491,9 +549,12 @@ fn the_node_flow_of_the_readme_works_over_http() {
 
     // The node refuses a hospital on s-3 after s-1 went through; the error says what was
     // committed, and s-2, after it, was not sent.
-    let err = fails(dir, &access("s-1,s-3,s-2", "2"));
+    let err = fails(dir, &run(&access("s-1,s-3,s-2", "2")));
     assert!(
-        err.contains(r#"stream "s-3": refused (1 of 3 committed before it, the rest not sent)"#),
+        err.contains(&format!(
+            r#"stream "{}": refused (1 of 3 committed before it, the rest not sent)"#,
+            id("s-3")
+        )),
         "{err}"
     );
     assert!(err.contains("RoleNotAllowed"), "{err}");
@@ -501,18 +562,21 @@ fn the_node_flow_of_the_readme_works_over_http() {
 
     // Local errors send nothing: a level the credential does not have (found while proving),
     // a malformed stream id after a good one.
-    let err = fails(dir, &access("s-2,s-1", "4"));
-    assert!(err.contains(r#"stream "s-2": nothing was sent"#), "{err}");
+    let err = fails(dir, &run(&access("s-2,s-1", "4")));
+    assert!(
+        err.contains(&format!(r#"stream "{}": nothing was sent"#, id("s-2"))),
+        "{err}"
+    );
     assert!(err.contains("below the required minimum level 4"), "{err}");
-    let err = fails(dir, &access("s-1,s 2", "2"));
+    let err = fails(dir, &run(&access("s-1,s 2", "2")));
     assert!(err.contains(r#"stream "s 2": "#), "{err}");
     assert!(err.contains("nothing was sent"), "{err}");
     assert_eq!((audit("s-1"), audit("s-2")), ((4, 1), (2, 1)));
 
     // --json: one object per line and access.
     let mut args = access("s-2,s-2", "2");
-    args.push("--json");
-    let out = ok(dir, &args);
+    args.push("--json".into());
+    let out = ok(dir, &run(&args));
     let objects: Vec<serde_json::Value> = out
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
@@ -520,6 +584,19 @@ fn the_node_flow_of_the_readme_works_over_http() {
     assert_eq!(objects.len(), 2, "{out}");
     assert!(objects.iter().all(|o| o["status"] == "committed"), "{out}");
     assert_eq!(audit("s-2"), (4, 1));
+
+    // The patient withdraws s-2 alone, with a withdrawal signed in advance: the next access
+    // is refused.
+    let s2 = id("s-2");
+    let prepared = ["patient", "revoke", "--key", "s-2.key", "--stream", &s2];
+    ok(
+        dir,
+        &on(&net, &[&prepared[..], &["--out", "w.json"]].concat()),
+    );
+    let sent = ok(dir, &on(&net, &["patient", "send", "--file", "w.json"]));
+    assert!(sent.contains("committed"), "{sent}");
+    let err = fails(dir, &run(&access("s-2", "2")));
+    assert!(err.contains("ConsentRevoked"), "{err}");
 
     // Revoked: the synced leaf list no longer has the credential, and the client says so.
     let revoke = [
@@ -532,7 +609,7 @@ fn the_node_flow_of_the_readme_works_over_http() {
     ];
     ok(dir, &on(&net, &[&revoke[..], &["--index", "0"]].concat()));
     ok(dir, &sync);
-    let err = fails(dir, &access("s-1", "2"));
+    let err = fails(dir, &run(&access("s-1", "2")));
     assert!(err.contains("no live leaf"), "{err}");
 
     assert!(ok(dir, &on(&net, &["status"])).contains("(2 leaves), 0 pending"));

@@ -8,7 +8,7 @@ use std::time::Duration;
 use consentry::client::builder::{self, Holder};
 use consentry::client::NodeClient;
 use consentry::demo::EmbeddedNode;
-use consentry::ledger::{Body, Hash32, IssueCredential, RevokeCredential};
+use consentry::ledger::{stream_id_for, Body, Hash32, IssueCredential, RevokeCredential};
 use consentry::node::{self, NodeConfig};
 use consentry::params;
 use consentry_circuits::credential::{Attributes, Role, SecretKey};
@@ -30,6 +30,7 @@ fn config(data: &Path) -> NodeConfig {
         dev: true,
         block_interval: Duration::from_millis(30),
         admission: consentry::consensus::Admission::DeferProofs,
+        dev_root_window_secs: node::DEV_ROOT_WINDOW_SECS,
     }
 }
 
@@ -50,11 +51,23 @@ fn the_demo_story_runs_over_http_and_survives_a_restart() {
     let n = EmbeddedNode::start(config(&data)).unwrap();
     let client = NodeClient::new(&n.url);
     let status = client.status().unwrap();
-    assert_eq!(status.height, 27, "{status:?}");
-    let history = client.history("stream-1").unwrap();
+    assert_eq!(status.height, 11, "{status:?}");
+    // Block 4 holds the share of stream-1 (after three accreditations).
+    let http = Client::new();
+    let b4 = get_json(&http, format!("{}/v1/blocks/4", n.url));
+    let share = client
+        .transaction(b4["tx_ids"][0].as_str().unwrap())
+        .unwrap();
+    let stream = share.transaction.unwrap()["body"]["stream_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let history = client.history(&stream).unwrap();
     assert_eq!(history.entries.len(), 5);
+    assert_eq!(history.entries[4].kind, "revoke");
+    assert_eq!(history.entries[4].pseudonym, None, "the patient alone");
     assert_eq!(history.distinct_accessors, 2);
-    assert_eq!(client.registry().unwrap().size, 3 + 16);
+    assert_eq!(client.registry().unwrap().issuers[0].size, 3);
     n.stop().unwrap();
 }
 
@@ -90,7 +103,7 @@ fn issue_and_sync(
         .issue(&builder::issuer_signed(issuer, "consentry-dev", body))
         .unwrap();
     let leaves: Vec<Fr> = client
-        .all_leaves()
+        .all_leaves(1)
         .unwrap()
         .iter()
         .map(|l| field::from_hex(l).unwrap())
@@ -191,21 +204,31 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
 
     // Registry and leaves.
     let reg: Value = get_json(&http, format!("{url}/v1/registry"));
-    assert_eq!(reg["size"], 1);
+    assert_eq!(reg["issuers"][0]["size"], 1);
     assert_eq!(reg["depth"], 20);
-    let leaves: Value = get_json(&http, format!("{url}/v1/registry/leaves?from=0&limit=10"));
+    let leaves: Value = get_json(&http, format!("{url}/v1/registry/1/leaves?from=0&limit=10"));
     assert_eq!(leaves["leaves"][0], field::to_hex(&holder.leaf()));
     problem(
-        http.get(format!("{url}/v1/registry/leaves?from=x"))
+        http.get(format!("{url}/v1/registry/1/leaves?from=x"))
             .send()
             .unwrap(),
         400,
         "BadRequest",
     );
+    problem(
+        http.get(format!("{url}/v1/registry/7/leaves"))
+            .send()
+            .unwrap(),
+        404,
+        "NotFound",
+    );
 
     // Token verification: valid, tampered public input, truncated proof, off-curve point.
+    let patient = schnorrkel::MiniSecretKey::generate_with(rand::rngs::OsRng)
+        .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
+    let s1 = stream_id_for(&patient.public.to_bytes(), "s-1");
     let leaves: Vec<Fr> = client
-        .all_leaves()
+        .all_leaves(1)
         .unwrap()
         .iter()
         .map(|l| field::from_hex(l).unwrap())
@@ -213,16 +236,22 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     let tree = RegistryTree::from_leaves(20, &leaves).unwrap();
     let prover = params::load_prover(params_dir(), 20).unwrap();
     let day = (node::now_ms() / 86_400_000) as u32;
-    let body = holder.access_body(&tree, "s-1", "care", 2, day, 1, [0; 32]);
+    let body = holder.access_body(&tree, &s1, "care", 2, day, 1, [0; 32]);
     let proof = holder
-        .prove(&prover, &tree, &body, &mut rand::rngs::OsRng)
+        .prove(
+            &prover,
+            "consentry-dev",
+            &tree,
+            &body,
+            &mut rand::rngs::OsRng,
+        )
         .unwrap();
     let claim = body.claim().unwrap().clone();
     let token = json!({
         "version": 1, "depth": 20, "proof": hex::encode(&proof),
         "public": {
             "root": format!("0x{}", claim.root.to_hex()), "scope": format!("0x{}", claim.scope.to_hex()),
-            "pseudonym": format!("0x{}", claim.pseudonym.to_hex()), "message": field::to_hex(&body.message()),
+            "pseudonym": format!("0x{}", claim.pseudonym.to_hex()), "message": field::to_hex(&body.message("consentry-dev")),
             "role": "hospital", "issuer_id": 1, "min_level": 2, "today": day
         }
     });
@@ -324,11 +353,9 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     // Consent for s-1 (a platform credential, a patient key), so accesses pass admission.
     let platform = new_holder(Role::Platform, 1);
     let tree2 = issue_and_sync(&client, &issuer, &platform);
-    let patient = schnorrkel::MiniSecretKey::generate_with(rand::rngs::OsRng)
-        .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
     let consent = Body::Consent(consentry::ledger::Consent {
-        stream_id: "s-1".into(),
-        action: consentry::ledger::ConsentAction::Share,
+        stream_id: s1.clone(),
+        stream_name: "s-1".into(),
         policy: consentry::ledger::Policy {
             roles: vec![Role::Hospital],
             min_level: 2,
@@ -343,7 +370,13 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         claim: platform.claim(&tree2, Fr::from(99u64), 0, day),
     });
     let consent_proof = platform
-        .prove(&prover, &tree2, &consent, &mut rand::rngs::OsRng)
+        .prove(
+            &prover,
+            "consentry-dev",
+            &tree2,
+            &consent,
+            &mut rand::rngs::OsRng,
+        )
         .unwrap();
     let consent_tx = builder::patient_signed(
         &patient,
@@ -370,13 +403,13 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         client.submit(&tx, true).unwrap().status,
         consentry::api::TxStatus::Committed
     );
-    let hist: Value = get_json(&http, format!("{url}/v1/streams/s-1/history"));
+    let hist: Value = get_json(&http, format!("{url}/v1/streams/{s1}/history"));
     assert_eq!(hist["distinct_accessors"], 1);
-    let st: Value = get_json(&http, format!("{url}/v1/streams/s-1"));
+    let st: Value = get_json(&http, format!("{url}/v1/streams/{s1}"));
     assert_eq!(st["shared"], true);
 
     // The same body with a proof for another body: ProofInvalid.
-    let other = holder.access_body(&tree, "s-1", "care", 2, day, 2, [0; 32]);
+    let other = holder.access_body(&tree, &s1, "care", 2, day, 2, [0; 32]);
     let mut swapped = builder::with_proof(other, proof.clone());
     swapped.auth.proof = proof.clone();
     // Admission defers the pairing to the block's batch: 202 pending, then rejected.
@@ -436,7 +469,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         "BadRequest",
     );
     problem(
-        http.get(format!("{url}/v1/streams/unknown"))
+        http.get(format!("{url}/v1/streams/{}", "ab".repeat(32)))
             .send()
             .unwrap(),
         404,
@@ -467,7 +500,13 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         claim: research.claim(&tree3, builder::fresh_scope(&mut rand::rngs::OsRng), 2, day),
     });
     let request_proof = research
-        .prove(&prover, &tree3, &request, &mut rand::rngs::OsRng)
+        .prove(
+            &prover,
+            "consentry-dev",
+            &tree3,
+            &request,
+            &mut rand::rngs::OsRng,
+        )
         .unwrap();
     let study = client
         .submit(&builder::with_proof(request, request_proof), true)
@@ -528,7 +567,7 @@ fn the_openapi_document_lists_every_route() {
         "/v1/blocks/latest",
         "/v1/blocks/{height}",
         "/v1/registry",
-        "/v1/registry/leaves",
+        "/v1/registry/{issuer}/leaves",
         "/v1/credentials",
         "/v1/credentials/{index}/revoke",
         "/v1/tokens/verify",
@@ -553,4 +592,99 @@ fn the_openapi_document_lists_every_route() {
         paths.keys()
     );
     n.stop().unwrap();
+}
+
+/// Hardening over HTTP: the credential answer names the leaf this transaction appended; a
+/// 70 KB signature is a 413 problem and never reaches the chain, which still verifies after
+/// the node stops; a full mempool would answer 429 with `Retry-After` (the mapping); and a
+/// node refuses a non-dev genesis that accepts the public-seed development key.
+#[test]
+fn oversized_fields_are_refused_over_http_and_dev_keys_need_dev() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node");
+    let n = EmbeddedNode::start(config(&data)).unwrap();
+    let url = n.url.clone();
+    let http = Client::new();
+    let client = NodeClient::new(&url);
+    let dev = n.node.dev.clone().unwrap();
+    let issuer = consentry::ledger::keys::read_ed25519(&dev.issuer_key, "issuer").unwrap();
+    let first = new_holder(Role::Hospital, 3);
+    let second = new_holder(Role::Hospital, 2);
+    for (h, index) in [(&first, 0), (&second, 1)] {
+        let body = Body::IssueCredential(IssueCredential {
+            issuer_id: 1,
+            leaf: Hash32(field::to_bytes(&h.leaf())),
+        });
+        let r = client
+            .issue(&builder::issuer_signed(&issuer, "consentry-dev", body))
+            .unwrap();
+        assert_eq!((r.issuer_id, r.leaf_index), (1, index));
+    }
+    let leaves: Vec<Fr> = client
+        .all_leaves(1)
+        .unwrap()
+        .iter()
+        .map(|l| field::from_hex(l).unwrap())
+        .collect();
+    let tree = RegistryTree::from_leaves(20, &leaves).unwrap();
+    let prover = params::load_prover(params_dir(), 20).unwrap();
+    let day = (node::now_ms() / 86_400_000) as u32;
+    let body = first.access_body(&tree, &"ab".repeat(32), "care", 2, day, 1, [0; 32]);
+    let proof = first
+        .prove(
+            &prover,
+            "consentry-dev",
+            &tree,
+            &body,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+    let mut big = builder::with_proof(body, proof);
+    big.auth.signature = vec![0xab; 70_000];
+    let p = problem(
+        http.post(format!("{url}/v1/transactions?wait=true"))
+            .json(&big)
+            .send()
+            .unwrap(),
+        413,
+        "TooLarge",
+    );
+    assert!(p["detail"].as_str().unwrap().contains("65536"), "{p}");
+    let height = client.status().unwrap().height;
+    n.stop().unwrap();
+
+    let store = consentry::store::RocksStore::open(&data.join("db")).unwrap();
+    let genesis = consentry::ledger::read_genesis(&store).unwrap();
+    let keys = params::load_genesis_keys(params_dir(), &genesis).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let summary = consentry::ledger::verify_chain(&store, scratch.path(), &keys).unwrap();
+    assert_eq!(summary.blocks, height + 1);
+    drop(store);
+
+    // The problem mapping of a full mempool: 429 and Retry-After.
+    let busy = consentry::api::problem::Problem::from(consentry::ledger::Rejection::Busy {
+        reason: "full".into(),
+        retry_after_secs: 1,
+    });
+    let resp = axum::response::IntoResponse::into_response(busy);
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "1");
+
+    // The same genesis (dev verifying key) without --dev: refused, saying why. Its twin, with
+    // --dev, is the node started above.
+    let genesis_file = tmp.path().join("genesis.json");
+    std::fs::write(&genesis_file, serde_json::to_vec(&genesis).unwrap()).unwrap();
+    let cfg = NodeConfig {
+        data: tmp.path().join("other"),
+        genesis: Some(genesis_file),
+        key: Some(dev.validator_key.clone()),
+        dev: false,
+        ..config(&data)
+    };
+    let err = consentry::node::Node::open(&cfg).err().unwrap().to_string();
+    assert!(err.contains("INSECURE development verifying key"), "{err}");
+    assert!(
+        !tmp.path().join("other").join("db").exists(),
+        "nothing written"
+    );
 }

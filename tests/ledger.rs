@@ -3,115 +3,13 @@
 
 use consentry::circuits::credential::Role;
 use consentry::circuits::field;
-use consentry::circuits::registry::RegistryTree;
-use consentry::ledger::fixture::{Fixture, Institution, NOON_MS};
+use consentry::ledger::fixture::{Fixture, CHAIN_ID, ISSUER_ID, NOON_MS};
 use consentry::ledger::*;
 use consentry::store::{Batch, Column, RocksStore, Store};
 use proptest::prelude::*;
 
-const DEPTH: usize = 4;
-const TODAY: u32 = 20_400;
-
-struct World {
-    fx: Fixture,
-    ledger: Ledger<RocksStore>,
-    dir: tempfile::TempDir,
-    hospital: Institution,
-    research: Institution,
-    platform: Institution,
-    time: u64,
-}
-
-impl World {
-    fn new(root_window: u32) -> World {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("params")).unwrap();
-        let mut fx = Fixture::new(DEPTH, &dir.path().join("params"), 3);
-        let store = RocksStore::open(&dir.path().join("db")).unwrap();
-        let ledger =
-            Ledger::create(store, fx.genesis(root_window), fx.keys(), &fx.validator).unwrap();
-        let hospital = fx.institution(Role::Hospital, 3);
-        let research = fx.institution(Role::Research, 2);
-        let platform = fx.institution(Role::Platform, 1);
-        let mut w = World {
-            fx,
-            ledger,
-            dir,
-            hospital,
-            research,
-            platform,
-            time: NOON_MS,
-        };
-        let txs = vec![
-            w.fx.issue(w.hospital.leaf()),
-            w.fx.issue(w.research.leaf()),
-            w.fx.issue(w.platform.leaf()),
-        ];
-        w.block_ok(txs);
-        w
-    }
-
-    fn tree(&self) -> RegistryTree {
-        self.ledger.registry().clone()
-    }
-
-    fn block(&mut self, txs: Vec<Transaction>) -> (Block, Vec<(TxId, Rejection)>) {
-        self.time += 1000;
-        self.ledger
-            .propose(txs, self.time, &self.fx.validator)
-            .unwrap()
-    }
-
-    fn block_ok(&mut self, txs: Vec<Transaction>) -> Block {
-        let n = txs.len();
-        let (b, rejected) = self.block(txs);
-        assert!(rejected.is_empty(), "{rejected:?}");
-        assert_eq!(b.tx_ids.len(), n);
-        b
-    }
-
-    /// Submits one transaction alone in a block and returns its rejection reason's code.
-    fn reject(&mut self, tx: Transaction) -> String {
-        let check = self.ledger.check(&tx, self.time + 1000);
-        let (b, rejected) = self.block(vec![tx]);
-        assert!(b.tx_ids.is_empty());
-        assert_eq!(rejected.len(), 1);
-        assert_eq!(
-            check.unwrap_err(),
-            rejected[0].1,
-            "mempool check and block agree"
-        );
-        rejected[0].1.code().to_string()
-    }
-
-    fn share(&mut self, stream: &str, policy: Policy) -> schnorrkel::Keypair {
-        let patient = self.fx.patient_key();
-        let tree = self.tree();
-        let p = self.platform.clone();
-        let tx = self.fx.consent(
-            &p,
-            &patient,
-            &tree,
-            stream,
-            ConsentAction::Share,
-            policy,
-            TODAY,
-        );
-        self.block_ok(vec![tx]);
-        patient
-    }
-
-    fn access(
-        &mut self,
-        who: &Institution,
-        stream: &str,
-        min_level: u16,
-        nonce: u64,
-    ) -> Transaction {
-        let tree = self.tree();
-        self.fx.access(who, &tree, stream, min_level, TODAY, nonce)
-    }
-}
+mod common;
+use common::{World, DEPTH, TODAY};
 
 #[test]
 fn consent_and_access_story_with_pseudonyms_and_audit() {
@@ -128,14 +26,14 @@ fn consent_and_access_story_with_pseudonyms_and_audit() {
     w.block_ok(vec![a1.clone(), a2.clone()]);
     w.block_ok(vec![a3.clone()]);
 
-    let s = w.ledger.stream("stream-1").unwrap().unwrap();
+    let s = w.ledger.stream(&w.sid("stream-1")).unwrap().unwrap();
     assert!(s.shared);
     assert_eq!(
         s.distinct_accessors, 2,
         "the hospital twice, the research centre once"
     );
     assert_eq!(s.latest_access, Some(a3.id()));
-    let hist = w.ledger.history("stream-1", 0, 100).unwrap();
+    let hist = w.ledger.history(&w.sid("stream-1"), 0, 100).unwrap();
     assert_eq!(hist.len(), 4);
     assert_eq!(
         hist[1].pseudonym, hist[2].pseudonym,
@@ -151,7 +49,7 @@ fn consent_and_access_story_with_pseudonyms_and_audit() {
     w.share("stream-2", Fixture::policy(&[Role::Hospital], 1));
     let other = w.access(&h, "stream-2", 1, 1);
     w.block_ok(vec![other]);
-    let hist2 = w.ledger.history("stream-2", 0, 10).unwrap();
+    let hist2 = w.ledger.history(&w.sid("stream-2"), 0, 10).unwrap();
     assert_ne!(hist2[1].pseudonym, hist[1].pseudonym);
 }
 
@@ -173,7 +71,7 @@ fn policy_rejections_each_beside_a_valid_twin() {
     assert_eq!(w.reject(unknown), "UnknownStream");
 
     let tree = w.tree();
-    let mut body = w.fx.access_body(&h, &tree, "s", 3, TODAY, 5);
+    let mut body = w.fx.access_body(&h, &tree, &w.sid("s"), 3, TODAY, 5);
     if let Body::Access(a) = &mut body {
         a.purpose = "marketing".into();
     }
@@ -184,43 +82,17 @@ fn policy_rejections_each_beside_a_valid_twin() {
     let mut expired = Fixture::policy(&[Role::Hospital], 3);
     expired.valid_until = TODAY - 1;
     let tree = w.tree();
-    let consent = w.fx.consent(
-        &p,
-        &patient,
-        &tree,
-        "s",
-        ConsentAction::Share,
-        expired,
-        TODAY,
-    );
+    let consent = w.fx.consent(&p, &patient, &tree, "s", expired, TODAY);
     w.block_ok(vec![consent]);
     let late = w.access(&h, "s", 3, 6);
     assert_eq!(w.reject(late), "ConsentExpired");
 
-    // Revoked consent.
-    let tree = w.tree();
-    let revoke = w.fx.consent(
-        &p,
-        &patient,
-        &tree,
-        "s",
-        ConsentAction::Revoke,
-        Fixture::policy(&[Role::Hospital], 3),
-        TODAY,
-    );
+    // Withdrawn consent: the patient alone, no platform token.
+    let revoke = w.fx.withdraw(&patient, "s", 1);
     w.block_ok(vec![revoke]);
     let after = w.access(&h, "s", 3, 7);
     assert_eq!(w.reject(after), "ConsentRevoked");
-    let tree = w.tree();
-    let again = w.fx.consent(
-        &p,
-        &patient,
-        &tree,
-        "s",
-        ConsentAction::Revoke,
-        Fixture::policy(&[Role::Hospital], 3),
-        TODAY,
-    );
+    let again = w.fx.withdraw(&patient, "s", 2);
     assert_eq!(w.reject(again), "NotShared");
 }
 
@@ -231,17 +103,13 @@ fn signature_and_key_rejections() {
     let p = w.platform.clone();
     let tree = w.tree();
 
-    // Another patient key for an existing stream.
+    // Another patient key for an existing stream: a withdrawal signed by an intruder's key.
     let intruder = w.fx.patient_key();
-    let tx = w.fx.consent(
-        &p,
-        &intruder,
-        &tree,
-        "s",
-        ConsentAction::Revoke,
-        Fixture::policy(&[Role::Hospital], 1),
-        TODAY,
-    );
+    let mut tx = w.fx.withdraw(&intruder, "s", 1);
+    if let Body::RevokeConsent(r) = &mut tx.body {
+        r.stream_id = w.sid("s");
+    }
+    let tx = consentry::client::builder::patient_signed(&intruder, CHAIN_ID, tx);
     assert_eq!(w.reject(tx), "PatientKeyMismatch");
 
     // A consent whose patient signature was made over another body.
@@ -250,7 +118,6 @@ fn signature_and_key_rejections() {
         &patient,
         &tree,
         "s2",
-        ConsentAction::Share,
         Fixture::policy(&[Role::Hospital], 1),
         TODAY,
     );
@@ -259,7 +126,6 @@ fn signature_and_key_rejections() {
         &patient,
         &tree,
         "s3",
-        ConsentAction::Share,
         Fixture::policy(&[Role::Hospital], 1),
         TODAY,
     );
@@ -290,7 +156,6 @@ fn signature_and_key_rejections() {
         &patient,
         &tree,
         "s7",
-        ConsentAction::Share,
         Fixture::policy(&[Role::Hospital], 1),
         TODAY,
     );
@@ -299,9 +164,10 @@ fn signature_and_key_rejections() {
     let good = w.fx.issue(consentry::circuits::Fr::from(79u64));
     w.block_ok(vec![good]);
 
-    // Revocation rules: only the issuer that appended a leaf may revoke it.
+    // Revocation rules: an issuer revokes in its own tree only; the second issuer's tree
+    // is empty, so its revoke of index 3 names no leaf.
     let foreign_revoke = w.fx.revoke_by_second_issuer(3);
-    assert_eq!(w.reject(foreign_revoke), "NotIssuersLeaf");
+    assert_eq!(w.reject(foreign_revoke), "Registry");
     // Signed by the first issuer's key but claiming to be the second: bad signature.
     let mut forged = w.fx.revoke(3);
     if let Body::RevokeCredential(b) = &mut forged.body {
@@ -323,8 +189,8 @@ fn signature_and_key_rejections() {
     let tree = w.tree();
     let scope = w.fx.fresh_scope();
     let body = Body::Consent(Consent {
-        stream_id: "s9".into(),
-        action: ConsentAction::Share,
+        stream_id: Fixture::stream_id(&patient, "s9"),
+        stream_name: "s9".into(),
         policy: Fixture::policy(&[Role::Research], 1),
         data_digest: None,
         study: Some(Hash32([9; 32])),
@@ -372,8 +238,8 @@ fn study_requests_are_recorded_and_answered() {
     let scope = w.fx.fresh_scope();
     let tree = w.tree();
     let consent = Body::Consent(Consent {
-        stream_id: "cohort-1".into(),
-        action: ConsentAction::Share,
+        stream_id: Fixture::stream_id(&patient, "cohort-1"),
+        stream_name: "cohort-1".into(),
         policy: Fixture::policy(&[Role::Research], 2),
         data_digest: None,
         study: Some(study.id()),
@@ -409,21 +275,25 @@ fn token_rejections_each_beside_a_valid_twin() {
     let mut tx = w.access(&h, "s", 1, 3);
     tx.auth.proof.truncate(100);
     assert_eq!(w.reject(tx), "InvalidField");
+    // A signature where none belongs (and that no check would read).
+    let mut tx = w.access(&h, "s", 1, 31);
+    tx.auth.signature = vec![7; 64];
+    assert_eq!(w.reject(tx), "InvalidField");
     // Wrong scope: a token for another stream's scope.
     let tree = w.tree();
-    let mut body = w.fx.access_body(&h, &tree, "s", 1, TODAY, 4);
+    let mut body = w.fx.access_body(&h, &tree, &w.sid("s"), 1, TODAY, 4);
     let other_scope =
-        w.fx.claim(&h, &tree, field::access_scope("other"), 1, TODAY);
+        w.fx.claim(&h, &tree, field::access_scope(&w.sid("other")), 1, TODAY);
     if let Body::Access(a) = &mut body {
         a.claim = other_scope;
     }
     let tx = w.fx.finish(&h, &tree, body);
     assert_eq!(w.reject(tx), "WrongScope");
     // Stale day.
-    let tx = w.fx.access(&h, &tree, "s", 1, TODAY - 3, 5);
+    let tx = w.fx.access(&h, &tree, &w.sid("s"), 1, TODAY - 3, 5);
     assert_eq!(w.reject(tx), "StaleDay");
     // Invalid delivery key.
-    let mut body = w.fx.access_body(&h, &tree, "s", 1, TODAY, 6);
+    let mut body = w.fx.access_body(&h, &tree, &w.sid("s"), 1, TODAY, 6);
     if let Body::Access(a) = &mut body {
         a.delivery_key = [0xff; 32];
     }
@@ -463,11 +333,12 @@ fn cached_holder_proofs_are_accepted_and_still_bound_to_their_body() {
     let mut cache = consentry::circuits::groth::ProofCache::new();
     let mut prove = |w: &mut World, stream: &str, nonce: u64| {
         let tree = w.tree();
-        let body = w.fx.access_body(&h, &tree, stream, 1, TODAY, nonce);
+        let body = w.fx.access_body(&h, &tree, &w.sid(stream), 1, TODAY, nonce);
         let proof = h
             .prove_cached(
                 &w.fx.prover,
                 &mut cache,
+                CHAIN_ID,
                 &tree,
                 &body,
                 &mut rand::rngs::OsRng,
@@ -493,26 +364,37 @@ fn cached_holder_proofs_are_accepted_and_still_bound_to_their_body() {
     w.block_ok(vec![tx]);
 }
 
+/// The revocation delay is bounded in time: a token against the root a revocation replaced
+/// is accepted in blocks up to `root_window_secs` after the revoking block, and refused in
+/// any later block, however few blocks were made in between (a quiet chain, the clock moved).
 #[test]
-fn revocation_takes_effect_after_the_root_window() {
-    const WINDOW: u32 = 3;
-    let mut w = World::new(WINDOW);
+fn revocation_takes_effect_after_the_root_window_in_seconds_on_a_quiet_chain() {
+    const WINDOW_SECS: u64 = 60;
+    let mut w = World::new(WINDOW_SECS as u32);
     w.share("s", Fixture::policy(&[Role::Hospital], 1));
     let h = w.hospital.clone();
-    let old_tree = w.tree(); // root R_k, containing the hospital
-    let tokens: Vec<Transaction> = (0..4)
-        .map(|n| w.fx.access(&h, &old_tree, "s", 1, TODAY, 100 + n))
+    let old_tree = w.tree(); // contains the hospital
+    let sid = w.sid("s");
+    let tokens: Vec<Transaction> = (0..3)
+        .map(|n| w.fx.access(&h, &old_tree, &sid, 1, TODAY, 100 + n))
         .collect();
-    w.block_ok(vec![w.fx.revoke(0)]); // block k+1 revokes the hospital (leaf 0)
-                                      // The hospital can no longer prove against the new root (its leaf is empty).
-    assert!(w.ledger.registry().position(&h.leaf()).is_none());
-    // Blocks k+2 ..= k+WINDOW still accept tokens against R_k.
-    for tx in tokens.iter().take(WINDOW as usize - 1) {
-        w.block_ok(vec![tx.clone()]);
-    }
-    // Block k+WINDOW+1 refuses them.
-    let last = tokens[WINDOW as usize - 1].clone();
-    assert_eq!(w.reject(last), "RootNotInWindow");
+    w.block_ok(vec![w.fx.revoke(0)]); // revokes the hospital (leaf 0) at block time T
+    let revoked_at = w.time;
+    // The hospital can no longer prove against the new root (its leaf is empty).
+    assert!(w.tree().position(&h.leaf()).is_none());
+    // A block one second later accepts a token against the replaced root.
+    w.block_ok(vec![tokens[0].clone()]);
+    // No block for almost the whole window; the next block, exactly at T + window, accepts.
+    w.time = revoked_at + WINDOW_SECS * 1000 - 1000;
+    w.block_ok(vec![tokens[1].clone()]);
+    // One block later, past the window: refused, although only two blocks were made.
+    assert_eq!(w.reject(tokens[2].clone()), "RootNotInWindow");
+    // The current root never expires on a quiet chain.
+    w.time += 10 * WINDOW_SECS * 1000;
+    let r = w.research.clone();
+    let fresh = w.access(&r, "s", 1, 7);
+    w.time += 10 * WINDOW_SECS * 1000;
+    assert_eq!(w.reject(fresh), "RoleNotAllowed", "past the root checks");
 }
 
 #[test]
@@ -523,9 +405,14 @@ fn reopen_restores_state_and_verify_chain_passes() {
     let tx = w.access(&h, "s", 1, 1);
     w.block_ok(vec![tx]);
     w.block_ok(vec![w.fx.revoke(1)]);
+    let sid = w.sid("s");
     let height = w.ledger.tip().height;
-    let root = w.ledger.registry_root();
-    let roots = w.ledger.recent_roots();
+    let root = w.ledger.registry_digest();
+    let now = w.time;
+    let roots = w.ledger.recent_roots(ISSUER_ID, now);
+    // The current root, the one the revoke replaced, and the empty root the first block
+    // replaced 3 s earlier: all inside the 4 s window.
+    assert_eq!(roots.len(), 3);
     let keys = w.fx.keys();
     let World {
         ledger, dir, fx, ..
@@ -534,9 +421,9 @@ fn reopen_restores_state_and_verify_chain_passes() {
     let store = RocksStore::open(&dir.path().join("db")).unwrap();
     let mut ledger = Ledger::open(store, keys).unwrap();
     assert_eq!(ledger.tip().height, height);
-    assert_eq!(ledger.registry_root(), root);
-    assert_eq!(ledger.recent_roots(), roots);
-    assert_eq!(ledger.history("s", 0, 10).unwrap().len(), 2);
+    assert_eq!(ledger.registry_digest(), root);
+    assert_eq!(ledger.recent_roots(ISSUER_ID, now), roots);
+    assert_eq!(ledger.history(&sid, 0, 10).unwrap().len(), 2);
     // It goes on committing after reopen.
     let (b, _) = ledger
         .propose(
@@ -551,10 +438,7 @@ fn reopen_restores_state_and_verify_chain_passes() {
     let summary = verify_chain(ledger.store(), scratch.path(), &fx.keys()).unwrap();
     assert_eq!(summary.blocks, height + 2);
     assert_eq!(summary.tokens, 2);
-    assert_eq!(
-        summary.registry_root,
-        field::to_hex(&ledger.registry_root())
-    );
+    assert_eq!(summary.registry_root, ledger.registry_digest().to_hex());
 }
 
 #[test]
@@ -636,7 +520,7 @@ fn sample_tx(seed: u64) -> Transaction {
         }),
         _ => Body::Consent(Consent {
             stream_id: "x".into(),
-            action: ConsentAction::Revoke,
+            stream_name: "n".into(),
             policy: Policy {
                 roles: vec![Role::Hospital],
                 min_level: 1,

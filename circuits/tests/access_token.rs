@@ -636,3 +636,22 @@ fn witness_is_the_satisfying_assignment_and_constraints_are_counted() {
         Err(ProveError::Statement(StatementError::LevelTooLow { .. }))
     ));
 }
+
+/// A verifying key with one public-input base too few would leave an input unchecked (a zip
+/// over the inputs would drop it silently), one too many is for another circuit: both are
+/// refused when the key is prepared; the key as made is accepted.
+#[test]
+fn a_verifying_key_with_the_wrong_number_of_input_bases_is_refused() {
+    let vk = keys().vk.clone();
+    assert!(groth::Verifier::new(DEPTH, &vk).is_ok());
+    let mut short = vk.clone();
+    short.gamma_abc_g1.pop();
+    let err = groth::Verifier::new(DEPTH, &short).err().unwrap();
+    assert_eq!(
+        (err.expected, err.got),
+        (vk.gamma_abc_g1.len(), vk.gamma_abc_g1.len() - 1)
+    );
+    let mut long = vk.clone();
+    long.gamma_abc_g1.push(vk.gamma_abc_g1[1]);
+    assert!(groth::Verifier::new(DEPTH, &long).is_err());
+}

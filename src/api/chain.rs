@@ -19,15 +19,15 @@ pub async fn status(State(node): State<AppState>) -> ApiResult<StatusResponse> {
                 l.genesis().chain_id.clone(),
                 l.tip().height,
                 l.tip().hash().to_hex(),
-                consentry_circuits::field::to_hex(&l.registry_root()),
-                l.registry().len(),
+                l.registry_digest().to_hex(),
+                l.registries().map(|(_, t)| t.len()).sum::<u64>(),
             )
         });
         Ok(Json(StatusResponse {
             chain_id,
             height,
             tip_hash,
-            registry_root: root,
+            registry_digest: root,
             registry_size: size,
             validator: hex::encode(node.validator),
             version: env!("CARGO_PKG_VERSION").into(),

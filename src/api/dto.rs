@@ -12,9 +12,9 @@ pub struct StatusResponse {
     pub height: u64,
     /// Hash of the latest header (hex).
     pub tip_hash: String,
-    /// Current registry root (0x-hex field element).
-    pub registry_root: String,
-    /// Appended leaves.
+    /// What the tip's header commits to: the digest of every issuer's registry root (hex).
+    pub registry_digest: String,
+    /// Appended leaves, over every issuer's registry.
     pub registry_size: u64,
     /// This validator's Ed25519 key (hex).
     pub validator: String,
@@ -35,18 +35,32 @@ pub struct ParamDigest {
     pub sha256: String,
 }
 
-/// `GET /v1/registry`.
+/// `GET /v1/registry`: one tree per issuer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RegistryResponse {
-    /// Tree depth.
+    /// Tree depth (every issuer's tree).
     pub depth: u8,
+    /// How long a replaced root stays acceptable, in seconds of block time.
+    pub root_window_secs: u32,
+    /// The digest of every issuer's root, as the tip's header holds it (hex).
+    pub digest: String,
+    /// Each issuer's tree.
+    pub issuers: Vec<IssuerRegistry>,
+}
+
+/// One issuer's registry tree.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IssuerRegistry {
+    /// The issuer.
+    pub issuer_id: u32,
+    /// Its name in the genesis.
+    pub name: String,
     /// Appended leaves (revoked ones included).
     pub size: u64,
-    /// Current root.
+    /// Current root (0x-hex field element).
     pub root: String,
-    /// Block roots a token may be proven against.
-    pub root_window: u32,
-    /// Those roots, oldest first.
+    /// Roots a token disclosing this issuer may be proven against now, newest first (the
+    /// current root first).
     pub recent_roots: Vec<String>,
 }
 
@@ -67,9 +81,11 @@ impl Page {
     }
 }
 
-/// `GET /v1/registry/leaves`.
+/// `GET /v1/registry/{issuer}/leaves`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LeavesResponse {
+    /// The issuer whose tree these leaves are.
+    pub issuer_id: u32,
     /// Index of the first leaf returned.
     pub from: u64,
     /// Total leaves.
@@ -83,7 +99,9 @@ pub struct LeavesResponse {
 pub struct IssuedResponse {
     /// Transaction id.
     pub id: String,
-    /// The leaf's index in the registry.
+    /// The issuer whose tree the leaf was appended to.
+    pub issuer_id: u32,
+    /// The index of the leaf this transaction appended, in that issuer's tree.
     pub leaf_index: u64,
     /// Block height.
     pub height: u64,
@@ -194,8 +212,9 @@ pub struct HistoryItem {
     pub kind: String,
     /// Block height.
     pub height: u64,
-    /// The acting institution's pseudonym in this scope.
-    pub pseudonym: String,
+    /// The acting institution's pseudonym in this scope (none for a withdrawal, which the
+    /// patient signs alone).
+    pub pseudonym: Option<String>,
 }
 
 /// `GET /v1/streams/{id}/history`.

@@ -53,7 +53,7 @@ pub fn router(node: AppState) -> Router {
         .route("/v1/blocks/latest", get(chain::latest_block))
         .route("/v1/blocks/{height}", get(chain::block))
         .route("/v1/registry", get(registry::registry))
-        .route("/v1/registry/leaves", get(registry::leaves))
+        .route("/v1/registry/{issuer}/leaves", get(registry::leaves))
         .route("/v1/credentials", post(registry::issue))
         .route("/v1/credentials/{index}/revoke", post(registry::revoke))
         .route("/v1/tokens/verify", post(tokens::verify))

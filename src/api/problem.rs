@@ -22,6 +22,9 @@ pub struct Problem {
     /// The rejection code, for transaction rejections (`Replay`, `RootNotInWindow`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// Seconds to wait before retrying, sent as a `Retry-After` header (429 answers).
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -33,6 +36,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             code: Some(code.into()),
+            retry_after: None,
         }
     }
 
@@ -85,8 +89,16 @@ impl Problem {
 
 impl From<Rejection> for Problem {
     fn from(r: Rejection) -> Problem {
+        let retry_after = match &r {
+            Rejection::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let status = match &r {
             Rejection::Replay(_) => StatusCode::CONFLICT,
+            Rejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Rejection::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
             Rejection::Malformed(_) | Rejection::InvalidField { .. } => StatusCode::BAD_REQUEST,
             Rejection::UnknownStream(_) | Rejection::UnknownStudy(_) => StatusCode::NOT_FOUND,
             Rejection::BadIssuerSignature
@@ -94,7 +106,9 @@ impl From<Rejection> for Problem {
             | Rejection::ProofInvalid => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
-        Problem::new(status, r.code(), "Transaction rejected", r.to_string())
+        let mut p = Problem::new(status, r.code(), "Transaction rejected", r.to_string());
+        p.retry_after = retry_after;
+        p
     }
 }
 
@@ -109,12 +123,17 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        (
+        let mut resp = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        resp
     }
 }
 

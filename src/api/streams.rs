@@ -71,7 +71,7 @@ pub async fn history(
                 }
                 .into(),
                 height: e.height,
-                pseudonym: format!("0x{}", e.pseudonym.to_hex()),
+                pseudonym: e.pseudonym.map(|p| format!("0x{}", p.to_hex())),
             })
             .collect();
         Ok(Json(HistoryResponse {

@@ -35,7 +35,11 @@ pub async fn verify(
             .verify_seconds
             .observe(started.elapsed().as_secs_f64());
         let root = Hash32(field::to_bytes(&token.public.root));
-        let root_in_window = node.seq.with_ledger(|l| l.recent_roots().contains(&root));
+        let p_issuer = token.public.issuer_id;
+        let root_in_window = node.seq.with_ledger(|l| {
+            l.recent_roots(p_issuer, crate::node::now_ms())
+                .contains(&root)
+        });
         let p = &token.public;
         Ok(Json(VerifyResponse {
             valid: result.is_ok(),

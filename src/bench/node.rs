@@ -28,14 +28,14 @@ use crate::client::{builder, NodeClient};
 use crate::consensus::Admission;
 use crate::demo::EmbeddedNode;
 use crate::ledger::fixture::{Fixture, Institution};
-use crate::ledger::{ConsentAction, Transaction};
+use crate::ledger::Transaction;
 use crate::node::{now_ms, NodeConfig};
 
 /// Registry depth of the tokens submitted to the node.
 pub const NODE_DEPTH: usize = 4;
 /// Concurrent HTTP clients submitting transactions.
 pub const CLIENTS: usize = 16;
-/// The stream every Access reads.
+/// The stream's name (its id is derived from the patient's key and this name).
 pub const STREAM: &str = "load";
 /// Time between block seals.
 pub const BLOCK_INTERVAL: Duration = Duration::from_millis(100);
@@ -47,6 +47,8 @@ pub const FIXED_STEPS: u64 = 2;
 /// A started embedded node with an accredited hospital allowed to read [`STREAM`].
 pub struct BenchNode {
     node: EmbeddedNode,
+    /// The stream's id (derived from the patient key and [`STREAM`]).
+    stream: String,
     fx: Fixture,
     hospital: Institution,
     tree: RegistryTree,
@@ -96,6 +98,7 @@ impl BenchNode {
             dev: false,
             block_interval: BLOCK_INTERVAL,
             admission: Admission::DeferProofs,
+            dev_root_window_secs: crate::node::DEV_ROOT_WINDOW_SECS,
         })?;
         let client = NodeClient::new(&node.url);
         let hospital = fx.institution(Role::Hospital, 3);
@@ -104,7 +107,7 @@ impl BenchNode {
             client.issue(&fx.issue(leaf)).context("accrediting")?;
         }
         let leaves: Vec<Fr> = client
-            .all_leaves()?
+            .all_leaves(crate::ledger::fixture::ISSUER_ID)?
             .iter()
             .map(|l| field::from_hex(l))
             .collect::<Result<_, _>>()?;
@@ -113,17 +116,10 @@ impl BenchNode {
         let mut policy = Fixture::policy(&[Role::Hospital], 2);
         policy.valid_from = day - 1;
         policy.valid_until = day + 10;
-        let consent = fx.consent(
-            &platform,
-            &patient,
-            &tree,
-            STREAM,
-            ConsentAction::Share,
-            policy,
-            day,
-        );
+        let consent = fx.consent(&platform, &patient, &tree, STREAM, policy, day);
         client.submit(&consent, true).context("the consent")?;
         Ok(BenchNode {
+            stream: Fixture::stream_id(&patient, STREAM),
             node,
             fx,
             hospital,
@@ -141,7 +137,7 @@ impl BenchNode {
     /// One proven Access by the hospital, with `nonce` (distinct nonces, distinct ids).
     pub fn access(&mut self, nonce: u64) -> Transaction {
         self.fx
-            .access(&self.hospital, &self.tree, STREAM, 2, self.day, nonce)
+            .access(&self.hospital, &self.tree, &self.stream, 2, self.day, nonce)
     }
 
     /// `n` proven Access transactions (nonces `0..n`), proven in parallel through a proof
@@ -151,14 +147,21 @@ impl BenchNode {
         let bodies: Vec<_> = (0..n as u64)
             .map(|nonce| {
                 self.fx
-                    .access_body(&self.hospital, &self.tree, STREAM, 2, self.day, nonce)
+                    .access_body(&self.hospital, &self.tree, &self.stream, 2, self.day, nonce)
             })
             .collect();
         let (fx, hospital, tree) = (&self.fx, &self.hospital, &self.tree);
         bodies
             .into_par_iter()
             .map_init(ProofCache::new, |cache, body| {
-                let proof = hospital.prove_cached(&fx.prover, cache, tree, &body, &mut OsRng)?;
+                let proof = hospital.prove_cached(
+                    &fx.prover,
+                    cache,
+                    crate::ledger::fixture::CHAIN_ID,
+                    tree,
+                    &body,
+                    &mut OsRng,
+                )?;
                 progress.tick();
                 Ok(builder::with_proof(body, proof))
             })

@@ -95,6 +95,14 @@ impl HolderArgs {
         use anyhow::Context;
         let sk = crate::files::read_identity(&self.identity)?;
         let (list, leaves) = crate::files::LeafList::read(&self.leaves)?;
+        if let Some(issuer) = list.issuer_id.filter(|i| *i != self.attributes.issuer_id) {
+            anyhow::bail!(
+                "{}: the leaves of issuer {issuer}'s registry, but the credential is from issuer {} (sync with --issuer-id {})",
+                self.leaves.display(),
+                self.attributes.issuer_id,
+                self.attributes.issuer_id
+            );
+        }
         let tree = consentry_circuits::registry::RegistryTree::from_leaves(list.depth, &leaves)
             .with_context(|| self.leaves.display().to_string())?;
         let holder = crate::client::builder::Holder {

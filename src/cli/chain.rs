@@ -93,7 +93,7 @@ pub fn write_blocks(a: WriterArgs) -> anyhow::Result<()> {
             depth: 20,
             digest: ledger::Hash32(digest),
         }],
-        root_window: 8,
+        root_window_secs: 60,
         registry_depth: 20,
         time_ms: 0,
     };

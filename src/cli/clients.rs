@@ -16,8 +16,8 @@ use crate::client::builder;
 use crate::client::{ClientError, NodeClient, DEFAULT_NODE};
 use crate::files::{self, LeafList};
 use crate::ledger::{
-    keys, Body, Consent, ConsentAction, Hash32, IssueCredential, Policy, RevokeCredential,
-    Transaction,
+    keys, stream_id_for, Auth, Body, Consent, Hash32, IssueCredential, Policy, RevokeConsent,
+    RevokeCredential, Transaction,
 };
 
 /// `--node URL` and `--json`.
@@ -79,7 +79,7 @@ pub enum IssuerCommand {
         #[command(flatten)]
         node: NodeArg,
     },
-    /// Revoke the credential at a leaf index.
+    /// Revoke the credential at a leaf index of this issuer's registry.
     Revoke {
         /// Issuer key file.
         #[arg(long, value_name = "FILE")]
@@ -125,8 +125,9 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
             let r = client.issue(&builder::issuer_signed(&key, &chain, body))?;
             print(node.json, &r, || {
                 outln!(
-                    "issued: leaf index {} in block {} (tx {})",
+                    "issued: leaf index {} of issuer {}'s registry, in block {} (tx {})",
                     r.leaf_index,
+                    r.issuer_id,
                     r.height,
                     r.id
                 )
@@ -156,8 +157,12 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
 /// Institution subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum InstitutionCommand {
-    /// Download the public leaf list (the client never asks for its own path).
+    /// Download the public leaf list of an issuer's registry (the client never asks for its
+    /// own path).
     Sync {
+        /// The issuer whose registry to sync (the credential's issuer).
+        #[arg(long)]
+        issuer_id: u32,
         /// Leaf-list file to write.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -174,6 +179,10 @@ pub enum InstitutionCommand {
     /// third of the time of the first. Stops at the first access the node does not commit,
     /// saying how many were committed before it. With `--json`, one JSON object per line and
     /// access (JSON Lines).
+    ///
+    /// Several streams are sent in a random order, with a random pause of up to `--spread`
+    /// seconds between two accesses, so that the order given and a fixed rhythm do not mark
+    /// them as one reader's batch; what timing still links is in the README.
     Access {
         /// Who acts.
         #[command(flatten)]
@@ -192,18 +201,25 @@ pub enum InstitutionCommand {
         /// The level to prove (the policy's minimum).
         #[arg(long, default_value_t = 0)]
         min_level: u16,
+        /// Longest random pause between two accesses, in seconds (0: back to back).
+        #[arg(long, default_value_t = 2.0)]
+        spread: f64,
+        /// Send the streams in the order given instead of a random one (for scripts).
+        #[arg(long)]
+        keep_order: bool,
         /// Node.
         #[command(flatten)]
         node: NodeArg,
     },
-    /// As a data platform: prepare a consent (share or revoke) for a patient to sign.
+    /// As a data platform: prepare a share for a patient to sign. The stream id is derived
+    /// from the patient's stream key and the platform's name of the stream, and printed.
     Consent {
         /// Who acts (the data platform).
         #[command(flatten)]
         holder: HolderArgs,
-        /// The stream.
+        /// The platform's local name of the stream (public: prefer an opaque name).
         #[arg(long)]
-        stream: String,
+        stream_name: String,
         /// The patient's per-stream public key (hex).
         #[arg(long)]
         patient_key: String,
@@ -219,30 +235,54 @@ pub enum InstitutionCommand {
         /// Days the consent is valid from today.
         #[arg(long, default_value_t = 365)]
         valid_days: u32,
-        /// Prepare a revocation instead of a share.
-        #[arg(long)]
-        revoke: bool,
         /// Where to write the prepared consent.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Node (for the chain id and the registry roots).
+        #[command(flatten)]
+        node: NodeArg,
     },
+}
+
+/// Builds `holder`'s tree and checks it against the node's registry roots; warns when the
+/// root is an older one.
+fn holder_tree_checked(
+    holder: &HolderArgs,
+    client: &NodeClient,
+) -> anyhow::Result<(builder::Holder, consentry_circuits::registry::RegistryTree)> {
+    let (h, tree) = holder.holder_and_tree()?;
+    if !client.check_root(h.attributes.issuer_id, &tree)? {
+        eprintln!(
+            "note: {} is older than the registry's current root (still accepted); sync it to prove against the newest",
+            holder.leaves.display()
+        );
+    }
+    Ok((h, tree))
 }
 
 /// Runs an institution subcommand.
 pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
     match c {
-        InstitutionCommand::Sync { out, node } => {
+        InstitutionCommand::Sync {
+            issuer_id,
+            out,
+            node,
+        } => {
             let client = NodeClient::new(&node.node);
             let depth = client.registry()?.depth;
-            let leaves = client.all_leaves()?;
+            let leaves = client.all_leaves(issuer_id)?;
             let n = leaves.len();
             LeafList {
                 version: files::FORMAT_VERSION,
                 depth: depth as usize,
+                issuer_id: Some(issuer_id),
                 leaves,
             }
             .write(&out)?;
-            outln!("synced {n} leaves to {}", out.display())?;
+            outln!(
+                "synced {n} leaves of issuer {issuer_id}'s registry to {}",
+                out.display()
+            )?;
         }
         InstitutionCommand::Prove(a) => super::prove::run(a)?,
         InstitutionCommand::Access {
@@ -250,6 +290,8 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             streams,
             purpose,
             min_level,
+            spread,
+            keep_order,
             node,
         } => {
             // Everything local first: a bad stream id, a policy the credential does not meet
@@ -258,7 +300,16 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                 crate::ledger::check_stream_id(stream)
                     .map_err(|e| anyhow::anyhow!("stream {stream:?}: {e}; nothing was sent"))?;
             }
-            let (h, tree) = holder.holder_and_tree()?;
+            if !(0.0..=3600.0).contains(&spread) {
+                bail!("--spread must be between 0 and 3600 seconds");
+            }
+            let mut streams = streams;
+            if !keep_order {
+                rand::seq::SliceRandom::shuffle(streams.as_mut_slice(), &mut rand::rngs::OsRng);
+            }
+            let client = NodeClient::new(&node.node);
+            let chain = client.status()?.chain_id;
+            let (h, tree) = holder_tree_checked(&holder, &client)?;
             let prover = holder.prover(tree.depth())?;
             let mut cache = ProofCache::new();
             let day = today();
@@ -275,12 +326,22 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                     delivery,
                 );
                 let proof = h
-                    .prove_cached(&prover, &mut cache, &tree, &body, &mut rand::rngs::OsRng)
+                    .prove_cached(
+                        &prover,
+                        &mut cache,
+                        &chain,
+                        &tree,
+                        &body,
+                        &mut rand::rngs::OsRng,
+                    )
                     .with_context(|| format!("stream {stream:?}: nothing was sent"))?;
                 txs.push(builder::with_proof(body, proof));
             }
-            let client = NodeClient::new(&node.node);
             for (i, (stream, tx)) in streams.iter().zip(&txs).enumerate() {
+                if i > 0 && spread > 0.0 {
+                    let pause = spread * (rand::rngs::OsRng.next_u32() as f64 / u32::MAX as f64);
+                    std::thread::sleep(std::time::Duration::from_secs_f64(pause));
+                }
                 let pseudonym = tx.body.claim().map(|c| c.pseudonym).unwrap_or_default();
                 // Each access waits for its block, so that the report below is exact.
                 let before = format!(
@@ -327,30 +388,27 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
         }
         InstitutionCommand::Consent {
             holder,
-            stream,
+            stream_name,
             patient_key,
             roles,
             reader_min_level,
             purpose,
             valid_days,
-            revoke,
             out,
+            node,
         } => {
-            let (h, tree) = holder.holder_and_tree()?;
+            crate::ledger::check_stream_name(&stream_name).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let key = parse_patient_key(&patient_key)?;
+            let client = NodeClient::new(&node.node);
+            let chain = client.status()?.chain_id;
+            let (h, tree) = holder_tree_checked(&holder, &client)?;
             let prover = holder.prover(tree.depth())?;
-            let key: [u8; 32] = hex::decode(&patient_key)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .context("--patient-key must be 64 hex digits")?;
             let day = today();
             let scope = builder::fresh_scope(&mut rand::rngs::OsRng);
+            let stream_id = stream_id_for(&key, &stream_name);
             let body = Body::Consent(Consent {
-                stream_id: stream,
-                action: if revoke {
-                    ConsentAction::Revoke
-                } else {
-                    ConsentAction::Share
-                },
+                stream_id: stream_id.clone(),
+                stream_name,
                 policy: Policy {
                     roles,
                     min_level: reader_min_level,
@@ -364,11 +422,11 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                 nonce: rand::rngs::OsRng.next_u64(),
                 claim: h.claim(&tree, scope, 0, day),
             });
-            let proof = h.prove(&prover, &tree, &body, &mut rand::rngs::OsRng)?;
+            let proof = h.prove(&prover, &chain, &tree, &body, &mut rand::rngs::OsRng)?;
             let tx = builder::with_proof(body, proof);
             files::write_atomic(&out, &serde_json::to_vec_pretty(&tx)?, 0o644)?;
             outln!(
-                "prepared consent {} (for the patient to sign)",
+                "prepared consent {} for stream {stream_id} (for the patient to sign)",
                 out.display()
             )?;
         }
@@ -397,14 +455,37 @@ pub enum PatientCommand {
         #[command(flatten)]
         node: NodeArg,
     },
-    /// Sign and submit a revoke consent the data platform prepared.
+    /// The id of the stream a platform shares under `--name` with this stream key.
+    StreamId {
+        /// The stream key.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The platform's name of the stream.
+        #[arg(long)]
+        name: String,
+    },
+    /// Withdraw a stream's consent: signed by the stream key alone, no platform needed. With
+    /// `--out` the signed withdrawal is written instead of sent, to keep and send later with
+    /// `patient send` (it is valid whenever the stream is shared, once).
     Revoke {
         /// The stream key.
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
-        /// The prepared consent.
+        /// The stream id.
+        #[arg(long)]
+        stream: String,
+        /// Write the signed withdrawal here instead of sending it.
         #[arg(long, value_name = "FILE")]
-        consent: PathBuf,
+        out: Option<PathBuf>,
+        /// Node (for the chain id, and to send).
+        #[command(flatten)]
+        node: NodeArg,
+    },
+    /// Send a transaction file made earlier (e.g. `patient revoke --out`).
+    Send {
+        /// The transaction (JSON).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
         /// Node.
         #[command(flatten)]
         node: NodeArg,
@@ -420,42 +501,47 @@ pub enum PatientCommand {
     },
 }
 
-fn sign_and_submit(
-    key: &Path,
-    consent: &Path,
-    action: ConsentAction,
-    node: &NodeArg,
-) -> anyhow::Result<()> {
-    let keypair = keys::read_patient(key)?;
-    let tx: Transaction = serde_json::from_str(
-        &std::fs::read_to_string(consent).with_context(|| consent.display().to_string())?,
+fn parse_patient_key(hex_key: &str) -> anyhow::Result<[u8; 32]> {
+    hex::decode(hex_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .context("--patient-key must be 64 hex digits")
+}
+
+fn read_tx(path: &Path) -> anyhow::Result<Transaction> {
+    serde_json::from_str(
+        &std::fs::read_to_string(path).with_context(|| path.display().to_string())?,
     )
-    .with_context(|| consent.display().to_string())?;
-    let Body::Consent(c) = &tx.body else {
-        bail!("{}: not a consent", consent.display())
-    };
-    if c.action != action {
-        bail!(
-            "{}: this consent is a {:?}, not a {action:?}",
-            consent.display(),
-            c.action
-        );
-    }
-    if c.patient_key != keypair.public.to_bytes() {
-        bail!("{}: prepared for another patient key", consent.display());
-    }
-    let client = NodeClient::new(&node.node);
-    let chain = client.status()?.chain_id;
-    let r = client.submit(&builder::patient_signed(&keypair, &chain, tx), true)?;
+    .with_context(|| path.display().to_string())
+}
+
+fn submit_and_print(node: &NodeArg, tx: &Transaction, what: &str) -> anyhow::Result<()> {
+    let r = NodeClient::new(&node.node).submit(tx, true)?;
     print(node.json, &r, || {
         outln!(
-            "consent {}: tx {} in block {}",
+            "{what} {}: tx {} in block {}",
             status_word(&r),
             r.id,
             r.height.unwrap_or(0)
         )
-    })?;
-    Ok(())
+    })
+}
+
+fn sign_and_submit(key: &Path, consent: &Path, node: &NodeArg) -> anyhow::Result<()> {
+    let keypair = keys::read_patient(key)?;
+    let tx = read_tx(consent)?;
+    let Body::Consent(c) = &tx.body else {
+        bail!("{}: not a consent", consent.display())
+    };
+    if c.patient_key != keypair.public.to_bytes() {
+        bail!("{}: prepared for another patient key", consent.display());
+    }
+    let chain = NodeClient::new(&node.node).status()?.chain_id;
+    submit_and_print(
+        node,
+        &builder::patient_signed(&keypair, &chain, tx),
+        "consent",
+    )
 }
 
 /// Runs a patient subcommand.
@@ -469,11 +555,42 @@ pub fn patient(c: PatientCommand) -> anyhow::Result<()> {
                 hex::encode(keys::read_patient(&out)?.public.to_bytes())
             )?;
         }
-        PatientCommand::Share { key, consent, node } => {
-            sign_and_submit(&key, &consent, ConsentAction::Share, &node)?
+        PatientCommand::Share { key, consent, node } => sign_and_submit(&key, &consent, &node)?,
+        PatientCommand::StreamId { key, name } => {
+            crate::ledger::check_stream_name(&name).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let keypair = keys::read_patient(&key)?;
+            outln!("{}", stream_id_for(&keypair.public.to_bytes(), &name))?;
         }
-        PatientCommand::Revoke { key, consent, node } => {
-            sign_and_submit(&key, &consent, ConsentAction::Revoke, &node)?
+        PatientCommand::Revoke {
+            key,
+            stream,
+            out,
+            node,
+        } => {
+            crate::ledger::check_stream_id(&stream)
+                .map_err(|e| anyhow::anyhow!("--stream: {e}"))?;
+            let keypair = keys::read_patient(&key)?;
+            let chain = NodeClient::new(&node.node).status()?.chain_id;
+            let body = Body::RevokeConsent(RevokeConsent {
+                stream_id: stream,
+                patient_key: keypair.public.to_bytes(),
+                nonce: rand::rngs::OsRng.next_u64(),
+            });
+            let unsigned = Transaction {
+                body,
+                auth: Auth::default(),
+            };
+            let tx = builder::patient_signed(&keypair, &chain, unsigned);
+            match out {
+                Some(out) => {
+                    files::write_atomic(&out, &serde_json::to_vec_pretty(&tx)?, 0o644)?;
+                    outln!("signed withdrawal {} (tx {})", out.display(), tx.id())?;
+                }
+                None => submit_and_print(&node, &tx, "withdrawal")?,
+            }
+        }
+        PatientCommand::Send { file, node } => {
+            submit_and_print(&node, &read_tx(&file)?, "transaction")?
         }
         PatientCommand::History { stream, node } => {
             let h = NodeClient::new(&node.node).history(&stream)?;
@@ -490,7 +607,7 @@ pub fn patient(c: PatientCommand) -> anyhow::Result<()> {
                         e.height,
                         e.kind,
                         &e.tx[..16],
-                        &e.pseudonym[..18]
+                        e.pseudonym.as_deref().map_or("the patient", |p| &p[..18])
                     )?;
                 }
                 Ok(())
@@ -511,8 +628,8 @@ pub fn status(node: NodeArg) -> anyhow::Result<()> {
             &s.tip_hash[..16]
         )?;
         outln!(
-            "registry root {} ({} leaves), {} pending",
-            s.registry_root,
+            "registry digest {} ({} leaves), {} pending",
+            &s.registry_digest[..16],
             s.registry_size,
             s.pending
         )?;

@@ -68,6 +68,7 @@ pub fn run(a: NodeArgs) -> anyhow::Result<()> {
         } else {
             Admission::DeferProofs
         },
+        dev_root_window_secs: node::DEV_ROOT_WINDOW_SECS,
     };
     let node = Arc::new(Node::open(&cfg)?);
     if let Some(dev) = &node.dev {

@@ -56,16 +56,18 @@ impl Holder {
         }
     }
 
-    /// Proves the claim in `body`, bound to the body; returns the compressed proof bytes. The
-    /// Merkle path comes from the locally built `tree` (never fetched by index from a node).
+    /// Proves the claim in `body`, bound to the body on chain `chain_id`; returns the
+    /// compressed proof bytes. The Merkle path comes from the locally built `tree`, this
+    /// holder's issuer's registry (never fetched by index from a node).
     pub fn prove<R: RngCore + CryptoRng>(
         &self,
         prover: &Prover,
+        chain_id: &str,
         tree: &RegistryTree,
         body: &Body,
         rng: &mut R,
     ) -> Result<Vec<u8>, ProveError> {
-        let (witness, public) = self.statement(tree, body)?;
+        let (witness, public) = self.statement(chain_id, tree, body)?;
         let token = prover.prove(&witness, public, rng)?;
         Ok(proof_to_bytes(&token.proof).to_vec())
     }
@@ -73,22 +75,25 @@ impl Holder {
     /// [`Holder::prove`] through `cache` ([`Prover::prove_cached`]): the same proof, made
     /// faster from the second one on by what `cache` kept of this holder's previous proof.
     /// For a process proving many transactions; keep one cache per holder.
+    #[allow(clippy::too_many_arguments)]
     pub fn prove_cached<R: RngCore + CryptoRng>(
         &self,
         prover: &Prover,
         cache: &mut ProofCache,
+        chain_id: &str,
         tree: &RegistryTree,
         body: &Body,
         rng: &mut R,
     ) -> Result<Vec<u8>, ProveError> {
-        let (witness, public) = self.statement(tree, body)?;
+        let (witness, public) = self.statement(chain_id, tree, body)?;
         let token = prover.prove_cached(cache, &witness, public, rng)?;
         Ok(proof_to_bytes(&token.proof).to_vec())
     }
 
-    /// The witness and public inputs of the claim in `body`, bound to the body.
+    /// The witness and public inputs of the claim in `body`, bound to the body on `chain_id`.
     fn statement(
         &self,
+        chain_id: &str,
         tree: &RegistryTree,
         body: &Body,
     ) -> Result<(AccessWitness, PublicInputs), ProveError> {
@@ -112,7 +117,7 @@ impl Holder {
             root: fe(&claim.root)?,
             scope: fe(&claim.scope)?,
             pseudonym: fe(&claim.pseudonym)?,
-            message: body.message(),
+            message: body.message(chain_id),
             role: claim.role,
             issuer_id: claim.issuer_id,
             min_level: claim.min_level,

@@ -43,6 +43,9 @@ pub enum ClientError {
     /// The answer is not what the API documents.
     #[error("unexpected answer from the node: {0}")]
     Protocol(String),
+    /// The client refused to go on with what the node answered (nothing was sent).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A blocking HTTP client of one node.
@@ -112,12 +115,12 @@ impl NodeClient {
         self.get("/v1/registry")
     }
 
-    /// Every registry leaf, page by page.
-    pub fn all_leaves(&self) -> Result<Vec<String>, ClientError> {
+    /// Every leaf of `issuer`'s registry tree, page by page.
+    pub fn all_leaves(&self, issuer: u32) -> Result<Vec<String>, ClientError> {
         let mut out = Vec::new();
         loop {
             let page: LeavesResponse = self.get(&format!(
-                "/v1/registry/leaves?from={}&limit=10000",
+                "/v1/registry/{issuer}/leaves?from={}&limit=10000",
                 out.len()
             ))?;
             let done =
@@ -126,6 +129,37 @@ impl NodeClient {
             if done {
                 return Ok(out);
             }
+        }
+    }
+
+    /// Refuses to prove against a leaf list the node does not vouch for: the root of `tree`
+    /// (the holder's issuer's tree, built locally) must be among the roots `GET
+    /// /v1/registry` lists for `issuer` now. A node that served this client a slightly
+    /// different leaf list than everyone else would give it a root of its own, which its
+    /// tokens would carry on every stream and link them; the ledger would refuse such tokens,
+    /// and this check refuses them before any proof is made or anything is sent. Returns
+    /// whether the root is the issuer's current one (else an older one, still in the window).
+    pub fn check_root(
+        &self,
+        issuer: u32,
+        tree: &consentry_circuits::registry::RegistryTree,
+    ) -> Result<bool, ClientError> {
+        let registry = self.registry()?;
+        let root = consentry_circuits::field::to_hex(&tree.root());
+        let Some(entry) = registry.issuers.iter().find(|i| i.issuer_id == issuer) else {
+            return Err(ClientError::Protocol(format!(
+                "the node knows no issuer {issuer}"
+            )));
+        };
+        match entry.recent_roots.iter().position(|r| *r == root) {
+            Some(i) => Ok(i == 0),
+            None => Err(ClientError::Refused(format!(
+                "the local leaf list gives issuer {issuer}'s registry the root {root}, which \
+                     the node does not list among its roots of the last {} s; sync the leaf list \
+                     again (if it still differs, the node is not serving the list the chain \
+                     committed); nothing was sent",
+                registry.root_window_secs
+            ))),
         }
     }
 

@@ -6,6 +6,7 @@
 //! engine comes behind the same trait; there is no home-made consensus here.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use consentry_circuits::groth::Verifier;
@@ -17,8 +18,19 @@ use crate::ledger::execute::VerifiedTokens;
 use crate::ledger::{Ledger, LedgerError, Rejection, Sealed, Transaction, TxId};
 use crate::store::Store;
 
-/// Most transactions waiting for a block.
+/// Most transactions waiting for a block; past it, submissions are refused with
+/// [`Rejection::Busy`] (HTTP 429 with `Retry-After`).
 pub const MAX_PENDING: usize = 10_000;
+/// Most transactions in one block: a seal takes the oldest this many and leaves the rest for
+/// the next, so one block's batch verification (and, with bad proofs, its bisection) stays
+/// bounded however full the mempool is.
+pub const MAX_BLOCK_TXS: usize = 2_000;
+/// With deferred proof checks, proofs are verified at admission anyway once this many
+/// transactions are pending: a flood of garbage proofs made of valid points cannot fill the
+/// mempool for blocks to bisect.
+pub const VERIFY_ABOVE_PENDING: usize = 1_000;
+/// ... and for this long after a block found a bad proof.
+pub const VERIFY_AFTER_BAD_PROOF_MS: u64 = 10_000;
 
 /// What a consensus engine offers the node.
 pub trait Sequencer {
@@ -38,8 +50,35 @@ pub enum Admission {
     /// Every check but the pairing (token decoding, point validation, root window, day,
     /// policy, replay...); the proof is verified once, in the block's batch verification
     /// (about 0.25 ms per token), and a bad one is rejected when the block is built. This is
-    /// what lets one validator commit over a thousand tokens a second.
+    /// what lets one validator commit over a thousand tokens a second. Under pressure it
+    /// falls back to [`Admission::VerifyProofs`]: while more than [`VERIFY_ABOVE_PENDING`]
+    /// transactions are pending, and for [`VERIFY_AFTER_BAD_PROOF_MS`] after a block found a
+    /// bad proof.
     DeferProofs,
+}
+
+/// The mempool's bounds (see the constants of the same names for the defaults and why).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// [`MAX_PENDING`].
+    pub max_pending: usize,
+    /// [`MAX_BLOCK_TXS`].
+    pub max_block_txs: usize,
+    /// [`VERIFY_ABOVE_PENDING`].
+    pub verify_above_pending: usize,
+    /// [`VERIFY_AFTER_BAD_PROOF_MS`].
+    pub verify_after_bad_proof_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_pending: MAX_PENDING,
+            max_block_txs: MAX_BLOCK_TXS,
+            verify_above_pending: VERIFY_ABOVE_PENDING,
+            verify_after_bad_proof_ms: VERIFY_AFTER_BAD_PROOF_MS,
+        }
+    }
 }
 
 /// Most block-time rejections remembered for status queries.
@@ -70,11 +109,25 @@ pub struct SoloSequencer<S: Store> {
     key: SigningKey,
     verifiers: HashMap<u8, Verifier>,
     admission: Admission,
+    limits: Limits,
+    /// When a block last found a bad proof (ms since the epoch; 0: never).
+    last_bad_proof_ms: AtomicU64,
 }
 
 impl<S: Store> SoloSequencer<S> {
-    /// A sequencer over `ledger`, signing with the validator key `key`.
+    /// A sequencer over `ledger`, signing with the validator key `key`, with the default
+    /// [`Limits`].
     pub fn new(ledger: Ledger<S>, key: SigningKey, admission: Admission) -> Self {
+        Self::with_limits(ledger, key, admission, Limits::default())
+    }
+
+    /// [`SoloSequencer::new`] with other mempool bounds.
+    pub fn with_limits(
+        ledger: Ledger<S>,
+        key: SigningKey,
+        admission: Admission,
+        limits: Limits,
+    ) -> Self {
         let verifiers = ledger.verifiers().clone();
         SoloSequencer {
             ledger: Mutex::new(ledger),
@@ -83,6 +136,33 @@ impl<S: Store> SoloSequencer<S> {
             key,
             verifiers,
             admission,
+            limits,
+            last_bad_proof_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn busy(&self) -> Rejection {
+        Rejection::Busy {
+            reason: format!(
+                "the mempool holds {} transactions, its limit",
+                self.limits.max_pending
+            ),
+            retry_after_secs: 1,
+        }
+    }
+
+    /// Whether a submission at `now_ms` has its proof verified before it is admitted.
+    fn verify_at_admission(&self, now_ms: u64) -> bool {
+        match self.admission {
+            Admission::VerifyProofs => true,
+            Admission::DeferProofs => {
+                self.pending_len() >= self.limits.verify_above_pending
+                    || now_ms
+                        < self
+                            .last_bad_proof_ms
+                            .load(Ordering::Relaxed)
+                            .saturating_add(self.limits.verify_after_bad_proof_ms)
+            }
         }
     }
 
@@ -118,6 +198,9 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         if self.is_pending(&id) {
             return Err(Rejection::Replay(id));
         }
+        if self.pending_len() >= self.limits.max_pending {
+            return Err(self.busy());
+        }
         // Signatures, token decoding (point validation) and the proof run without holding the
         // ledger lock, so submissions check in parallel; the block verifies the proof again in
         // its batch.
@@ -127,7 +210,7 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
             .expect("ledger lock")
             .admission_context(now_ms);
         let token = context.token_of(&tx)?;
-        if let (Some(token), Admission::VerifyProofs) = (&token, self.admission) {
+        if let (Some(token), true) = (&token, self.verify_at_admission(now_ms)) {
             let verifier = self
                 .verifiers
                 .get(&token.depth)
@@ -141,10 +224,8 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
             .expect("ledger lock")
             .check_state(&tx, now_ms)?;
         let mut pending = self.pending.lock().expect("pending lock");
-        if pending.txs.len() >= MAX_PENDING {
-            return Err(Rejection::Malformed(
-                "the mempool is full; retry later".into(),
-            ));
+        if pending.txs.len() >= self.limits.max_pending {
+            return Err(self.busy());
         }
         if !pending.ids.insert(id) {
             return Err(Rejection::Replay(id));
@@ -157,7 +238,14 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         let mut ids = Vec::new();
         let mut txs = Vec::new();
         let mut tokens = Vec::new();
-        for (id, tx, token) in self.pending.lock().expect("pending lock").txs.iter() {
+        for (id, tx, token) in self
+            .pending
+            .lock()
+            .expect("pending lock")
+            .txs
+            .iter()
+            .take(self.limits.max_block_txs)
+        {
             ids.push(*id);
             txs.push(tx.clone());
             tokens.push(token.clone());
@@ -174,6 +262,9 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
             .expect("ledger lock")
             .propose_admitted(txs, verified, now_ms, &self.key);
         if let Ok(Sealed { rejected, .. }) = &proposal {
+            if rejected.iter().any(|(_, r)| *r == Rejection::ProofInvalid) {
+                self.last_bad_proof_ms.store(now_ms, Ordering::Relaxed);
+            }
             let mut log = self.rejected.lock().expect("rejection log");
             for (id, reason) in rejected {
                 log.by_id.insert(*id, reason.clone());

@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use consentry_circuits::groth::Verifier;
 use consentry_circuits::registry::RegistryTree;
 use consentry_circuits::token::Token;
@@ -12,7 +15,10 @@ use ed25519_dalek::SigningKey;
 use super::block::{self, Block, BlockHeader};
 use super::checks::{self, Context};
 use super::execute::{self, ExecError, Execution, Mode, VerifiedTokens};
-use super::records::{self, HistoryEntry, LeafRecord, StreamState, TxRecord, HEIGHT_KEY};
+use super::forest::{Forest, RootWindow};
+use super::records::{
+    self, HistoryEntry, IssuedLeaf, LeafRecord, ReplacedRoots, StreamState, TxRecord, HEIGHT_KEY,
+};
 use super::rejection::Rejection;
 use super::state::ChainState;
 use super::transaction::{Body, Genesis, Transaction};
@@ -104,18 +110,20 @@ fn check_keys(
     Ok(verifiers)
 }
 
+fn empty_forest(genesis: &Genesis) -> Result<Forest, LedgerError> {
+    Forest::new(genesis, &BTreeMap::new()).map_err(LedgerError::Config)
+}
+
 fn genesis_header(
     genesis: &Genesis,
     genesis_id: TxId,
     proposer: [u8; 32],
 ) -> Result<BlockHeader, LedgerError> {
-    let registry = RegistryTree::new(genesis.registry_depth as usize)
-        .map_err(|e| LedgerError::Config(e.to_string()))?;
     Ok(BlockHeader {
         height: 0,
         prev_hash: Hash32::default(),
         tx_root: block::tx_root(&[genesis_id]),
-        registry_root: Hash32(field::to_bytes(&registry.root())),
+        registry_root: empty_forest(genesis)?.digest(),
         time_ms: genesis.time_ms,
         proposer,
     })
@@ -132,8 +140,15 @@ fn check_genesis(genesis: &Genesis) -> Result<(), LedgerError> {
     {
         return bad("quorum must be between 1 and the number of validators");
     }
-    if genesis.root_window == 0 {
-        return bad("root_window must be at least 1");
+    if genesis.root_window_secs == 0 {
+        return bad("root_window_secs must be at least 1");
+    }
+    if genesis.issuers.len() > super::types::MAX_LIST {
+        return bad("at most 64 issuers");
+    }
+    let mut ids = std::collections::HashSet::new();
+    if !genesis.issuers.iter().all(|i| ids.insert(i.issuer_id)) {
+        return bad("issuer ids must be distinct");
     }
     if genesis.verifying_keys.is_empty() {
         return bad("at least one verifying key is required");
@@ -254,9 +269,7 @@ impl<S: Store> Ledger<S> {
             0u64.to_be_bytes().to_vec(),
         );
         store.commit(batch)?;
-        let registry = RegistryTree::new(genesis.registry_depth as usize)
-            .map_err(|e| LedgerError::Config(e.to_string()))?;
-        let state = ChainState::new(genesis.clone(), block.header, registry);
+        let state = ChainState::new(genesis.clone(), block.header, empty_forest(genesis)?);
         Ok(Ledger {
             store,
             state,
@@ -275,43 +288,49 @@ impl<S: Store> Ledger<S> {
         };
         let verifiers = check_keys(&genesis, keys)?;
 
-        let mut leaves = Vec::new();
-        let mut issuers = Vec::new();
-        for (_, v) in store.scan(Column::Registry, &[], None, usize::MAX)? {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            column: "registry",
+            reason,
+        };
+        let mut leaves: BTreeMap<u32, Vec<Fr>> = BTreeMap::new();
+        for (k, v) in store.scan(Column::Registry, &[], None, usize::MAX)? {
             let rec: LeafRecord = records::decode(Column::Registry, &v)?;
-            leaves.push(
-                field::from_bytes(&rec.leaf.0).map_err(|e| StoreError::Corrupt {
-                    column: "registry",
-                    reason: e.to_string(),
-                })?,
-            );
-            issuers.push(rec.issuer_id);
-        }
-        let registry = RegistryTree::from_leaves(genesis.registry_depth as usize, &leaves)
-            .map_err(|e| StoreError::Corrupt {
-                column: "registry",
-                reason: e.to_string(),
-            })?;
-        let window = genesis.root_window.max(1) as u64;
-        let mut roots = Vec::new();
-        let mut tip = block0.header.clone();
-        for h in height.saturating_sub(window - 1)..=height {
-            let b = read_block(&store, h)?.ok_or_else(|| invalid(h, "block missing"))?;
-            roots.push(b.header.registry_root);
-            tip = b.header;
-        }
-        if Hash32(field::to_bytes(&registry.root())) != tip.registry_root {
-            return Err(StoreError::Corrupt {
-                column: "registry",
-                reason: "leaves do not match the tip's registry root".into(),
+            if k.len() != 12 {
+                return Err(corrupt(format!("leaf key of {} bytes", k.len())).into());
             }
-            .into());
+            let issuer = u32::from_be_bytes(k[..4].try_into().expect("4 bytes"));
+            let index = u64::from_be_bytes(k[4..].try_into().expect("8 bytes"));
+            let tree = leaves.entry(issuer).or_default();
+            if index != tree.len() as u64 {
+                return Err(
+                    corrupt(format!("issuer {issuer}'s leaf {index} is out of order")).into(),
+                );
+            }
+            tree.push(field::from_bytes(&rec.leaf.0).map_err(|e| corrupt(e.to_string()))?);
         }
-        let mut state = ChainState::new(genesis, tip, registry);
-        for i in issuers {
-            state.push_leaf_issuer(i);
+        let mut forest = Forest::new(&genesis, &leaves).map_err(corrupt)?;
+        let tip = read_block(&store, height)?
+            .ok_or_else(|| invalid(height, "block missing"))?
+            .header;
+        if forest.digest() != tip.registry_root {
+            return Err(corrupt("leaves do not match the tip's registry digest".into()).into());
         }
-        state.set_recent_roots(roots);
+        // The root window: the roots replaced by the blocks of the last `root_window_secs`.
+        let window_ms = genesis.root_window_secs as u64 * 1000;
+        let since = first_height_at(&store, height, tip.time_ms.saturating_sub(window_ms))?;
+        for (_, v) in store.scan(
+            Column::Meta,
+            b"replaced/",
+            Some(&records::replaced_key(since)),
+            usize::MAX,
+        )? {
+            let rec: ReplacedRoots = records::decode(Column::Meta, &v)?;
+            for (issuer, root) in rec.roots {
+                forest.restore_replaced(issuer, root, rec.time_ms);
+            }
+        }
+        forest.rebuild_window(tip.time_ms);
+        let state = ChainState::new(genesis, tip, forest);
         Ok(Ledger {
             store,
             state,
@@ -367,6 +386,7 @@ impl<S: Store> Ledger<S> {
             txs,
             execute::Run {
                 height,
+                time_ms,
                 day: (time_ms / 86_400_000) as u32,
                 mode: Mode::Propose,
                 admitted,
@@ -379,15 +399,15 @@ impl<S: Store> Ledger<S> {
                 rejected,
             });
         }
-        let root = self
+        let replaced = self
             .state
-            .apply_registry(&exec.registry_ops)
+            .apply_registry(&exec.registry_ops, time_ms)
             .map_err(|e| invalid(height, e))?;
         let header = BlockHeader {
             height,
             prev_hash: self.state.tip_hash(),
             tx_root: block::tx_root(&exec.accepted.iter().map(|(id, _)| *id).collect::<Vec<_>>()),
-            registry_root: Hash32(field::to_bytes(&root)),
+            registry_root: self.state.forest().digest(),
             time_ms,
             proposer: key.verifying_key().to_bytes(),
         };
@@ -400,7 +420,7 @@ impl<S: Store> Ledger<S> {
             tx_ids: exec.accepted.iter().map(|(id, _)| *id).collect(),
             header,
         };
-        self.commit(exec, &block)?;
+        self.commit(exec, &block, replaced)?;
         Ok(Sealed {
             block: Some(block),
             rejected,
@@ -432,22 +452,23 @@ impl<S: Store> Ledger<S> {
             txs,
             execute::Run {
                 height: h,
+                time_ms: block.header.time_ms,
                 day: block.header.day(),
                 mode: Mode::Replay,
                 admitted: None,
             },
         )?;
-        let root = self
+        let replaced = self
             .state
-            .apply_registry(&exec.registry_ops)
+            .apply_registry(&exec.registry_ops, block.header.time_ms)
             .map_err(|e| invalid(h, e))?;
-        if Hash32(field::to_bytes(&root)) != block.header.registry_root {
+        if self.state.forest().digest() != block.header.registry_root {
             return Err(invalid(
                 h,
-                "registry root after the block differs from the header",
+                "registry digest after the block differs from the header",
             ));
         }
-        self.commit(exec, block)
+        self.commit(exec, block, replaced)
     }
 
     /// Executes `txs` on the committed state; a failed replay is an invalid block.
@@ -459,9 +480,25 @@ impl<S: Store> Ledger<S> {
         })
     }
 
-    /// Writes a block and its effects as one synced batch, then moves the tip.
-    fn commit(&mut self, mut exec: Execution, block: &Block) -> Result<(), LedgerError> {
+    /// Writes a block and its effects (with the roots it replaced) as one synced batch, then
+    /// moves the tip.
+    fn commit(
+        &mut self,
+        mut exec: Execution,
+        block: &Block,
+        replaced: Vec<(u32, Hash32)>,
+    ) -> Result<(), LedgerError> {
         let h = block.header.height;
+        if !replaced.is_empty() {
+            exec.batch.put(
+                Column::Meta,
+                records::replaced_key(h),
+                records::encode(&ReplacedRoots {
+                    time_ms: block.header.time_ms,
+                    roots: replaced,
+                }),
+            );
+        }
         exec.batch
             .put(Column::Blocks, h.to_be_bytes().to_vec(), block.to_bytes());
         exec.batch
@@ -487,8 +524,9 @@ impl<S: Store> Ledger<S> {
         self.check_state(tx, time_ms)
     }
 
-    fn day_of(&self, time_ms: u64) -> u32 {
-        (time_ms.max(self.state.tip().time_ms) / 86_400_000) as u32
+    /// The time the next block will have if sealed at `time_ms` (block times never go back).
+    fn next_time(&self, time_ms: u64) -> u64 {
+        time_ms.max(self.state.tip().time_ms)
     }
 
     /// The stateless checks of `tx` for the next block, returning its token for the caller to
@@ -501,10 +539,12 @@ impl<S: Store> Ledger<S> {
     /// that they (signatures, token decoding and point validation: most of admission's CPU)
     /// run without holding the ledger.
     pub fn admission_context(&self, time_ms: u64) -> AdmissionContext {
+        let time_ms = self.next_time(time_ms);
         AdmissionContext {
             genesis: self.state.genesis().clone(),
-            recent_roots: self.state.recent_roots(),
-            day: self.day_of(time_ms),
+            roots: self.state.forest().window(),
+            time_ms,
+            day: (time_ms / 86_400_000) as u32,
             depths: self.verifiers.keys().copied().collect(),
         }
     }
@@ -523,7 +563,7 @@ impl<S: Store> Ledger<S> {
     /// after [`Ledger::token_of`] ran the stateless ones.
     pub fn check_state(&self, tx: &Transaction, time_ms: u64) -> Result<(), Rejection> {
         let height = self.state.tip().height + 1;
-        let day = self.day_of(time_ms);
+        let time_ms = self.next_time(time_ms);
         let txs = vec![tx.clone()];
         match execute::execute(
             &self.store,
@@ -532,7 +572,8 @@ impl<S: Store> Ledger<S> {
             txs,
             execute::Run {
                 height,
-                day,
+                time_ms,
+                day: (time_ms / 86_400_000) as u32,
                 mode: Mode::Admit,
                 admitted: None,
             },
@@ -555,19 +596,35 @@ impl<S: Store> Ledger<S> {
         self.state.tip()
     }
 
-    /// The registry tree.
-    pub fn registry(&self) -> &RegistryTree {
-        self.state.registry()
+    /// The registry tree of `issuer`, if registered.
+    pub fn registry(&self, issuer: u32) -> Option<&RegistryTree> {
+        self.state.forest().tree(issuer)
     }
 
-    /// The current registry root.
-    pub fn registry_root(&self) -> Fr {
-        self.state.registry().root()
+    /// Every issuer's registry tree, by issuer id.
+    pub fn registries(&self) -> impl Iterator<Item = (u32, &RegistryTree)> {
+        self.state.forest().trees()
     }
 
-    /// Registry roots tokens may currently be proven against.
-    pub fn recent_roots(&self) -> Vec<Hash32> {
-        self.state.recent_roots()
+    /// What the tip's header commits to: the digest of every issuer's registry root.
+    pub fn registry_digest(&self) -> Hash32 {
+        self.state.forest().digest()
+    }
+
+    /// The roots of `issuer`'s registry that a token in a block at `time_ms` may be proven
+    /// against, newest first.
+    pub fn recent_roots(&self, issuer: u32, time_ms: u64) -> Vec<Hash32> {
+        self.state
+            .forest()
+            .recent_roots(issuer, self.next_time(time_ms))
+    }
+
+    /// Where the `IssueCredential` transaction `id` appended its leaf, once committed.
+    pub fn issued_leaf(&self, id: &TxId) -> Result<Option<IssuedLeaf>, LedgerError> {
+        match self.store.get(Column::Meta, &records::issued_key(id))? {
+            Some(b) => Ok(Some(records::decode(Column::Meta, &b)?)),
+            None => Ok(None),
+        }
     }
 
     /// The underlying store.
@@ -683,10 +740,27 @@ pub fn read_genesis<S: Store>(store: &S) -> Result<Genesis, LedgerError> {
     }
 }
 
+/// The first height whose block time is at least `time_ms` (block times never decrease), or
+/// `tip` + 1 if none is: a binary search over the stored headers.
+fn first_height_at<S: Store>(store: &S, tip: u64, time_ms: u64) -> Result<u64, LedgerError> {
+    let (mut lo, mut hi) = (0u64, tip + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let b = read_block(store, mid)?.ok_or_else(|| invalid(mid, "block missing"))?;
+        if b.header.time_ms >= time_ms {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Ok(lo)
+}
+
 /// An owned copy of the stateless checks' context at one moment ([`Ledger::admission_context`]).
 pub struct AdmissionContext {
     genesis: Genesis,
-    recent_roots: Vec<Hash32>,
+    roots: Arc<RootWindow>,
+    time_ms: u64,
     day: u32,
     depths: Vec<u8>,
 }
@@ -697,7 +771,8 @@ impl AdmissionContext {
     pub fn token_of(&self, tx: &Transaction) -> Result<Option<Token>, Rejection> {
         let ctx = Context {
             genesis: &self.genesis,
-            recent_roots: &self.recent_roots,
+            roots: &self.roots,
+            time_ms: self.time_ms,
             day: self.day,
             depths: &self.depths,
         };

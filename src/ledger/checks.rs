@@ -7,16 +7,27 @@ use consentry_circuits::token::{proof_from_bytes, Token};
 use consentry_circuits::{access::PublicInputs, credential::Role};
 use ed25519_dalek::{Signature, VerifyingKey};
 
+use super::forest::RootWindow;
 use super::rejection::Rejection;
-use super::transaction::{Body, Genesis, Policy, TokenClaim, Transaction, PATIENT_SIGNING_CONTEXT};
+use super::transaction::{
+    stream_id_for, Body, Genesis, Policy, TokenClaim, Transaction, MAX_TX_BYTES,
+    PATIENT_SIGNING_CONTEXT,
+};
 use super::types::{Hash32, MAX_LIST, MAX_TEXT};
+
+/// Bytes of a compressed Groth16 proof over BLS12-381 (A and C in G1, B in G2).
+pub const PROOF_BYTES: usize = 192;
+/// Bytes of an Ed25519 or sr25519 signature.
+pub const SIGNATURE_BYTES: usize = 64;
 
 /// What the stateless checks need to know about the chain and the block.
 pub struct Context<'a> {
     /// The chain configuration.
     pub genesis: &'a Genesis,
-    /// Registry roots a token may be proven against (the last `root_window` block roots).
-    pub recent_roots: &'a [Hash32],
+    /// Registry roots a token may be proven against, per issuer.
+    pub roots: &'a RootWindow,
+    /// The block's time (milliseconds since the epoch).
+    pub time_ms: u64,
     /// The block's day.
     pub day: u32,
     /// Registry depths with an accepted verifying key.
@@ -30,18 +41,31 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> Rejection {
     }
 }
 
-/// Stream ids: 1 to 128 bytes of `A-Z a-z 0-9 . _ : -`.
+/// Stream ids: 64 lowercase hex digits, as [`stream_id_for`] makes them.
 pub fn check_stream_id(s: &str) -> Result<(), Rejection> {
+    let ok = s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "stream_id",
+            "64 lowercase hex digits (stream_id_for(patient_key, stream_name))",
+        ))
+    }
+}
+
+/// Stream names (a platform's local name of a stream): 1 to 64 bytes of `A-Z a-z 0-9 . _ : -`.
+pub fn check_stream_name(s: &str) -> Result<(), Rejection> {
     let ok = !s.is_empty()
-        && s.len() <= 128
+        && s.len() <= 64
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b));
     if ok {
         Ok(())
     } else {
         Err(invalid(
-            "stream_id",
-            "1 to 128 characters of A-Z a-z 0-9 . _ : -",
+            "stream_name",
+            "1 to 64 characters of A-Z a-z 0-9 . _ : -",
         ))
     }
 }
@@ -95,6 +119,11 @@ fn check_patient_signature(
 ) -> Result<(), Rejection> {
     let key = schnorrkel::PublicKey::from_bytes(patient_key)
         .map_err(|_| invalid("patient_key", "not a valid Ristretto point"))?;
+    // The Ristretto group has prime order: the identity is its only low-order point, and a
+    // signature "by" it proves nothing about who signed.
+    if curve25519_dalek::traits::IsIdentity::is_identity(key.as_point()) {
+        return Err(invalid("patient_key", "the identity point is not a key"));
+    }
     let sig = schnorrkel::Signature::from_bytes(&tx.auth.signature)
         .map_err(|_| invalid("auth.signature", "not a 64-byte sr25519 signature"))?;
     key.verify_simple(
@@ -122,7 +151,7 @@ fn token_for(
         root: fe("claim.root", &claim.root)?,
         scope: fe("claim.scope", &claim.scope)?,
         pseudonym: fe("claim.pseudonym", &claim.pseudonym)?,
-        message: body.message(),
+        message: body.message(&ctx.genesis.chain_id),
         role: claim.role,
         issuer_id: claim.issuer_id,
         min_level: claim.min_level,
@@ -151,12 +180,16 @@ pub fn check_claim_context(ctx: &Context, claim: &TokenClaim) -> Result<(), Reje
     {
         return Err(Rejection::UnknownIssuer(claim.issuer_id));
     }
-    if !ctx.recent_roots.contains(&claim.root) {
+    if !ctx.roots.accepts(claim.issuer_id, &claim.root, ctx.time_ms) {
         return Err(Rejection::RootNotInWindow {
-            window: ctx.genesis.root_window,
+            issuer: claim.issuer_id,
+            window_secs: ctx.roots.window_secs(),
         });
     }
-    if claim.today.abs_diff(ctx.day) > 1 {
+    // A token proves `expiry_day >= today`; with `today` never before the block's day, an
+    // expired credential fails on the first day after its expiry. A day ahead is allowed so
+    // that a token made just before midnight still lands.
+    if claim.today < ctx.day || claim.today > ctx.day + 1 {
         return Err(Rejection::StaleDay {
             token: claim.today,
             block: ctx.day,
@@ -175,20 +208,60 @@ fn require_role(claim: &TokenClaim, role: Role) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn require_no_auth(tx: &Transaction) -> Result<(), Rejection> {
-    if !tx.auth.proof.is_empty() {
-        return Err(invalid("auth.proof", "this kind carries no proof"));
+/// What authorises each kind: exactly a proof, a signature, or both, of their exact sizes.
+/// Nothing else is stored, so nothing oversized can reach the chain.
+fn check_auth_shape(tx: &Transaction) -> Result<(), Rejection> {
+    let (proof, signature) = match &tx.body {
+        Body::Genesis(_) => (false, false),
+        Body::IssueCredential(_) | Body::RevokeCredential(_) | Body::RevokeConsent(_) => {
+            (false, true)
+        }
+        Body::StudyRequest(_) | Body::Access(_) => (true, false),
+        Body::Consent(_) => (true, true),
+    };
+    let kind = tx.body.kind();
+    match (proof, tx.auth.proof.len()) {
+        (false, 0) | (true, PROOF_BYTES) => {}
+        (false, n) => {
+            return Err(invalid(
+                "auth.proof",
+                format!("a {kind} transaction carries no proof, got {n} bytes"),
+            ))
+        }
+        (true, n) => {
+            return Err(invalid(
+                "auth.proof",
+                format!("a compressed Groth16 proof is {PROOF_BYTES} bytes, got {n}"),
+            ))
+        }
     }
-    Ok(())
+    match (signature, tx.auth.signature.len()) {
+        (false, 0) | (true, SIGNATURE_BYTES) => Ok(()),
+        (false, n) => Err(invalid(
+            "auth.signature",
+            format!("a {kind} transaction carries no signature, got {n} bytes"),
+        )),
+        (true, n) => Err(invalid(
+            "auth.signature",
+            format!("a signature is {SIGNATURE_BYTES} bytes, got {n}"),
+        )),
+    }
 }
 
 /// Runs every check that does not depend on stream or registry state and returns the token
 /// to verify, if the kind carries one.
 pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection> {
+    let size = tx.encoded_len();
+    if size > MAX_TX_BYTES {
+        return Err(Rejection::TooLarge {
+            size,
+            limit: MAX_TX_BYTES,
+        });
+    }
+    check_auth_shape(tx)?;
     match &tx.body {
         Body::Genesis(_) => Err(Rejection::UnexpectedGenesis),
         Body::IssueCredential(b) => {
-            require_no_auth(tx)?;
             let leaf = fe("leaf", &b.leaf)?;
             if leaf == consentry_circuits::registry::EMPTY_LEAF {
                 return Err(invalid("leaf", "the empty value is not a credential"));
@@ -197,7 +270,6 @@ pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection
             Ok(None)
         }
         Body::RevokeCredential(b) => {
-            require_no_auth(tx)?;
             check_issuer_signature(ctx.genesis, b.issuer_id, tx)?;
             Ok(None)
         }
@@ -220,11 +292,20 @@ pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection
         }
         Body::Consent(b) => {
             check_stream_id(&b.stream_id)?;
+            check_stream_name(&b.stream_name)?;
+            if b.stream_id != stream_id_for(&b.patient_key, &b.stream_name) {
+                return Err(Rejection::StreamNotOwned(b.stream_id.clone()));
+            }
             check_policy(&b.policy)?;
             require_role(&b.claim, Role::Platform)?;
             let token = token_for(ctx, &b.claim, &tx.body, &tx.auth.proof)?;
             check_patient_signature(&ctx.genesis.chain_id, &b.patient_key, tx)?;
             Ok(Some(token))
+        }
+        Body::RevokeConsent(b) => {
+            check_stream_id(&b.stream_id)?;
+            check_patient_signature(&ctx.genesis.chain_id, &b.patient_key, tx)?;
+            Ok(None)
         }
         Body::Access(b) => {
             check_stream_id(&b.stream_id)?;

@@ -8,27 +8,21 @@
 
 use std::collections::{HashMap, HashSet};
 
+use consentry_circuits::field;
 use consentry_circuits::groth::Verifier;
 use consentry_circuits::registry::EMPTY_LEAF;
 use consentry_circuits::token::Token;
-use consentry_circuits::{field, Fr};
 
 use super::checks::{self, Context};
-use super::records::{self, HistoryEntry, HistoryKind, LeafRecord, StreamState, TxRecord};
+pub use super::forest::RegistryOp;
+use super::records::{
+    self, HistoryEntry, HistoryKind, IssuedLeaf, LeafRecord, StreamState, TxRecord,
+};
 use super::rejection::Rejection;
 use super::state::ChainState;
-use super::transaction::{Body, ConsentAction, Transaction};
+use super::transaction::{Body, Transaction};
 use super::types::{Hash32, TxId};
 use crate::store::{Batch, Column, Store, StoreError};
-
-/// A change to the registry tree, applied when the block is sealed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RegistryOp {
-    /// Append a leaf for an issuer.
-    Append(Fr, u32),
-    /// Empty the leaf at an index.
-    Revoke(u64),
-}
 
 /// The outcome of executing a list of transactions.
 #[derive(Default)]
@@ -59,7 +53,10 @@ pub enum Mode {
 pub struct Run {
     /// The block height.
     pub height: u64,
-    /// The block's day (since 1970-01-01).
+    /// The block's time (milliseconds since the epoch): roots are checked against it.
+    pub time_ms: u64,
+    /// The block's day (since 1970-01-01): tokens' days and consent windows are checked
+    /// against it.
     pub day: u32,
     /// Proposing, replaying or admitting.
     pub mode: Mode,
@@ -135,8 +132,8 @@ struct Overlay {
     streams: HashMap<String, StreamState>,
     pseudonyms: HashSet<Vec<u8>>,
     studies: HashSet<TxId>,
-    appended: u64,
-    revoked: HashSet<u64>,
+    appended: HashMap<u32, u64>,
+    revoked: HashSet<(u32, u64)>,
 }
 
 /// Executes `txs` as block `height` on day `day`, on top of `state` and `store`.
@@ -149,16 +146,18 @@ pub fn execute<S: Store>(
 ) -> Result<Execution, ExecError> {
     let Run {
         height,
+        time_ms,
         day,
         mode,
         admitted,
     } = run;
     let genesis = state.genesis();
-    let recent_roots = state.recent_roots();
+    let roots = state.forest().window();
     let depths: Vec<u8> = verifiers.keys().copied().collect();
     let ctx = Context {
         genesis,
-        recent_roots: &recent_roots,
+        roots: &roots,
+        time_ms,
         day,
         depths: &depths,
     };
@@ -199,13 +198,13 @@ pub fn execute<S: Store>(
         streams: HashMap::new(),
         pseudonyms: HashSet::new(),
         studies: HashSet::new(),
-        appended: 0,
+        appended: HashMap::new(),
         revoked: HashSet::new(),
     };
     for (index, (tx, checked)) in txs.into_iter().zip(results).enumerate() {
         let id = tx.id();
         let outcome = checked.and_then(|_| {
-            apply(store, state, &mut overlay, &mut out, &tx, id, height).map_err(|e| match e {
+            apply(store, state, &mut overlay, &mut out, &tx, id, height, day).map_err(|e| match e {
                 Failure::Rejected(r) => r,
                 Failure::Store(s) => Rejection::Malformed(format!("storage: {s}")),
             })
@@ -260,7 +259,7 @@ fn record_event(
     kind: HistoryKind,
     tx: TxId,
     height: u64,
-    pseudonym: Hash32,
+    pseudonym: Option<Hash32>,
 ) {
     let entry = HistoryEntry {
         tx,
@@ -293,6 +292,7 @@ fn apply<S: Store>(
     tx: &Transaction,
     id: TxId,
     height: u64,
+    day: u32,
 ) -> Result<(), Failure> {
     if overlay.ids.contains(&id) || store.get(Column::Transactions, &id.0)?.is_some() {
         return Err(Rejection::Replay(id).into());
@@ -300,45 +300,55 @@ fn apply<S: Store>(
     match &tx.body {
         Body::Genesis(_) => return Err(Rejection::UnexpectedGenesis.into()),
         Body::IssueCredential(b) => {
-            let size = state.registry().len() + overlay.appended;
-            if size >= state.registry().capacity() {
-                return Err(
-                    Rejection::Registry(format!("the registry is full ({size} leaves)")).into(),
-                );
+            let tree = state
+                .forest()
+                .tree(b.issuer_id)
+                .ok_or(Rejection::UnknownIssuer(b.issuer_id))?;
+            let appended = overlay.appended.entry(b.issuer_id).or_default();
+            let index = tree.len() + *appended;
+            if index >= tree.capacity() {
+                return Err(Rejection::Registry(format!(
+                    "issuer {}'s registry is full ({index} leaves)",
+                    b.issuer_id
+                ))
+                .into());
             }
             let leaf = field::from_bytes(&b.leaf.0).expect("checked canonical");
             out.batch.put(
                 Column::Registry,
-                records::leaf_key(size),
-                records::encode(&LeafRecord {
-                    leaf: b.leaf,
+                records::leaf_key(b.issuer_id, index),
+                records::encode(&LeafRecord { leaf: b.leaf }),
+            );
+            out.batch.put(
+                Column::Meta,
+                records::issued_key(&id),
+                records::encode(&IssuedLeaf {
                     issuer_id: b.issuer_id,
+                    index,
                 }),
             );
-            out.registry_ops.push(RegistryOp::Append(leaf, b.issuer_id));
-            overlay.appended += 1;
+            out.registry_ops.push(RegistryOp::Append {
+                issuer: b.issuer_id,
+                leaf,
+            });
+            *appended += 1;
         }
         Body::RevokeCredential(b) => {
-            let committed = state.registry().len();
+            let tree = state
+                .forest()
+                .tree(b.issuer_id)
+                .ok_or(Rejection::UnknownIssuer(b.issuer_id))?;
+            let committed = tree.len();
             if b.index >= committed {
                 // Leaves appended in this block cannot be revoked in the same block.
                 return Err(Rejection::Registry(format!(
-                    "no leaf {} (the registry has {committed})",
-                    b.index
+                    "issuer {} has no leaf {} (its registry has {committed})",
+                    b.issuer_id, b.index
                 ))
                 .into());
             }
-            let owner = state.leaf_issuer(b.index);
-            if owner != b.issuer_id {
-                return Err(Rejection::NotIssuersLeaf {
-                    index: b.index,
-                    owner,
-                    issuer: b.issuer_id,
-                }
-                .into());
-            }
-            if state.registry().leaves()[b.index as usize] == EMPTY_LEAF
-                || overlay.revoked.contains(&b.index)
+            if tree.leaves()[b.index as usize] == EMPTY_LEAF
+                || overlay.revoked.contains(&(b.issuer_id, b.index))
             {
                 return Err(
                     Rejection::Registry(format!("leaf {} is already revoked", b.index)).into(),
@@ -346,14 +356,16 @@ fn apply<S: Store>(
             }
             out.batch.put(
                 Column::Registry,
-                records::leaf_key(b.index),
+                records::leaf_key(b.issuer_id, b.index),
                 records::encode(&LeafRecord {
                     leaf: Hash32::default(),
-                    issuer_id: owner,
                 }),
             );
-            out.registry_ops.push(RegistryOp::Revoke(b.index));
-            overlay.revoked.insert(b.index);
+            out.registry_ops.push(RegistryOp::Revoke {
+                issuer: b.issuer_id,
+                index: b.index,
+            });
+            overlay.revoked.insert((b.issuer_id, b.index));
         }
         Body::StudyRequest(_) => {
             out.batch
@@ -363,6 +375,7 @@ fn apply<S: Store>(
         Body::Consent(b) => {
             let existing = stream_state(store, overlay, &b.stream_id)?;
             if let Some(s) = &existing {
+                // Unreachable but by a SHA-256 collision: the id is derived from the key.
                 if s.patient_key != b.patient_key {
                     return Err(Rejection::PatientKeyMismatch.into());
                 }
@@ -376,41 +389,48 @@ fn apply<S: Store>(
                     return Err(Rejection::UnknownStudy(*study).into());
                 }
             }
-            let mut s = match (b.action, existing) {
-                (ConsentAction::Revoke, None) => {
-                    return Err(Rejection::NotShared(b.stream_id.clone()).into())
-                }
-                (ConsentAction::Revoke, Some(s)) if !s.shared => {
-                    return Err(Rejection::NotShared(b.stream_id.clone()).into())
-                }
-                (_, Some(s)) => s,
-                (ConsentAction::Share, None) => StreamState {
-                    patient_key: b.patient_key,
-                    shared: true,
-                    policy: b.policy.clone(),
-                    latest_consent: id,
-                    latest_access: None,
-                    history_len: 0,
-                    distinct_accessors: 0,
-                },
-            };
-            s.shared = b.action == ConsentAction::Share;
+            let mut s = existing.unwrap_or(StreamState {
+                patient_key: b.patient_key,
+                shared: true,
+                policy: b.policy.clone(),
+                latest_consent: id,
+                latest_access: None,
+                history_len: 0,
+                distinct_accessors: 0,
+            });
+            s.shared = true;
             s.policy = b.policy.clone();
             s.latest_consent = id;
-            let kind = if s.shared {
-                HistoryKind::Share
-            } else {
-                HistoryKind::Revoke
-            };
             record_event(
                 out,
                 overlay,
                 &b.stream_id,
                 s,
-                kind,
+                HistoryKind::Share,
                 id,
                 height,
-                b.claim.pseudonym,
+                Some(b.claim.pseudonym),
+            );
+        }
+        Body::RevokeConsent(b) => {
+            let mut s = match stream_state(store, overlay, &b.stream_id)? {
+                Some(s) if s.patient_key != b.patient_key => {
+                    return Err(Rejection::PatientKeyMismatch.into())
+                }
+                Some(s) if s.shared => s,
+                _ => return Err(Rejection::NotShared(b.stream_id.clone()).into()),
+            };
+            s.shared = false;
+            s.latest_consent = id;
+            record_event(
+                out,
+                overlay,
+                &b.stream_id,
+                s,
+                HistoryKind::Revoke,
+                id,
+                height,
+                None,
             );
         }
         Body::Access(b) => {
@@ -420,7 +440,7 @@ fn apply<S: Store>(
                 return Err(Rejection::ConsentRevoked(b.stream_id.clone()).into());
             }
             let p = &s.policy;
-            let day = b.claim.today;
+            // The block's own day, never the submitter's.
             if day < p.valid_from || day > p.valid_until {
                 return Err(Rejection::ConsentExpired {
                     stream: b.stream_id.clone(),
@@ -459,7 +479,7 @@ fn apply<S: Store>(
                 HistoryKind::Access,
                 id,
                 height,
-                b.claim.pseudonym,
+                Some(b.claim.pseudonym),
             );
         }
     }

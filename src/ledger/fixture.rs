@@ -91,8 +91,9 @@ impl Fixture {
         )])
     }
 
-    /// A genesis with this fixture's validator and issuer.
-    pub fn genesis(&self, root_window: u32) -> Genesis {
+    /// A genesis with this fixture's validator and issuers, accepting a replaced registry root
+    /// for `root_window_secs`.
+    pub fn genesis(&self, root_window_secs: u32) -> Genesis {
         let digest = self.keys()[&(self.depth as u8)].digest;
         Genesis {
             chain_id: CHAIN_ID.into(),
@@ -114,7 +115,7 @@ impl Fixture {
                 depth: self.depth as u8,
                 digest,
             }],
-            root_window,
+            root_window_secs,
             registry_depth: self.depth as u8,
             time_ms: NOON_MS - 86_400_000,
         }
@@ -145,6 +146,15 @@ impl Fixture {
             issuer_id: ISSUER_ID,
             leaf: Hash32(field::to_bytes(&leaf)),
         }))
+    }
+
+    /// An `IssueCredential` by the second issuer.
+    pub fn issue_by_second_issuer(&self, leaf: Fr) -> Transaction {
+        let body = Body::IssueCredential(IssueCredential {
+            issuer_id: SECOND_ISSUER_ID,
+            leaf: Hash32(field::to_bytes(&leaf)),
+        });
+        builder::issuer_signed(&self.issuer2, CHAIN_ID, body)
     }
 
     /// A `RevokeCredential` by the second issuer.
@@ -178,7 +188,7 @@ impl Fixture {
 
     /// Proves the claim in `body` for `inst`, bound to the body; returns the proof bytes.
     pub fn prove(&mut self, inst: &Institution, tree: &RegistryTree, body: &Body) -> Vec<u8> {
-        inst.prove(&self.prover, tree, body, &mut self.rng)
+        inst.prove(&self.prover, CHAIN_ID, tree, body, &mut self.rng)
             .expect("statement holds")
     }
 
@@ -193,22 +203,26 @@ impl Fixture {
         mini.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519)
     }
 
-    /// A share or revoke consent for `stream`, proven by `platform` and signed by `patient`.
-    #[allow(clippy::too_many_arguments)]
+    /// The id of the stream `patient` shares under the local name `name`.
+    pub fn stream_id(patient: &schnorrkel::Keypair, name: &str) -> String {
+        stream_id_for(&patient.public.to_bytes(), name)
+    }
+
+    /// A share of `patient`'s stream named `name` (its id is
+    /// [`Fixture::stream_id`]`(patient, name)`), proven by `platform` and signed by `patient`.
     pub fn consent(
         &mut self,
         platform: &Institution,
         patient: &schnorrkel::Keypair,
         tree: &RegistryTree,
-        stream: &str,
-        action: ConsentAction,
+        name: &str,
         policy: Policy,
         today: u32,
     ) -> Transaction {
         let scope = self.fresh_scope();
         let body = Body::Consent(Consent {
-            stream_id: stream.into(),
-            action,
+            stream_id: Self::stream_id(patient, name),
+            stream_name: name.into(),
             policy,
             data_digest: Some(Hash32([7; 32])),
             study: None,
@@ -217,6 +231,23 @@ impl Fixture {
             claim: self.claim(platform, tree, scope, 0, today),
         });
         self.finish_consent(platform, patient, tree, body)
+    }
+
+    /// The patient's withdrawal of its stream named `name`, signed by the stream key alone.
+    pub fn withdraw(&self, patient: &schnorrkel::Keypair, name: &str, nonce: u64) -> Transaction {
+        let body = Body::RevokeConsent(RevokeConsent {
+            stream_id: Self::stream_id(patient, name),
+            patient_key: patient.public.to_bytes(),
+            nonce,
+        });
+        builder::patient_signed(
+            patient,
+            CHAIN_ID,
+            Transaction {
+                body,
+                auth: Auth::default(),
+            },
+        )
     }
 
     /// Proves and signs a consent body (after a test changed it).

@@ -1,18 +1,17 @@
 //! The ledger: transactions and their canonical encoding, validation, blocks, and the chain
 //! state over a [`crate::store::Store`]. It knows nothing of HTTP or of the consensus engine.
 //!
-//! Revocation delay: tokens are accepted against the registry roots after the last
-//! `root_window` blocks. A credential revoked in block `k+1` can still be used, through a
-//! token proven against a root from block `k` or earlier, in blocks `k+2 ..= k+root_window`,
-//! that is for `root_window - 1` blocks after the revoking block; from block
-//! `k+root_window+1` on it is refused (`RootNotInWindow`), and no token can be proven against a
-//! root that does not contain the leaf.
+//! Revocation delay: a token is accepted against its issuer's current registry root, or a root
+//! that root replaced no more than `root_window_secs` of block time before ([`RootWindow`]).
+//! A credential revoked in a block at time `t` is refused (`RootNotInWindow`) in every block
+//! after `t + root_window_secs`, however few blocks were made in between.
 
 pub mod block;
 mod chain;
 mod checks;
 pub mod execute;
 pub mod fixture;
+mod forest;
 pub mod keys;
 pub mod records;
 mod rejection;
@@ -26,12 +25,13 @@ pub use chain::{
     read_block, read_genesis, read_height, read_tx, AdmissionContext, Ledger, LedgerError,
     LoadedKey, Proposal, Sealed,
 };
-pub use checks::check_stream_id;
+pub use checks::{check_stream_id, check_stream_name, PROOF_BYTES, SIGNATURE_BYTES};
+pub use forest::{Forest, RegistryOp, RootWindow};
 pub use rejection::Rejection;
 pub use transaction::{
-    Access, Auth, Body, CohortRange, Consent, ConsentAction, Genesis, IssueCredential, IssuerEntry,
-    Policy, RevokeCredential, StudyRequest, TokenClaim, Transaction, VerifyingKeyEntry,
-    PATIENT_SIGNING_CONTEXT,
+    stream_id_for, Access, Auth, Body, CohortRange, Consent, Genesis, IssueCredential, IssuerEntry,
+    Policy, RevokeConsent, RevokeCredential, StudyRequest, TokenClaim, Transaction,
+    VerifyingKeyEntry, MAX_TX_BYTES, PATIENT_SIGNING_CONTEXT,
 };
 pub use types::{Hash32, TxId};
 pub use verify_chain::{verify_chain, ChainFault, ChainSummary};

@@ -62,18 +62,36 @@ pub struct HistoryEntry {
     pub kind: HistoryKind,
     /// Block height.
     pub height: u64,
-    /// The acting institution's pseudonym (the platform's for consents, the reader's for
-    /// accesses).
-    pub pseudonym: Hash32,
+    /// The acting institution's pseudonym: the platform's for a share, the reader's for an
+    /// access; none for a withdrawal, which the patient signs alone.
+    pub pseudonym: Option<Hash32>,
 }
 
-/// A registry leaf and the issuer that appended it.
+/// A registry leaf (its issuer and index are its key, [`leaf_key`]).
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct LeafRecord {
     /// The leaf (zero when revoked).
     pub leaf: Hash32,
-    /// The issuer.
+}
+
+/// Where an `IssueCredential` put its leaf, so that the issuer learns the index of the leaf
+/// its own transaction appended (not that of an equal leaf appended earlier).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct IssuedLeaf {
+    /// The issuer's tree.
     pub issuer_id: u32,
+    /// Index in that tree.
+    pub index: u64,
+}
+
+/// The registry roots a block replaced, with the block's time: what a reopened node needs to
+/// rebuild the time-bounded root window.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ReplacedRoots {
+    /// The block's time.
+    pub time_ms: u64,
+    /// `(issuer, root before the block)` for every issuer whose tree the block changed.
+    pub roots: Vec<(u32, Hash32)>,
 }
 
 /// Key of a stream's state in [`Column::Streams`].
@@ -96,9 +114,20 @@ pub fn pseudonym_key(scope: &Hash32, pseudonym: &Hash32) -> Vec<u8> {
     [scope.0, pseudonym.0].concat()
 }
 
-/// Key of a leaf in [`Column::Registry`].
-pub fn leaf_key(index: u64) -> Vec<u8> {
-    index.to_be_bytes().to_vec()
+/// Key of leaf `index` of `issuer`'s tree in [`Column::Registry`]: big-endian, so a scan
+/// returns each tree's leaves in order, tree after tree.
+pub fn leaf_key(issuer: u32, index: u64) -> Vec<u8> {
+    [issuer.to_be_bytes().as_slice(), &index.to_be_bytes()].concat()
+}
+
+/// Key of the [`IssuedLeaf`] of an `IssueCredential` transaction in [`Column::Meta`].
+pub fn issued_key(id: &TxId) -> Vec<u8> {
+    [b"issued/".as_slice(), &id.0].concat()
+}
+
+/// Key of the [`ReplacedRoots`] of block `height` in [`Column::Meta`].
+pub fn replaced_key(height: u64) -> Vec<u8> {
+    [b"replaced/".as_slice(), &height.to_be_bytes()].concat()
 }
 
 /// Key of a study request in [`Column::Meta`].

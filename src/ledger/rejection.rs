@@ -31,24 +31,19 @@ pub enum Rejection {
     /// The registry is full or the leaf is invalid.
     #[error("registry: {0}")]
     Registry(String),
-    /// Revoking a credential of another issuer.
-    #[error("leaf {index} was issued by issuer {owner}, not {issuer}")]
-    NotIssuersLeaf {
-        /// Leaf index.
-        index: u64,
-        /// Issuer that appended it.
-        owner: u32,
-        /// Issuer asking to revoke it.
-        issuer: u32,
-    },
-    /// The token's registry root is not among the last `root_window` block roots.
-    #[error("the token's registry root is not among the last {window} roots")]
+    /// The token's registry root is neither its issuer's current root nor one replaced within
+    /// the window.
+    #[error(
+        "the token's registry root is not a root of issuer {issuer}'s registry from the last {window_secs} s"
+    )]
     RootNotInWindow {
-        /// The configured window.
-        window: u32,
+        /// The issuer the token discloses (whose tree the root must belong to).
+        issuer: u32,
+        /// The configured window, in seconds.
+        window_secs: u64,
     },
-    /// The token's `today` is more than one day from the block's date.
-    #[error("the token is for day {token}, the block is on day {block}")]
+    /// The token's `today` is before the block's day, or more than one day after it.
+    #[error("the token is for day {token}, the block is on day {block} (a token's day must be the block's day or the next)")]
     StaleDay {
         /// The token's day.
         token: u32,
@@ -98,6 +93,26 @@ pub enum Rejection {
     /// A later consent for a stream is signed with another key than the first share.
     #[error("the stream is bound to another patient key")]
     PatientKeyMismatch,
+    /// A share whose stream id is not derived from its patient key and stream name: someone
+    /// trying to share a stream id that is not theirs.
+    #[error("stream id {0} is not derived from this patient key and stream name")]
+    StreamNotOwned(String),
+    /// The encoded transaction is over the size limit.
+    #[error("the transaction is {size} bytes encoded, over the {limit}-byte limit")]
+    TooLarge {
+        /// Its encoded size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The node cannot take more transactions now.
+    #[error("{reason}; retry in {retry_after_secs} s")]
+    Busy {
+        /// Why.
+        reason: String,
+        /// When to retry.
+        retry_after_secs: u32,
+    },
     /// Revoking a stream that is not shared.
     #[error("stream {0:?} is not currently shared")]
     NotShared(String),
@@ -117,7 +132,6 @@ impl Rejection {
             Rejection::UnknownIssuer(_) => "UnknownIssuer",
             Rejection::BadIssuerSignature => "BadIssuerSignature",
             Rejection::Registry(_) => "Registry",
-            Rejection::NotIssuersLeaf { .. } => "NotIssuersLeaf",
             Rejection::RootNotInWindow { .. } => "RootNotInWindow",
             Rejection::StaleDay { .. } => "StaleDay",
             Rejection::WrongScope(_) => "WrongScope",
@@ -131,6 +145,9 @@ impl Rejection {
             Rejection::PurposeMismatch(_) => "PurposeMismatch",
             Rejection::BadPatientSignature => "BadPatientSignature",
             Rejection::PatientKeyMismatch => "PatientKeyMismatch",
+            Rejection::StreamNotOwned(_) => "StreamNotOwned",
+            Rejection::TooLarge { .. } => "TooLarge",
+            Rejection::Busy { .. } => "Busy",
             Rejection::NotShared(_) => "NotShared",
             Rejection::UnknownStudy(_) => "UnknownStudy",
         }

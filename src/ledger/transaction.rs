@@ -127,15 +127,19 @@ pub struct Genesis {
     pub issuers: Vec<IssuerEntry>,
     /// Accepted verifying keys.
     pub verifying_keys: Vec<VerifyingKeyEntry>,
-    /// How many recent block roots a token may be proven against.
-    pub root_window: u32,
+    /// How long, in seconds of block time, a registry root stays acceptable after a later
+    /// root of the same issuer replaced it: the bound on the revocation delay
+    /// ([`crate::ledger::RootWindow`]).
+    pub root_window_secs: u32,
     /// Registry depth.
     pub registry_depth: u8,
     /// Genesis time (milliseconds since the epoch).
     pub time_ms: u64,
 }
 
-/// An issuer appends a credential leaf. The issuer saw only the institution's `id`.
+/// An issuer appends a credential leaf to its own registry tree. The issuer saw only the
+/// institution's `id`. Each issuer has a tree of its own (see [`crate::ledger::RootWindow`]),
+/// so a leaf appended here can only ever serve tokens that disclose this issuer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssueCredential {
@@ -149,9 +153,9 @@ pub struct IssueCredential {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeCredential {
-    /// The issuer that appended the leaf.
+    /// The issuer that appended the leaf (its tree is the one revoked in).
     pub issuer_id: u32,
-    /// Leaf index.
+    /// Leaf index in that issuer's tree.
     pub index: u64,
 }
 
@@ -189,20 +193,6 @@ pub struct StudyRequest {
     pub claim: TokenClaim,
 }
 
-/// Share or withdraw a stream.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize,
-)]
-#[serde(rename_all = "lowercase")]
-#[borsh(use_discriminant = true)]
-#[repr(u8)]
-pub enum ConsentAction {
-    /// Grant access under the policy.
-    Share = 0,
-    /// Withdraw access.
-    Revoke = 1,
-}
-
 /// Who may read a stream, for what, and when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(deny_unknown_fields)]
@@ -223,17 +213,20 @@ pub struct Policy {
     pub valid_until: u32,
 }
 
-/// A patient shares or withdraws a stream, through the data platform holding it.
+/// A patient shares a stream (or replaces its policy), through the data platform holding it.
 ///
-/// One patient key per stream: the first share fixes the stream's key; two streams of one
-/// patient have independent keys and cannot be linked through them.
+/// One patient key per stream, and the stream id is derived from it
+/// ([`stream_id_for`]`(patient_key, stream_name)`): nobody but the holder of that key can ever
+/// share the stream, and two streams of one patient have independent keys and ids that cannot
+/// be linked through them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Consent {
-    /// The stream.
+    /// The stream: `stream_id_for(patient_key, stream_name)`.
     pub stream_id: String,
-    /// Share or revoke.
-    pub action: ConsentAction,
+    /// The platform's local name of the stream (1 to 64 bytes of `A-Z a-z 0-9 . _ : -`); it
+    /// is public, so platforms should use opaque names.
+    pub stream_name: String,
     /// The access policy.
     pub policy: Policy,
     /// SHA-256 of the shared data set, so a reader can check what it receives.
@@ -247,6 +240,22 @@ pub struct Consent {
     pub nonce: u64,
     /// The data platform's token (role platform, fresh scope).
     pub claim: TokenClaim,
+}
+
+/// A patient withdraws a stream's consent alone: signed by the stream key, no platform token,
+/// no registry root, so no platform can keep a consent alive by refusing to cooperate. It
+/// can be signed in advance and kept; it is valid whenever the stream is shared, and once
+/// (its id is then on the chain).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeConsent {
+    /// The stream.
+    pub stream_id: String,
+    /// The stream's patient key (must be the one the stream is bound to).
+    #[serde(with = "hex_bytes")]
+    pub patient_key: [u8; 32],
+    /// Makes otherwise identical withdrawals distinct.
+    pub nonce: u64,
 }
 
 /// An institution reads a stream.
@@ -278,8 +287,10 @@ pub enum Body {
     RevokeCredential(RevokeCredential),
     /// Ask for consent.
     StudyRequest(StudyRequest),
-    /// Share or withdraw a stream.
+    /// Share a stream.
     Consent(Consent),
+    /// Withdraw a stream's consent (the patient alone).
+    RevokeConsent(RevokeConsent),
     /// Read a stream.
     Access(Access),
 }
@@ -326,9 +337,23 @@ impl Body {
         Hash32(sha256_tagged(b"consentry/v1/txid", &self.canonical_bytes()))
     }
 
-    /// The token `message` for this body.
-    pub fn message(&self) -> Fr {
-        field::message_for_body(&self.canonical_bytes())
+    /// The token `message` for this body on chain `chain_id`: the chain id is hashed in, so a
+    /// token serves this body on this chain and on no other chain that shares its keys.
+    pub fn message(&self, chain_id: &str) -> Fr {
+        let mut bytes = chain_id.as_bytes().to_vec();
+        bytes.push(0);
+        bytes.extend_from_slice(&self.canonical_bytes());
+        field::message_for_body(&bytes)
+    }
+
+    /// The stream this body acts on, if any.
+    pub fn stream(&self) -> Option<&str> {
+        match self {
+            Body::Consent(b) => Some(&b.stream_id),
+            Body::RevokeConsent(b) => Some(&b.stream_id),
+            Body::Access(b) => Some(&b.stream_id),
+            _ => None,
+        }
     }
 
     /// The bytes an issuer signs with Ed25519: a domain tag, the chain id, then the body, so
@@ -368,9 +393,21 @@ impl Body {
             Body::RevokeCredential(_) => "revoke_credential",
             Body::StudyRequest(_) => "study_request",
             Body::Consent(_) => "consent",
+            Body::RevokeConsent(_) => "revoke_consent",
             Body::Access(_) => "access",
         }
     }
+}
+
+/// The id of the stream a patient shares under `stream_name` with the stream key
+/// `patient_key`: 64 lowercase hex digits of `SHA-256("consentry/v1/stream-id" || 0 ||
+/// patient_key || stream_name)`. Sharing an id needs the key it is derived from, so nobody
+/// can squat a patient's stream; finding another key for a given id is a SHA-256 second
+/// preimage.
+pub fn stream_id_for(patient_key: &[u8; 32], stream_name: &str) -> String {
+    let mut data = patient_key.to_vec();
+    data.extend_from_slice(stream_name.as_bytes());
+    hex::encode(sha256_tagged(b"consentry/v1/stream-id", &data))
 }
 
 /// The merlin signing context of patients' consent signatures.
@@ -385,6 +422,11 @@ impl Transaction {
     /// The canonical encoding of the whole transaction (body and auth).
     pub fn to_bytes(&self) -> Vec<u8> {
         canonical(self)
+    }
+
+    /// The length of [`Transaction::to_bytes`], without encoding it.
+    pub fn encoded_len(&self) -> usize {
+        1 + borsh::object_length(self).expect("length of an in-memory value")
     }
 
     /// Decodes [`Transaction::to_bytes`], refusing trailing bytes, other versions and

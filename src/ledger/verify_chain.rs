@@ -20,7 +20,7 @@ pub struct ChainSummary {
     pub transactions: u64,
     /// Presentation tokens verified.
     pub tokens: u64,
-    /// Registry root after the last block (hex).
+    /// Registry digest (every issuer's root) after the last block (hex).
     pub registry_root: String,
 }
 
@@ -115,6 +115,6 @@ pub fn verify_chain<S: Store>(
         })?;
         summary.blocks += 1;
     }
-    summary.registry_root = consentry_circuits::field::to_hex(&ledger.registry_root());
+    summary.registry_root = ledger.registry_digest().to_hex();
     Ok(summary)
 }

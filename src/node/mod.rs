@@ -22,6 +22,10 @@ use crate::store::RocksStore;
 
 /// The dev issuer's id.
 pub const DEV_ISSUER_ID: u32 = 1;
+/// The dev chain's revocation bound: a replaced registry root is accepted for five minutes
+/// of block time, long enough for a client to sync and prove, short enough that a revoked
+/// credential stops working within minutes however quiet the chain is.
+pub const DEV_ROOT_WINDOW_SECS: u32 = 300;
 
 /// Milliseconds since the epoch.
 pub fn now_ms() -> u64 {
@@ -48,6 +52,8 @@ pub struct NodeConfig {
     pub block_interval: Duration,
     /// What the mempool checks before admitting a transaction.
     pub admission: Admission,
+    /// The `root_window_secs` of a dev genesis made on first start (ignored otherwise).
+    pub dev_root_window_secs: u32,
 }
 
 /// Where a dev node wrote its keys.
@@ -87,7 +93,11 @@ pub struct Node {
     pub dev: Option<DevFiles>,
 }
 
-fn dev_genesis(data: &Path, params_dir: &Path) -> anyhow::Result<(Genesis, SigningKey, DevFiles)> {
+fn dev_genesis(
+    data: &Path,
+    params_dir: &Path,
+    root_window_secs: u32,
+) -> anyhow::Result<(Genesis, SigningKey, DevFiles)> {
     let files = DevFiles::in_dir(data);
     if files.genesis.exists() {
         let genesis: Genesis = serde_json::from_str(&std::fs::read_to_string(&files.genesis)?)
@@ -114,7 +124,7 @@ fn dev_genesis(data: &Path, params_dir: &Path) -> anyhow::Result<(Genesis, Signi
             depth: 20,
             digest: ledger::Hash32(digest),
         }],
-        root_window: 16,
+        root_window_secs,
         registry_depth: 20,
         time_ms: now_ms(),
     };
@@ -127,7 +137,7 @@ impl Node {
     pub fn open(cfg: &NodeConfig) -> anyhow::Result<Node> {
         std::fs::create_dir_all(&cfg.data).with_context(|| cfg.data.display().to_string())?;
         let (genesis, key, dev) = if cfg.dev {
-            let (g, k, files) = dev_genesis(&cfg.data, &cfg.params)?;
+            let (g, k, files) = dev_genesis(&cfg.data, &cfg.params, cfg.dev_root_window_secs)?;
             (Some(g), k, Some(files))
         } else {
             let key_path = cfg
@@ -144,8 +154,25 @@ impl Node {
             };
             (genesis, key, None)
         };
+        let refuse_dev_keys = |g: &Genesis| {
+            if !cfg.dev && params::accepts_dev_keys(g) {
+                anyhow::bail!(
+                    "the genesis accepts the INSECURE development verifying key, made from a \
+                     public seed: anyone can forge tokens under it. Make keys with `consentry \
+                     setup --random` and name their digest in the genesis, or run a development \
+                     chain with --dev"
+                );
+            }
+            Ok(())
+        };
+        if let Some(g) = &genesis {
+            refuse_dev_keys(g)?;
+        }
         let db = cfg.data.join("db");
         let store = RocksStore::open(&db).with_context(|| db.display().to_string())?;
+        if ledger::read_height(&store)?.is_some() {
+            refuse_dev_keys(&ledger::read_genesis(&store)?)?;
+        }
         let ledger = match ledger::read_height(&store)? {
             Some(_) => {
                 let g = ledger::read_genesis(&store)?;

@@ -140,6 +140,19 @@ fn read_points<P: AffineRepr>(reader: &mut &[u8]) -> Result<Vec<P>, Serializatio
     Ok(points)
 }
 
+/// Decodes the bytes of a `.pk` file exactly as [`load_proving_key`] does after the digest
+/// check: every point validated, no trailing byte. For fuzzing and tools; `name` only names
+/// the file in errors.
+pub fn decode_proving_key(name: &str, bytes: &[u8]) -> Result<ProvingKey, ParamsError> {
+    decode_with(Path::new(""), name, bytes, read_proving_key)
+}
+
+/// Decodes the bytes of a `.vk` file exactly as [`load_verifying_key`] does after the digest
+/// check.
+pub fn decode_verifying_key(name: &str, bytes: &[u8]) -> Result<VerifyingKey, ParamsError> {
+    decode(Path::new(""), name, bytes)
+}
+
 /// Loads the proving key for `depth` from `dir`, checking the manifest digest first.
 pub fn load_proving_key(dir: &Path, depth: usize) -> Result<ProvingKey, ParamsError> {
     let name = pk_file_name(depth);

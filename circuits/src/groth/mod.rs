@@ -12,13 +12,13 @@ mod verifier;
 
 pub use fixed_msm::Preparation;
 pub use keys::{
-    load_proving_key, load_verifying_key, pk_file_name, setup, setup_from_seed, vk_file_name,
-    write_keys, DEV_SEED,
+    decode_proving_key, decode_verifying_key, load_proving_key, load_verifying_key, pk_file_name,
+    setup, setup_from_seed, vk_file_name, write_keys, DEV_SEED,
 };
 pub use manifest::{sha256_file, Manifest, ParamsError, MANIFEST_FILE};
 pub use proof_cache::ProofCache;
 pub use prover::{ProveError, Prover};
-pub use verifier::{BatchError, Verifier, VerifyError};
+pub use verifier::{BatchError, KeyShapeError, Verifier, VerifyError};
 
 /// The pairing-friendly curve of every token.
 pub type Curve = ark_bls12_381::Bls12_381;

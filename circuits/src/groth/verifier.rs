@@ -26,6 +26,18 @@ pub enum VerifyError {
     ProofInvalid,
 }
 
+/// A verifying key that cannot serve the access circuit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the verifying key has {got} public-input bases, the access circuit needs {expected} (one per public input, plus one)"
+)]
+pub struct KeyShapeError {
+    /// `NUM_PUBLIC_INPUTS + 1`.
+    pub expected: usize,
+    /// What the key has.
+    pub got: usize,
+}
+
 /// Which tokens of a batch failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{} of the batch's tokens are invalid (indices {bad:?})", bad.len())]
@@ -99,14 +111,24 @@ impl FixedBaseTable {
 }
 
 impl Verifier {
-    /// Prepares `vk`, a verifying key for circuits of `depth` levels.
-    pub fn new(depth: usize, vk: &VerifyingKey) -> Self {
+    /// Prepares `vk`, a verifying key for circuits of `depth` levels. Refuses a key without
+    /// exactly one base per public input plus one: with fewer, some public input would not
+    /// be checked at all (a zip would silently drop it); with more, the key is for another
+    /// circuit.
+    pub fn new(depth: usize, vk: &VerifyingKey) -> Result<Self, KeyShapeError> {
+        let expected = crate::access::NUM_PUBLIC_INPUTS + 1;
+        if vk.gamma_abc_g1.len() != expected {
+            return Err(KeyShapeError {
+                expected,
+                got: vk.gamma_abc_g1.len(),
+            });
+        }
         let input_tables = vk.gamma_abc_g1[1..]
             .par_iter()
             .map(|b| FixedBaseTable::new(*b))
             .collect();
         let beta = g2_to_blst(&vk.beta_g2);
-        Verifier {
+        Ok(Verifier {
             depth,
             vk: vk.clone(),
             alpha_beta: blst_fp12::miller_loop(&beta, &g1_to_blst(&vk.alpha_g1)),
@@ -114,7 +136,7 @@ impl Verifier {
             gamma_neg: g2_to_blst(&-vk.gamma_g2),
             delta_neg: g2_to_blst(&-vk.delta_g2),
             input_tables,
-        }
+        })
     }
 
     /// The registry depth of this key.
@@ -135,6 +157,7 @@ impl Verifier {
     /// `gamma_abc[0] + sum x_j gamma_abc[j]` for a token's public inputs.
     pub(super) fn prepared_inputs(&self, token: &Token) -> G1Projective {
         let inputs: [Fr; crate::access::NUM_PUBLIC_INPUTS] = token.public.to_field_elements();
+        // `new` checked the key's shape: one table per input.
         debug_assert_eq!(inputs.len(), self.input_tables.len());
         self.input_tables
             .iter()

@@ -29,7 +29,7 @@ pub fn keys() -> &'static Keys {
         let (pk, vk) = setup_from_seed(DEPTH, [7u8; 32]).unwrap();
         Keys {
             prover: Prover::new(DEPTH, pk).unwrap(),
-            verifier: Verifier::new(DEPTH, &vk),
+            verifier: Verifier::new(DEPTH, &vk).unwrap(),
             vk,
         }
     })
