@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context};
 use consentry_circuits::credential::{Attributes, Role, SecretKey};
+use consentry_circuits::field;
 use consentry_circuits::groth::Prover;
 use consentry_circuits::registry::RegistryTree;
-use consentry_circuits::{field, Fr};
 use rand::rngs::OsRng;
 use rand::RngCore;
 
@@ -127,15 +127,6 @@ fn holder(role: Role, level: u16) -> Holder {
     }
 }
 
-fn sync(client: &NodeClient, depth: usize) -> anyhow::Result<RegistryTree> {
-    let leaves: Vec<Fr> = client
-        .all_leaves(node::DEV_ISSUER_ID)?
-        .iter()
-        .map(|l| field::from_hex(l))
-        .collect::<Result<_, _>>()?;
-    Ok(RegistryTree::from_leaves(depth, &leaves)?)
-}
-
 fn short(h: &Hash32) -> String {
     format!("0x{}…", &h.to_hex()[..12])
 }
@@ -228,7 +219,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
     let tree = story.step(
         "institutions sync the public leaf list, build paths locally",
         || {
-            let t = sync(&client, depth)?;
+            let t = client.sync_tree(node::DEV_ISSUER_ID)?;
             let detail = format!(
                 "{} leaves, root {}…",
                 t.len(),
@@ -415,7 +406,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
             code == "RootNotInWindow",
             "expected RootNotInWindow, got {code}"
         );
-        let fresh = sync(&client, depth)?;
+        let fresh = client.sync_tree(node::DEV_ISSUER_ID)?;
         ensure!(
             fresh.position(&research.leaf()).is_none(),
             "the revoked leaf is still live"

@@ -438,3 +438,53 @@ fn a_block_takes_at_most_the_cap_and_leaves_the_rest() {
     assert_eq!(second.tx_ids, vec![txs[2].id()]);
     drop((fx, dir));
 }
+
+/// 9. The address a flood comes from is refused once it sent too many invalid proofs, without
+///    any check (so the flood stops costing pairings), while another address's honest
+///    submission is admitted; the ban ends. Proofs are deferred to the block here, yet a new
+///    address's proofs are verified at admission until it has earned trust, so none of the
+///    garbage reaches the mempool.
+#[test]
+fn an_address_that_sends_bad_proofs_is_refused_and_others_are_not() {
+    let mut w = World::new(300);
+    w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    let h = w.hospital.clone();
+    let valid = w.access(&h, "s", 1, 1);
+    let honest = w.access(&h, "s", 1, 2);
+    let garbage = |n: u64| {
+        let mut tx = valid.clone();
+        if let Body::Access(a) = &mut tx.body {
+            a.nonce = 1_000 + n;
+        }
+        tx
+    };
+    let key = w.fx.validator.clone();
+    let World {
+        ledger, fx, dir, ..
+    } = w;
+    let limits = Limits {
+        bad_proofs_per_source: 3,
+        ..Limits::default()
+    };
+    let seq = SoloSequencer::with_limits(ledger, key, Admission::DeferProofs, limits);
+    let flood: std::net::IpAddr = [127, 0, 0, 2].into();
+    let institution: std::net::IpAddr = [127, 0, 0, 1].into();
+    let now = NOON_MS + 60_000;
+    for n in 0..3 {
+        let r = seq.submit_from(garbage(n), Some(flood), now).unwrap_err();
+        assert_eq!(r.code(), "ProofInvalid");
+    }
+    // Banned: even a valid transaction from that address is refused, with when to retry.
+    match seq.submit_from(valid.clone(), Some(flood), now + 1) {
+        Err(Rejection::Busy {
+            retry_after_secs, ..
+        }) => assert!(retry_after_secs > 0 && retry_after_secs <= 60),
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    seq.submit_from(honest, Some(institution), now + 1).unwrap();
+    assert_eq!(seq.pending_len(), 1, "no garbage in the mempool");
+    // After the ban, the address is heard again.
+    let later = now + 1 + Limits::default().source_ban_ms;
+    seq.submit_from(valid, Some(flood), later).unwrap();
+    drop((fx, dir));
+}

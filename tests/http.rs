@@ -102,13 +102,7 @@ fn issue_and_sync(
     client
         .issue(&builder::issuer_signed(issuer, "consentry-dev", body))
         .unwrap();
-    let leaves: Vec<Fr> = client
-        .all_leaves(1)
-        .unwrap()
-        .iter()
-        .map(|l| field::from_hex(l).unwrap())
-        .collect();
-    RegistryTree::from_leaves(20, &leaves).unwrap()
+    client.sync_tree(1).unwrap()
 }
 
 #[track_caller]
@@ -227,13 +221,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     let patient = schnorrkel::MiniSecretKey::generate_with(rand::rngs::OsRng)
         .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
     let s1 = stream_id_for(&patient.public.to_bytes(), "s-1");
-    let leaves: Vec<Fr> = client
-        .all_leaves(1)
-        .unwrap()
-        .iter()
-        .map(|l| field::from_hex(l).unwrap())
-        .collect();
-    let tree = RegistryTree::from_leaves(20, &leaves).unwrap();
+    let tree = client.sync_tree(1).unwrap();
     let prover = params::load_prover(params_dir(), 20).unwrap();
     let day = (node::now_ms() / 86_400_000) as u32;
     let body = holder.access_body(&tree, &s1, "care", 2, day, 1, [0; 32]);
@@ -620,13 +608,7 @@ fn oversized_fields_are_refused_over_http_and_dev_keys_need_dev() {
             .unwrap();
         assert_eq!((r.issuer_id, r.leaf_index), (1, index));
     }
-    let leaves: Vec<Fr> = client
-        .all_leaves(1)
-        .unwrap()
-        .iter()
-        .map(|l| field::from_hex(l).unwrap())
-        .collect();
-    let tree = RegistryTree::from_leaves(20, &leaves).unwrap();
+    let tree = client.sync_tree(1).unwrap();
     let prover = params::load_prover(params_dir(), 20).unwrap();
     let day = (node::now_ms() / 86_400_000) as u32;
     let body = first.access_body(&tree, &"ab".repeat(32), "care", 2, day, 1, [0; 32]);

@@ -46,6 +46,24 @@ pub(crate) async fn blocking<T: Send + 'static>(
     })
 }
 
+/// Refuses a write from an address the sequencer refuses (too many invalid proofs lately)
+/// before its body is read or decoded; reads are always served.
+async fn refuse_banned_sources(
+    axum::extract::State(node): axum::extract::State<AppState>,
+    source: transactions::Source,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.method() == axum::http::Method::POST {
+        if let Some(ip) = source.0 {
+            if let Err(r) = node.seq.check_source(ip, crate::node::now_ms()) {
+                return axum::response::IntoResponse::into_response(Problem::from(r));
+            }
+        }
+    }
+    next.run(req).await
+}
+
 /// The router with every route.
 pub fn router(node: AppState) -> Router {
     Router::new()
@@ -66,6 +84,10 @@ pub fn router(node: AppState) -> Router {
         .route("/v1/openapi.json", get(openapi::document))
         .route("/metrics", get(chain::metrics))
         .fallback(|| async { Problem::not_found("no such route") })
+        .layer(axum::middleware::from_fn_with_state(
+            node.clone(),
+            refuse_banned_sources,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 
 use super::problem::{ApiResult, Problem};
-use super::transactions::{admit, wait_for};
+use super::transactions::{admit, wait_for, Source};
 use super::{
     blocking, AppState, IssuedResponse, IssuerRegistry, LeavesResponse, Page, RegistryResponse,
     TxResponse, TxStatus,
@@ -89,6 +89,7 @@ pub async fn leaves(
     responses((status = 200, body = IssuedResponse), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn issue(
     State(node): State<AppState>,
+    source: Source,
     body: Result<Json<Transaction>, JsonRejection>,
 ) -> ApiResult<IssuedResponse> {
     let tx = super::transactions::json_body(body)?;
@@ -97,7 +98,7 @@ pub async fn issue(
             "expected an issue_credential transaction",
         ));
     }
-    let id = admit(&node, tx).await?;
+    let id = admit(&node, tx, source).await?;
     let done = wait_for(&node, id).await?;
     let height = committed(&done)?;
     let issued = blocking(move || {
@@ -120,6 +121,7 @@ pub async fn issue(
     responses((status = 200, body = TxResponse), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn revoke(
     State(node): State<AppState>,
+    source: Source,
     Path(index): Path<String>,
     body: Result<Json<Transaction>, JsonRejection>,
 ) -> ApiResult<TxResponse> {
@@ -141,7 +143,7 @@ pub async fn revoke(
             ))
         }
     }
-    let id = admit(&node, tx).await?;
+    let id = admit(&node, tx, source).await?;
     let done = wait_for(&node, id).await?;
     committed(&done)?;
     Ok(Json(done))

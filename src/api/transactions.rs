@@ -33,10 +33,31 @@ pub fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Problem> 
     })
 }
 
+/// The network address a request came from, when the server records it (the node serves
+/// with connection info); the sequencer uses it only to refuse addresses that sent too many
+/// invalid proofs.
+pub struct Source(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Source(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// Admits a transaction into the mempool (verification off the executor).
-pub async fn admit(node: &AppState, tx: Transaction) -> Result<TxId, Problem> {
+pub async fn admit(node: &AppState, tx: Transaction, source: Source) -> Result<TxId, Problem> {
     let node = node.clone();
-    blocking(move || node.submit(tx).map_err(Problem::from)).await
+    blocking(move || node.submit(tx, source.0).map_err(Problem::from)).await
 }
 
 /// The status of a transaction.
@@ -106,11 +127,12 @@ pub async fn wait_for(node: &AppState, id: TxId) -> Result<TxResponse, Problem> 
                (status = 409, description = "Replay", body = Problem), (status = 422, body = Problem)))]
 pub async fn submit(
     State(node): State<AppState>,
+    source: Source,
     Query(q): Query<WaitQuery>,
     body: Result<Json<Transaction>, JsonRejection>,
 ) -> Result<Response, Problem> {
     let tx = json_body(body)?;
-    let id = admit(&node, tx).await?;
+    let id = admit(&node, tx, source).await?;
     if !q.wait {
         let pending = TxResponse {
             id: id.to_hex(),

@@ -18,7 +18,6 @@ use anyhow::Context;
 use consentry_circuits::credential::Role;
 use consentry_circuits::groth::ProofCache;
 use consentry_circuits::registry::RegistryTree;
-use consentry_circuits::{field, Fr};
 use rand::rngs::OsRng;
 use rayon::prelude::*;
 
@@ -106,12 +105,7 @@ impl BenchNode {
         for leaf in [hospital.leaf(), platform.leaf()] {
             client.issue(&fx.issue(leaf)).context("accrediting")?;
         }
-        let leaves: Vec<Fr> = client
-            .all_leaves(crate::ledger::fixture::ISSUER_ID)?
-            .iter()
-            .map(|l| field::from_hex(l))
-            .collect::<Result<_, _>>()?;
-        let tree = RegistryTree::from_leaves(NODE_DEPTH, &leaves)?;
+        let tree = client.sync_tree(crate::ledger::fixture::ISSUER_ID)?;
         let patient = fx.patient_key();
         let mut policy = Fixture::policy(&[Role::Hospital], 2);
         policy.valid_from = day - 1;

@@ -132,6 +132,23 @@ impl NodeClient {
         }
     }
 
+    /// Syncs `issuer`'s public leaf list and builds its registry tree locally (the client
+    /// never asks a node for its own path), at the depth the node reports.
+    pub fn sync_tree(
+        &self,
+        issuer: u32,
+    ) -> Result<consentry_circuits::registry::RegistryTree, ClientError> {
+        let depth = self.registry()?.depth as usize;
+        let leaves = self
+            .all_leaves(issuer)?
+            .iter()
+            .map(|l| consentry_circuits::field::from_hex(l))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ClientError::Protocol(format!("a leaf: {e}")))?;
+        consentry_circuits::registry::RegistryTree::from_leaves(depth, &leaves)
+            .map_err(|e| ClientError::Protocol(format!("the leaf list: {e}")))
+    }
+
     /// Refuses to prove against a leaf list the node does not vouch for: the root of `tree`
     /// (the holder's issuer's tree, built locally) must be among the roots `GET
     /// /v1/registry` lists for `issuer` now. A node that served this client a slightly

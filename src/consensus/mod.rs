@@ -5,9 +5,14 @@
 //! committed state, and seals the pending ones into a block when asked. The multi-validator
 //! engine comes behind the same trait; there is no home-made consensus here.
 
+mod sources;
+
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+pub use sources::SourceLimiter;
 
 use consentry_circuits::groth::Verifier;
 use consentry_circuits::token::Token;
@@ -31,6 +36,12 @@ pub const MAX_BLOCK_TXS: usize = 2_000;
 pub const VERIFY_ABOVE_PENDING: usize = 1_000;
 /// ... and for this long after a block found a bad proof.
 pub const VERIFY_AFTER_BAD_PROOF_MS: u64 = 10_000;
+/// A network source that sent this many invalid proofs within [`SOURCE_WINDOW_MS`] ...
+pub const BAD_PROOFS_PER_SOURCE: usize = 5;
+/// ... (this window) ...
+pub const SOURCE_WINDOW_MS: u64 = 60_000;
+/// ... is refused for this long ([`SourceLimiter`]).
+pub const SOURCE_BAN_MS: u64 = 60_000;
 
 /// What a consensus engine offers the node.
 pub trait Sequencer {
@@ -68,6 +79,10 @@ pub struct Limits {
     pub verify_above_pending: usize,
     /// [`VERIFY_AFTER_BAD_PROOF_MS`].
     pub verify_after_bad_proof_ms: u64,
+    /// [`BAD_PROOFS_PER_SOURCE`].
+    pub bad_proofs_per_source: usize,
+    /// [`SOURCE_BAN_MS`].
+    pub source_ban_ms: u64,
 }
 
 impl Default for Limits {
@@ -77,6 +92,8 @@ impl Default for Limits {
             max_block_txs: MAX_BLOCK_TXS,
             verify_above_pending: VERIFY_ABOVE_PENDING,
             verify_after_bad_proof_ms: VERIFY_AFTER_BAD_PROOF_MS,
+            bad_proofs_per_source: BAD_PROOFS_PER_SOURCE,
+            source_ban_ms: SOURCE_BAN_MS,
         }
     }
 }
@@ -84,10 +101,13 @@ impl Default for Limits {
 /// Most block-time rejections remembered for status queries.
 pub const REMEMBERED_REJECTIONS: usize = 10_000;
 
+/// An admitted transaction, its token decoded at admission, and its network source.
+type Pending = (TxId, Transaction, Option<Token>, Option<IpAddr>);
+
 #[derive(Default)]
 struct Mempool {
-    /// Admitted transactions with the token decoded at admission.
-    txs: Vec<(TxId, Transaction, Option<Token>)>,
+    /// Admitted transactions with the token decoded at admission and where they came from.
+    txs: Vec<Pending>,
     ids: HashSet<TxId>,
 }
 
@@ -110,6 +130,7 @@ pub struct SoloSequencer<S: Store> {
     verifiers: HashMap<u8, Verifier>,
     admission: Admission,
     limits: Limits,
+    sources: Mutex<SourceLimiter>,
     /// When a block last found a bad proof (ms since the epoch; 0: never).
     last_bad_proof_ms: AtomicU64,
 }
@@ -137,6 +158,11 @@ impl<S: Store> SoloSequencer<S> {
             verifiers,
             admission,
             limits,
+            sources: Mutex::new(SourceLimiter::new(
+                limits.bad_proofs_per_source,
+                SOURCE_WINDOW_MS,
+                limits.source_ban_ms,
+            )),
             last_bad_proof_ms: AtomicU64::new(0),
         }
     }
@@ -186,14 +212,39 @@ impl<S: Store> SoloSequencer<S> {
             .cloned()
     }
 
-    /// Runs `f` with the ledger locked (queries).
-    pub fn with_ledger<T>(&self, f: impl FnOnce(&Ledger<S>) -> T) -> T {
-        f(&self.ledger.lock().expect("ledger lock"))
+    /// `Busy` while `source` is refused for having sent too many invalid proofs; the API
+    /// asks this before it reads a request's body, so a refused flood costs no decoding.
+    pub fn check_source(&self, source: IpAddr, now_ms: u64) -> Result<(), Rejection> {
+        self.sources
+            .lock()
+            .expect("sources lock")
+            .check(source, now_ms)
+            .map_err(|retry_after_secs| Rejection::Busy {
+                reason: "this address sent too many invalid proofs".into(),
+                retry_after_secs,
+            })
     }
-}
 
-impl<S: Store> Sequencer for SoloSequencer<S> {
-    fn submit(&self, tx: Transaction, now_ms: u64) -> Result<TxId, Rejection> {
+    fn bad_proof(&self, source: Option<IpAddr>, now_ms: u64) {
+        if let Some(source) = source {
+            self.sources
+                .lock()
+                .expect("sources lock")
+                .bad_proof(source, now_ms);
+        }
+    }
+
+    /// [`Sequencer::submit`] for a transaction that came from network address `source`: a
+    /// source that sent too many bad proofs lately is refused ([`SourceLimiter`]).
+    pub fn submit_from(
+        &self,
+        tx: Transaction,
+        source: Option<IpAddr>,
+        now_ms: u64,
+    ) -> Result<TxId, Rejection> {
+        if let Some(source) = source {
+            self.check_source(source, now_ms)?;
+        }
         let id = tx.id();
         if self.is_pending(&id) {
             return Err(Rejection::Replay(id));
@@ -210,14 +261,22 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
             .expect("ledger lock")
             .admission_context(now_ms);
         let token = context.token_of(&tx)?;
-        if let (Some(token), true) = (&token, self.verify_at_admission(now_ms)) {
+        let untrusted = source.is_some_and(|s| !self.sources.lock().expect("sources").trusted(s));
+        if let (Some(token), true) = (&token, untrusted || self.verify_at_admission(now_ms)) {
             let verifier = self
                 .verifiers
                 .get(&token.depth)
                 .ok_or(Rejection::UnknownDepth(token.depth))?;
-            verifier
-                .verify(token)
-                .map_err(|_| Rejection::ProofInvalid)?;
+            if verifier.verify(token).is_err() {
+                self.bad_proof(source, now_ms);
+                return Err(Rejection::ProofInvalid);
+            }
+            if let Some(source) = source {
+                self.sources
+                    .lock()
+                    .expect("sources lock")
+                    .good_proof(source, now_ms);
+            }
         }
         self.ledger
             .lock()
@@ -230,15 +289,27 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         if !pending.ids.insert(id) {
             return Err(Rejection::Replay(id));
         }
-        pending.txs.push((id, tx, token));
+        pending.txs.push((id, tx, token, source));
         Ok(id)
+    }
+
+    /// Runs `f` with the ledger locked (queries).
+    pub fn with_ledger<T>(&self, f: impl FnOnce(&Ledger<S>) -> T) -> T {
+        f(&self.ledger.lock().expect("ledger lock"))
+    }
+}
+
+impl<S: Store> Sequencer for SoloSequencer<S> {
+    fn submit(&self, tx: Transaction, now_ms: u64) -> Result<TxId, Rejection> {
+        self.submit_from(tx, None, now_ms)
     }
 
     fn seal(&self, now_ms: u64) -> Result<Option<Sealed>, LedgerError> {
         let mut ids = Vec::new();
         let mut txs = Vec::new();
         let mut tokens = Vec::new();
-        for (id, tx, token) in self
+        let mut from = HashMap::new();
+        for (id, tx, token, source) in self
             .pending
             .lock()
             .expect("pending lock")
@@ -249,6 +320,9 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
             ids.push(*id);
             txs.push(tx.clone());
             tokens.push(token.clone());
+            if let Some(source) = source {
+                from.insert(*id, *source);
+            }
         }
         if txs.is_empty() {
             return Ok(None);
@@ -262,8 +336,12 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
             .expect("ledger lock")
             .propose_admitted(txs, verified, now_ms, &self.key);
         if let Ok(Sealed { rejected, .. }) = &proposal {
-            if rejected.iter().any(|(_, r)| *r == Rejection::ProofInvalid) {
+            for (id, _) in rejected
+                .iter()
+                .filter(|(_, r)| *r == Rejection::ProofInvalid)
+            {
                 self.last_bad_proof_ms.store(now_ms, Ordering::Relaxed);
+                self.bad_proof(from.get(id).copied(), now_ms);
             }
             let mut log = self.rejected.lock().expect("rejection log");
             for (id, reason) in rejected {
@@ -279,7 +357,7 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         // Committed or rejected: either way they leave the mempool (after the log is written).
         let sealed: HashSet<TxId> = ids.into_iter().collect();
         let mut pending = self.pending.lock().expect("pending lock");
-        pending.txs.retain(|(id, _, _)| !sealed.contains(id));
+        pending.txs.retain(|(id, ..)| !sealed.contains(id));
         pending.ids.retain(|id| !sealed.contains(id));
         proposal.map(Some)
     }

@@ -202,11 +202,15 @@ impl Node {
         })
     }
 
-    /// Admits a transaction (counting rejections).
-    pub fn submit(&self, tx: Transaction) -> Result<TxId, Rejection> {
+    /// Admits a transaction that came from network address `source` (counting rejections).
+    pub fn submit(
+        &self,
+        tx: Transaction,
+        source: Option<std::net::IpAddr>,
+    ) -> Result<TxId, Rejection> {
         let started = Instant::now();
         let has_token = tx.body.claim().is_some();
-        let out = self.seq.submit(tx, now_ms());
+        let out = self.seq.submit_from(tx, source, now_ms());
         if has_token {
             self.metrics
                 .verify_seconds
@@ -286,7 +290,8 @@ pub async fn serve(
             }
         })
     };
-    let app = crate::api::router(node.clone());
+    let app = crate::api::router(node.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
