@@ -43,11 +43,11 @@ pub fn verify_chain(a: VerifyChainArgs) -> anyhow::Result<()> {
     let summary = ledger::verify_chain(&store, scratch.path(), &keys)
         .map_err(|f| anyhow::anyhow!("verify-chain failed at height {}: {}", f.height, f.reason))?;
     outln!(
-        "ok: {} blocks, {} transactions, {} tokens verified, registry root {} ({:.1?})",
+        "ok: {} blocks, {} transactions, {} tokens verified, registry digest {} ({:.1?})",
         summary.blocks,
         summary.transactions,
         summary.tokens,
-        summary.registry_root,
+        summary.registry_digest,
         started.elapsed()
     )?;
     Ok(())

@@ -21,7 +21,7 @@ pub struct ChainSummary {
     /// Presentation tokens verified.
     pub tokens: u64,
     /// Registry digest (every issuer's root) after the last block (hex).
-    pub registry_root: String,
+    pub registry_digest: String,
 }
 
 /// The first height that fails, and why.
@@ -100,7 +100,7 @@ pub fn verify_chain<S: Store>(
         blocks: 1,
         transactions: 1,
         tokens: 0,
-        registry_root: String::new(),
+        registry_digest: String::new(),
     };
     for h in 1..=height {
         let block = read_block(source, h)
@@ -115,6 +115,6 @@ pub fn verify_chain<S: Store>(
         })?;
         summary.blocks += 1;
     }
-    summary.registry_root = ledger.registry_digest().to_hex();
+    summary.registry_digest = ledger.registry_digest().to_hex();
     Ok(summary)
 }
