@@ -249,6 +249,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
                 },
                 data_digest: Some(Hash32(field::sha256_tagged(b"demo/data", name.as_bytes()))),
                 study: None,
+                replaces: None,
                 patient_key: patient.public.to_bytes(),
                 nonce: OsRng.next_u64(),
                 claim: platform.claim(tree, scope, 0, day),

@@ -30,6 +30,7 @@ fn consent_body(
         policy: Fixture::policy(&[Role::Hospital, Role::Research], 0),
         data_digest: None,
         study: None,
+        replaces: None,
         patient_key: key.public.to_bytes(),
         nonce: 1,
         claim: w.fx.claim(&p, &tree, scope, 0, TODAY),
@@ -140,6 +141,81 @@ fn a_patient_withdraws_consent_alone() {
         None,
         "no institution acted"
     );
+}
+
+/// 2. A consent the patient signed but the platform kept back cannot undo a later
+///    withdrawal: a consent names the latest consent it replaces. The twin: a new share that
+///    names the withdrawal commits.
+#[test]
+fn a_kept_back_consent_cannot_undo_a_withdrawal() {
+    let mut w = World::new(300);
+    let patient = w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    let sid = w.sid("s");
+    let first = w.ledger.stream(&sid).unwrap().unwrap().latest_consent;
+    let tree = w.tree();
+    let p = w.platform.clone();
+    let kept = w.fx.reshare(
+        &p,
+        &patient,
+        &tree,
+        "s",
+        Fixture::policy(&[Role::Hospital, Role::Insurer], 0),
+        TODAY,
+        first,
+    );
+    let withdrawal = w.fx.withdraw(&patient, "s", 1);
+    w.block_ok(vec![withdrawal.clone()]);
+    assert_eq!(w.reject(kept), "StaleConsent");
+    let h = w.hospital.clone();
+    let read = w.access(&h, "s", 1, 1);
+    assert_eq!(w.reject(read), "ConsentRevoked");
+    // A first share that claims to replace something, and a re-share that names nothing.
+    let tree = w.tree();
+    let fresh = w.fx.reshare(
+        &p,
+        &patient,
+        &tree,
+        "s",
+        Fixture::policy(&[Role::Hospital], 1),
+        TODAY,
+        withdrawal.id(),
+    );
+    let mut nothing = fresh.clone();
+    if let Body::Consent(c) = &mut nothing.body {
+        c.replaces = None;
+    }
+    let nothing = w.fx.finish_consent(&p, &patient, &tree, nothing.body);
+    assert_eq!(w.reject(nothing), "StaleConsent");
+    w.block_ok(vec![fresh]);
+    let read = w.access(&h, "s", 1, 2);
+    w.block_ok(vec![read]);
+}
+
+/// 9. Free withdrawals (no proof, so no ban) cannot fill the mempool: one consent change per
+///    stream waits for a block.
+#[test]
+fn one_consent_change_per_stream_waits_for_a_block() {
+    let mut w = World::new(300);
+    let patient = w.share("s", Fixture::policy(&[Role::Hospital], 1));
+    let key = w.fx.validator.clone();
+    let withdrawals: Vec<Transaction> = (0..3).map(|n| w.fx.withdraw(&patient, "s", n)).collect();
+    let World {
+        ledger, fx, dir, ..
+    } = w;
+    let seq = SoloSequencer::new(ledger, key, Admission::DeferProofs);
+    let now = NOON_MS + 60_000;
+    seq.submit(withdrawals[0].clone(), now).unwrap();
+    assert_eq!(
+        seq.submit(withdrawals[1].clone(), now).unwrap_err().code(),
+        "Busy"
+    );
+    seq.seal(now).unwrap().unwrap().block.unwrap();
+    // The next one is judged against the committed withdrawal.
+    assert_eq!(
+        seq.submit(withdrawals[2].clone(), now).unwrap_err().code(),
+        "NotShared"
+    );
+    drop((fx, dir));
 }
 
 /// 3. Every window is checked against the block's own day, never the submitter's: a read a

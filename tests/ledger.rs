@@ -82,7 +82,14 @@ fn policy_rejections_each_beside_a_valid_twin() {
     let mut expired = Fixture::policy(&[Role::Hospital], 3);
     expired.valid_until = TODAY - 1;
     let tree = w.tree();
-    let consent = w.fx.consent(&p, &patient, &tree, "s", expired, TODAY);
+    let latest = w
+        .ledger
+        .stream(&w.sid("s"))
+        .unwrap()
+        .unwrap()
+        .latest_consent;
+    let consent =
+        w.fx.reshare(&p, &patient, &tree, "s", expired, TODAY, latest);
     w.block_ok(vec![consent]);
     let late = w.access(&h, "s", 3, 6);
     assert_eq!(w.reject(late), "ConsentExpired");
@@ -194,6 +201,7 @@ fn signature_and_key_rejections() {
         policy: Fixture::policy(&[Role::Research], 1),
         data_digest: None,
         study: Some(Hash32([9; 32])),
+        replaces: None,
         patient_key: patient.public.to_bytes(),
         nonce: 0,
         claim: w.fx.claim(&p, &tree, scope, 0, TODAY),
@@ -243,6 +251,7 @@ fn study_requests_are_recorded_and_answered() {
         policy: Fixture::policy(&[Role::Research], 2),
         data_digest: None,
         study: Some(study.id()),
+        replaces: None,
         patient_key: patient.public.to_bytes(),
         nonce: 0,
         claim: w.fx.claim(&p, &tree, scope, 0, TODAY),
@@ -530,6 +539,7 @@ fn sample_tx(seed: u64) -> Transaction {
             },
             data_digest: None,
             study: Some(Hash32([5; 32])),
+            replaces: Some(Hash32([8; 32])),
             patient_key: [6; 32],
             nonce: seed,
             claim,

@@ -17,6 +17,7 @@ use crate::ledger::Hash32;
     responses((status = 200, body = VerifyResponse), (status = 400, body = Problem)))]
 pub async fn verify(
     State(node): State<AppState>,
+    source: super::transactions::Source,
     body: Result<Json<Token>, JsonRejection>,
 ) -> ApiResult<VerifyResponse> {
     let token = super::transactions::json_body(body)?;
@@ -31,6 +32,11 @@ pub async fn verify(
             )
         })?;
         let result = verifier.verify(&token);
+        if result.is_err() {
+            // Garbage sent here costs a pairing as on submission: it counts toward the
+            // sender's ban the same way.
+            node.seq.record_bad_proof(source.0, crate::node::now_ms());
+        }
         node.metrics
             .verify_seconds
             .observe(started.elapsed().as_secs_f64());

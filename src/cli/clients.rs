@@ -406,6 +406,16 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             let day = today();
             let scope = builder::fresh_scope(&mut rand::rngs::OsRng);
             let stream_id = stream_id_for(&key, &stream_name);
+            // The consent replaces the stream's latest one as the node shows it now: if
+            // another consent (or the patient's withdrawal) lands first, this one is refused
+            // (StaleConsent) and must be prepared again.
+            let replaces = match client.stream(&stream_id)? {
+                Some(s) => Some(
+                    crate::ledger::Hash32::from_hex(&s.latest_consent)
+                        .map_err(|e| anyhow::anyhow!("the node's latest consent: {e}"))?,
+                ),
+                None => None,
+            };
             let body = Body::Consent(Consent {
                 stream_id: stream_id.clone(),
                 stream_name,
@@ -418,6 +428,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                 },
                 data_digest: None,
                 study: None,
+                replaces,
                 patient_key: key,
                 nonce: rand::rngs::OsRng.next_u64(),
                 claim: h.claim(&tree, scope, 0, day),

@@ -24,7 +24,9 @@ pub struct ProveArgs {
     /// The message to bind, as a field element (hex); or use --message-file.
     #[arg(long, value_parser = parse_field, required_unless_present = "message_file", conflicts_with = "message_file")]
     pub message: Option<Fr>,
-    /// Bind the token to this file's bytes (e.g. a transaction body).
+    /// Bind the token to this file's bytes (message `H_msg(SHA-256(tag || bytes))`). For a
+    /// ledger transaction the bytes are the chain id, a zero byte, then the canonical body:
+    /// the institution commands build those themselves.
     #[arg(long, value_name = "FILE")]
     pub message_file: Option<PathBuf>,
     /// The policy's minimum level.

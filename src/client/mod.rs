@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::api::{
-    HistoryResponse, IssuedResponse, LeavesResponse, RegistryResponse, StatusResponse, TxResponse,
-    VerifyResponse,
+    HistoryResponse, IssuedResponse, LeavesResponse, RegistryResponse, StatusResponse,
+    StreamResponse, TxResponse, VerifyResponse,
 };
 use crate::ledger::Transaction;
 use consentry_circuits::token::Token;
@@ -203,6 +203,15 @@ impl NodeClient {
     /// `GET /v1/transactions/{id}`.
     pub fn transaction(&self, id: &str) -> Result<TxResponse, ClientError> {
         self.get(&format!("/v1/transactions/{id}"))
+    }
+
+    /// `GET /v1/streams/{id}`: the stream's state, or `None` if it was never shared.
+    pub fn stream(&self, stream: &str) -> Result<Option<StreamResponse>, ClientError> {
+        match self.get(&format!("/v1/streams/{stream}")) {
+            Ok(s) => Ok(Some(s)),
+            Err(ClientError::Problem { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// `GET /v1/streams/{id}/history`.

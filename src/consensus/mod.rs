@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-pub use sources::SourceLimiter;
+pub use sources::{SourceLimiter, TRUSTED_AFTER};
 
 use consentry_circuits::groth::Verifier;
 use consentry_circuits::token::Token;
@@ -101,6 +101,15 @@ impl Default for Limits {
 /// Most block-time rejections remembered for status queries.
 pub const REMEMBERED_REJECTIONS: usize = 10_000;
 
+/// The stream a consent change (share or withdrawal) acts on.
+fn consent_stream(tx: &Transaction) -> Option<String> {
+    match &tx.body {
+        crate::ledger::Body::Consent(c) => Some(c.stream_id.clone()),
+        crate::ledger::Body::RevokeConsent(r) => Some(r.stream_id.clone()),
+        _ => None,
+    }
+}
+
 /// An admitted transaction, its token decoded at admission, and its network source.
 type Pending = (TxId, Transaction, Option<Token>, Option<IpAddr>);
 
@@ -109,6 +118,8 @@ struct Mempool {
     /// Admitted transactions with the token decoded at admission and where they came from.
     txs: Vec<Pending>,
     ids: HashSet<TxId>,
+    /// Streams with a pending consent change.
+    consent_streams: HashSet<String>,
 }
 
 #[derive(Default)]
@@ -260,8 +271,21 @@ impl<S: Store> SoloSequencer<S> {
             .lock()
             .expect("ledger lock")
             .admission_context(now_ms);
-        let token = context.token_of(&tx)?;
+        let token = match context.token_of(&tx) {
+            Err(
+                r @ Rejection::InvalidField {
+                    field: "auth.proof",
+                    ..
+                },
+            ) => {
+                // Proof bytes that are not even valid points count as a bad proof.
+                self.bad_proof(source, now_ms);
+                return Err(r);
+            }
+            other => other?,
+        };
         let untrusted = source.is_some_and(|s| !self.sources.lock().expect("sources").trusted(s));
+        let mut verified = false;
         if let (Some(token), true) = (&token, untrusted || self.verify_at_admission(now_ms)) {
             let verifier = self
                 .verifiers
@@ -271,26 +295,52 @@ impl<S: Store> SoloSequencer<S> {
                 self.bad_proof(source, now_ms);
                 return Err(Rejection::ProofInvalid);
             }
-            if let Some(source) = source {
-                self.sources
-                    .lock()
-                    .expect("sources lock")
-                    .good_proof(source, now_ms);
-            }
+            verified = true;
         }
         self.ledger
             .lock()
             .expect("ledger lock")
             .check_state(&tx, now_ms)?;
-        let mut pending = self.pending.lock().expect("pending lock");
-        if pending.txs.len() >= self.limits.max_pending {
-            return Err(self.busy());
+        let stream = consent_stream(&tx);
+        {
+            let mut pending = self.pending.lock().expect("pending lock");
+            if pending.txs.len() >= self.limits.max_pending {
+                return Err(self.busy());
+            }
+            if let Some(stream) = &stream {
+                // One consent change per stream and block: checked against committed state,
+                // any number of free withdrawals (no proof, no ban) would pass and fill the
+                // mempool, of which one could commit.
+                if pending.consent_streams.contains(stream) {
+                    return Err(Rejection::Busy {
+                        reason: "a consent change for this stream is already pending".into(),
+                        retry_after_secs: 1,
+                    });
+                }
+            }
+            if !pending.ids.insert(id) {
+                return Err(Rejection::Replay(id));
+            }
+            if let Some(stream) = stream {
+                pending.consent_streams.insert(stream);
+            }
+            pending.txs.push((id, tx, token, source));
         }
-        if !pending.ids.insert(id) {
-            return Err(Rejection::Replay(id));
+        // Trust is earned by proofs that were verified and whose transaction was admitted: a
+        // replayed public transaction verifies but earns nothing.
+        if let (true, Some(source)) = (verified, source) {
+            self.sources
+                .lock()
+                .expect("sources lock")
+                .good_proof(source, now_ms);
         }
-        pending.txs.push((id, tx, token, source));
         Ok(id)
+    }
+
+    /// Records an invalid proof from `source` seen outside a submission (e.g. `POST
+    /// /v1/tokens/verify`), so that verifying garbage there counts toward its ban too.
+    pub fn record_bad_proof(&self, source: Option<IpAddr>, now_ms: u64) {
+        self.bad_proof(source, now_ms);
     }
 
     /// Runs `f` with the ledger locked (queries).
@@ -358,6 +408,12 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
         let sealed: HashSet<TxId> = ids.into_iter().collect();
         let mut pending = self.pending.lock().expect("pending lock");
         pending.txs.retain(|(id, ..)| !sealed.contains(id));
+        let still: HashSet<String> = pending
+            .txs
+            .iter()
+            .filter_map(|(_, tx, ..)| consent_stream(tx))
+            .collect();
+        pending.consent_streams = still;
         pending.ids.retain(|id| !sealed.contains(id));
         proposal.map(Some)
     }

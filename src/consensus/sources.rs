@@ -35,6 +35,19 @@ struct Record {
     good: u32,
 }
 
+/// The key a source is tracked under: an IPv4 address, or an IPv6 address's /64 prefix (one
+/// host commonly holds a whole /64, so per-address keys would give it endless fresh ones).
+fn key(source: IpAddr) -> IpAddr {
+    match source {
+        IpAddr::V4(_) => source,
+        IpAddr::V6(v6) => {
+            let mut o = v6.octets();
+            o[8..].fill(0);
+            IpAddr::from(o)
+        }
+    }
+}
+
 /// The bad-proof record of each source.
 pub struct SourceLimiter {
     max_bad: usize,
@@ -57,7 +70,7 @@ impl SourceLimiter {
 
     /// `Err(seconds to wait)` while `source` is banned at `now_ms`.
     pub fn check(&self, source: IpAddr, now_ms: u64) -> Result<(), u32> {
-        match self.records.get(&source) {
+        match self.records.get(&key(source)) {
             Some(r) if r.banned_until > now_ms => {
                 Err((r.banned_until - now_ms).div_ceil(1000).max(1) as u32)
             }
@@ -68,7 +81,7 @@ impl SourceLimiter {
     /// Whether `source` has had [`TRUSTED_AFTER`] proofs verified good since its last bad one.
     pub fn trusted(&self, source: IpAddr) -> bool {
         self.records
-            .get(&source)
+            .get(&key(source))
             .is_some_and(|r| r.good >= TRUSTED_AFTER)
     }
 
@@ -79,8 +92,9 @@ impl SourceLimiter {
     }
 
     fn record(&mut self, source: IpAddr, now_ms: u64) -> &mut Record {
+        let source = key(source);
         if self.records.len() >= MAX_SOURCES && !self.records.contains_key(&source) {
-            self.forget_oldest();
+            self.forget_oldest(now_ms);
         }
         let r = self.records.entry(source).or_default();
         r.seen = now_ms;
@@ -106,12 +120,15 @@ impl SourceLimiter {
         }
     }
 
-    fn forget_oldest(&mut self) {
+    /// Forgets the older half of the records, but never a ban still running: cycling through
+    /// fresh addresses must not lift the bans of earlier ones.
+    fn forget_oldest(&mut self, now_ms: u64) {
         let mut seen: Vec<u64> = self.records.values().map(|r| r.seen).collect();
         let cut = seen.len() / 2;
         let (_, median, _) = seen.select_nth_unstable(cut);
         let median = *median;
-        self.records.retain(|_, r| r.seen > median);
+        self.records
+            .retain(|_, r| r.seen > median || r.banned_until > now_ms);
     }
 }
 
@@ -155,6 +172,32 @@ mod tests {
             l.bad_proof(a, t);
         }
         assert_eq!(l.check(a, 33_000), Ok(()));
+    }
+
+    #[test]
+    fn an_ipv6_host_cannot_escape_a_ban_by_changing_its_interface_id() {
+        let mut l = SourceLimiter::new(2, 10_000, 60_000);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2::ffff:1".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        l.bad_proof(a, 1);
+        l.bad_proof(b, 2);
+        assert!(l.check(a, 3).is_err() && l.check(b, 3).is_err());
+        assert!(l.check(other, 3).is_ok(), "another /64");
+    }
+
+    #[test]
+    fn cycling_fresh_addresses_does_not_lift_a_ban() {
+        let mut l = SourceLimiter::new(1, 10_000, 60_000);
+        let banned: IpAddr = [192, 0, 2, 1].into();
+        l.bad_proof(banned, 0);
+        for i in 0..(MAX_SOURCES as u32 + 10) {
+            l.good_proof(
+                IpAddr::from(((i + 1) << 8).to_be_bytes()),
+                1 + i as u64 / 1000,
+            );
+        }
+        assert!(l.check(banned, 200).is_err());
     }
 
     #[test]

@@ -131,8 +131,15 @@ fn genesis_header(
 
 fn check_genesis(genesis: &Genesis) -> Result<(), LedgerError> {
     let bad = |m: &str| Err(LedgerError::Config(m.into()));
-    if genesis.chain_id.is_empty() || genesis.chain_id.len() > 64 {
-        return bad("chain_id must be 1 to 64 bytes");
+    // The chain id is framed by a zero byte in what is hashed and signed: keep it printable.
+    if genesis.chain_id.is_empty()
+        || genesis.chain_id.len() > 64
+        || !genesis
+            .chain_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+    {
+        return bad("chain_id must be 1 to 64 characters of A-Z a-z 0-9 . _ : -");
     }
     if genesis.validators.is_empty()
         || genesis.quorum == 0

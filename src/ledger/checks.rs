@@ -187,8 +187,9 @@ pub fn check_claim_context(ctx: &Context, claim: &TokenClaim) -> Result<(), Reje
         });
     }
     // A token proves `expiry_day >= today`; with `today` never before the block's day, an
-    // expired credential fails on the first day after its expiry. A day ahead is allowed so
-    // that a token made just before midnight still lands.
+    // expired credential fails on the first day after its expiry. A day ahead is allowed for
+    // a client that proves for tomorrow (its clock ahead, or close to midnight on purpose); a
+    // token made for day D lands only in a block of day D.
     if claim.today < ctx.day || claim.today > ctx.day + 1 {
         return Err(Rejection::StaleDay {
             token: claim.today,

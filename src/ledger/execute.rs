@@ -178,7 +178,10 @@ pub fn execute<S: Store>(
                     *unverified = false;
                     checks::check_claim_context(&ctx, claim).map(|_| Some(token))
                 }
-                (None, Ok(None)) => Ok(None),
+                // No token, so nothing was verified for it at admission that the block could
+                // reuse: its checks (signatures) are cheap and run again here, so a caller
+                // that skipped admission cannot skip them.
+                (None, Ok(None)) => checks::check(&ctx, tx),
                 _ => checks::check(&ctx, tx),
             })
             .collect(),
@@ -379,6 +382,14 @@ fn apply<S: Store>(
                 if s.patient_key != b.patient_key {
                     return Err(Rejection::PatientKeyMismatch.into());
                 }
+            }
+            let latest = existing.as_ref().map(|s| s.latest_consent);
+            if b.replaces != latest {
+                return Err(Rejection::StaleConsent {
+                    stated: b.replaces,
+                    latest,
+                }
+                .into());
             }
             if let Some(study) = &b.study {
                 if !overlay.studies.contains(study)

@@ -16,7 +16,7 @@ use rand_chacha::ChaCha20Rng;
 
 use super::chain::LoadedKey;
 use super::transaction::*;
-use super::types::Hash32;
+use super::types::{Hash32, TxId};
 use crate::client::builder;
 use crate::params;
 
@@ -226,11 +226,31 @@ impl Fixture {
             policy,
             data_digest: Some(Hash32([7; 32])),
             study: None,
+            replaces: None,
             patient_key: patient.public.to_bytes(),
             nonce: 0,
             claim: self.claim(platform, tree, scope, 0, today),
         });
         self.finish_consent(platform, patient, tree, body)
+    }
+
+    /// A new policy for `patient`'s stream named `name`, whose latest consent is `replaces`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reshare(
+        &mut self,
+        platform: &Institution,
+        patient: &schnorrkel::Keypair,
+        tree: &RegistryTree,
+        name: &str,
+        policy: Policy,
+        today: u32,
+        replaces: TxId,
+    ) -> Transaction {
+        let mut tx = self.consent(platform, patient, tree, name, policy, today);
+        if let Body::Consent(c) = &mut tx.body {
+            c.replaces = Some(replaces);
+        }
+        self.finish_consent(platform, patient, tree, tx.body)
     }
 
     /// The patient's withdrawal of its stream named `name`, signed by the stream key alone.

@@ -93,6 +93,14 @@ pub enum Rejection {
     /// A later consent for a stream is signed with another key than the first share.
     #[error("the stream is bound to another patient key")]
     PatientKeyMismatch,
+    /// A consent prepared against another latest consent of its stream than the current one.
+    #[error("the consent replaces {stated:?}, but the stream's latest consent is {latest:?}")]
+    StaleConsent {
+        /// What the consent names.
+        stated: Option<TxId>,
+        /// The stream's latest consent.
+        latest: Option<TxId>,
+    },
     /// A share whose stream id is not derived from its patient key and stream name: someone
     /// trying to share a stream id that is not theirs.
     #[error("stream id {0} is not derived from this patient key and stream name")]
@@ -146,6 +154,7 @@ impl Rejection {
             Rejection::BadPatientSignature => "BadPatientSignature",
             Rejection::PatientKeyMismatch => "PatientKeyMismatch",
             Rejection::StreamNotOwned(_) => "StreamNotOwned",
+            Rejection::StaleConsent { .. } => "StaleConsent",
             Rejection::TooLarge { .. } => "TooLarge",
             Rejection::Busy { .. } => "Busy",
             Rejection::NotShared(_) => "NotShared",

@@ -233,6 +233,10 @@ pub struct Consent {
     pub data_digest: Option<Hash32>,
     /// The study request this consent answers, if any.
     pub study: Option<TxId>,
+    /// The stream's latest consent (share or withdrawal) when this one was prepared; none for
+    /// a first share. A consent applies only while that is still the latest, so a signed but
+    /// unsent consent cannot undo a later withdrawal (or a later policy).
+    pub replaces: Option<TxId>,
     /// The patient's per-stream sr25519 public key.
     #[serde(with = "hex_bytes")]
     pub patient_key: [u8; 32],
