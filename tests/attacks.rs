@@ -435,6 +435,16 @@ fn the_identity_point_is_not_a_patient_key() {
     assert_eq!(w.reject(tx), "InvalidField");
 }
 
+/// Garbage for a flood: `valid`'s proof bytes (valid points) on another body, so only the
+/// pairing can tell.
+fn garbage(valid: &Transaction, n: u64) -> Transaction {
+    let mut tx = valid.clone();
+    if let Body::Access(a) = &mut tx.body {
+        a.nonce = 1_000 + n;
+    }
+    tx
+}
+
 /// 9. A flood of garbage proofs (valid points, so they pass deferred admission) cannot fill
 ///    the mempool: once a block finds a bad proof, admission verifies proofs, so the rest of
 ///    the flood is refused at once while honest tokens are admitted; and a full mempool
@@ -446,14 +456,7 @@ fn a_flood_of_bad_proofs_is_refused_at_admission_after_the_first_block() {
     let h = w.hospital.clone();
     let valid = w.access(&h, "s", 1, 1);
     let honest: Vec<Transaction> = (2..5).map(|n| w.access(&h, "s", 1, n)).collect();
-    // Garbage: a real proof's bytes on other bodies.
-    let garbage = |n: u64| {
-        let mut tx = valid.clone();
-        if let Body::Access(a) = &mut tx.body {
-            a.nonce = 1_000 + n;
-        }
-        tx
-    };
+    let garbage = |n: u64| garbage(&valid, n);
     let key = w.fx.validator.clone();
     let World {
         ledger, fx, dir, ..
@@ -527,13 +530,7 @@ fn an_address_that_sends_bad_proofs_is_refused_and_others_are_not() {
     let h = w.hospital.clone();
     let valid = w.access(&h, "s", 1, 1);
     let honest = w.access(&h, "s", 1, 2);
-    let garbage = |n: u64| {
-        let mut tx = valid.clone();
-        if let Body::Access(a) = &mut tx.body {
-            a.nonce = 1_000 + n;
-        }
-        tx
-    };
+    let garbage = |n: u64| garbage(&valid, n);
     let key = w.fx.validator.clone();
     let World {
         ledger, fx, dir, ..
