@@ -655,3 +655,42 @@ fn a_seal_where_every_transaction_fails_commits_no_block() {
     assert_eq!(sealed.block.unwrap().header.height, height + 1);
     drop((fx, dir));
 }
+
+/// A quorum-signed block whose registry digest is wrong is refused after its registry changes
+/// were applied in memory: the ledger then refuses everything, naming why, until reopened, and
+/// the reopened ledger applies the honest block. The twin: a fresh follower applies it at once.
+#[test]
+fn a_block_refused_after_its_registry_changes_leaves_the_ledger_stale_until_reopened() {
+    let w = World::new(300);
+    let block1 = w.ledger.block(1).unwrap().unwrap();
+    let txs: Vec<Transaction> = block1
+        .tx_ids
+        .iter()
+        .map(|id| w.ledger.transaction(id).unwrap().unwrap().1)
+        .collect();
+    let follower = |name: &str| {
+        let store = RocksStore::open(&w.dir.path().join(name)).unwrap();
+        Ledger::create(store, w.fx.genesis(300), w.fx.keys(), &w.fx.validator).unwrap()
+    };
+    let mut honest = follower("honest");
+    honest.apply(&block1, txs.clone()).unwrap();
+    assert_eq!(honest.registry_digest(), w.ledger.registry_digest());
+
+    let mut bad = block1.clone();
+    bad.header.registry_root = Hash32([1; 32]);
+    bad.signatures = vec![block::sign_header(
+        &w.fx.validator,
+        CHAIN_ID,
+        &bad.header.hash(),
+    )];
+    let mut victim = follower("victim");
+    let err = victim.apply(&bad, txs.clone()).unwrap_err().to_string();
+    assert!(err.contains("registry digest"), "{err}");
+    let err = victim.apply(&block1, txs.clone()).unwrap_err();
+    assert!(matches!(err, LedgerError::Stale(_)), "{err}");
+    drop(victim);
+    let store = RocksStore::open(&w.dir.path().join("victim")).unwrap();
+    let mut reopened = Ledger::open(store, w.fx.keys()).unwrap();
+    reopened.apply(&block1, txs).unwrap();
+    assert_eq!(reopened.registry_digest(), w.ledger.registry_digest());
+}

@@ -62,6 +62,11 @@ pub enum LedgerError {
     /// The genesis or the loaded keys are inconsistent.
     #[error("configuration: {0}")]
     Config(String),
+    /// A block failed after the in-memory state had already moved (its registry changes were
+    /// applied) or its write failed: the ledger refuses everything until it is reopened,
+    /// which rebuilds the state from what was committed.
+    #[error("the ledger's in-memory state is ahead of its store ({0}); reopen it")]
+    Stale(String),
     /// A block failed validation.
     #[error("block {height} is invalid: {reason}")]
     InvalidBlock {
@@ -84,6 +89,8 @@ pub struct Ledger<S: Store> {
     store: S,
     state: ChainState,
     verifiers: HashMap<u8, Verifier>,
+    /// Set when the in-memory state moved past the store ([`LedgerError::Stale`]).
+    stale: Option<String>,
 }
 
 fn check_keys(
@@ -281,6 +288,7 @@ impl<S: Store> Ledger<S> {
             store,
             state,
             verifiers,
+            stale: None,
         })
     }
 
@@ -342,6 +350,7 @@ impl<S: Store> Ledger<S> {
             store,
             state,
             verifiers,
+            stale: None,
         })
     }
 
@@ -387,6 +396,7 @@ impl<S: Store> Ledger<S> {
         key: &SigningKey,
         commit_empty: bool,
     ) -> Result<Sealed, LedgerError> {
+        self.fresh()?;
         let height = self.state.tip().height + 1;
         let time_ms = time_ms.max(self.state.tip().time_ms);
         let exec = self.execute(
@@ -406,10 +416,10 @@ impl<S: Store> Ledger<S> {
                 rejected,
             });
         }
-        let replaced = self
-            .state
-            .apply_registry(&exec.registry_ops, time_ms)
-            .map_err(|e| invalid(height, e))?;
+        let replaced = match self.state.apply_registry(&exec.registry_ops, time_ms) {
+            Ok(r) => r,
+            Err(e) => return Err(self.go_stale(invalid(height, e))),
+        };
         let header = BlockHeader {
             height,
             prev_hash: self.state.tip_hash(),
@@ -436,6 +446,7 @@ impl<S: Store> Ledger<S> {
 
     /// Validates and applies a block made elsewhere (another validator, or a replay).
     pub fn apply(&mut self, block: &Block, txs: Vec<Transaction>) -> Result<(), LedgerError> {
+        self.fresh()?;
         let h = block.header.height;
         let tip = self.state.tip();
         if h != tip.height + 1 {
@@ -465,17 +476,36 @@ impl<S: Store> Ledger<S> {
                 admitted: None,
             },
         )?;
-        let replaced = self
+        // From here the registry in memory moves before the block is known good: a failure
+        // leaves the ledger stale until reopened (cloning the forest for every block would
+        // make a replay quadratic in the registry's size).
+        let replaced = match self
             .state
             .apply_registry(&exec.registry_ops, block.header.time_ms)
-            .map_err(|e| invalid(h, e))?;
+        {
+            Ok(r) => r,
+            Err(e) => return Err(self.go_stale(invalid(h, e))),
+        };
         if self.state.forest().digest() != block.header.registry_root {
-            return Err(invalid(
+            return Err(self.go_stale(invalid(
                 h,
                 "registry digest after the block differs from the header",
-            ));
+            )));
         }
         self.commit(exec, block, replaced)
+    }
+
+    fn fresh(&self) -> Result<(), LedgerError> {
+        match &self.stale {
+            Some(why) => Err(LedgerError::Stale(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks the ledger stale because of `e`, and returns `e`.
+    fn go_stale(&mut self, e: LedgerError) -> LedgerError {
+        self.stale = Some(e.to_string());
+        e
     }
 
     /// Executes `txs` on the committed state; a failed replay is an invalid block.
@@ -510,9 +540,11 @@ impl<S: Store> Ledger<S> {
             .put(Column::Blocks, h.to_be_bytes().to_vec(), block.to_bytes());
         exec.batch
             .put(Column::Meta, HEIGHT_KEY.to_vec(), h.to_be_bytes().to_vec());
-        // If this fails the in-memory registry is ahead of the store: the caller must reopen
-        // the ledger, which rebuilds the state from what was committed.
-        self.store.commit(exec.batch)?;
+        // If this fails the in-memory registry is ahead of the store: the ledger goes stale
+        // and the caller must reopen it, which rebuilds the state from what was committed.
+        if let Err(e) = self.store.commit(exec.batch) {
+            return Err(self.go_stale(e.into()));
+        }
         self.state.advance(block.header.clone());
         Ok(())
     }
