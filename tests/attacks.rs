@@ -197,12 +197,8 @@ fn a_kept_back_consent_cannot_undo_a_withdrawal() {
 fn one_consent_change_per_stream_waits_for_a_block() {
     let mut w = World::new(300);
     let patient = w.share("s", Fixture::policy(&[Role::Hospital], 1));
-    let key = w.fx.validator.clone();
     let withdrawals: Vec<Transaction> = (0..3).map(|n| w.fx.withdraw(&patient, "s", n)).collect();
-    let World {
-        ledger, fx, dir, ..
-    } = w;
-    let seq = SoloSequencer::new(ledger, key, Admission::DeferProofs);
+    let (seq, fx, dir) = sequencer(w, Limits::default());
     let now = NOON_MS + 60_000;
     seq.submit(withdrawals[0].clone(), now).unwrap();
     assert_eq!(
@@ -435,6 +431,24 @@ fn the_identity_point_is_not_a_patient_key() {
     assert_eq!(w.reject(tx), "InvalidField");
 }
 
+/// The world's ledger behind a sequencer with deferred proof checks and `limits`, with what
+/// must outlive it (the fixture and the temp dir).
+fn sequencer(
+    w: World,
+    limits: Limits,
+) -> (
+    SoloSequencer<consentry::store::RocksStore>,
+    Fixture,
+    tempfile::TempDir,
+) {
+    let key = w.fx.validator.clone();
+    let World {
+        ledger, fx, dir, ..
+    } = w;
+    let seq = SoloSequencer::with_limits(ledger, key, Admission::DeferProofs, limits);
+    (seq, fx, dir)
+}
+
 /// Garbage for a flood: `valid`'s proof bytes (valid points) on another body, so only the
 /// pairing can tell.
 fn garbage(valid: &Transaction, n: u64) -> Transaction {
@@ -457,15 +471,11 @@ fn a_flood_of_bad_proofs_is_refused_at_admission_after_the_first_block() {
     let valid = w.access(&h, "s", 1, 1);
     let honest: Vec<Transaction> = (2..5).map(|n| w.access(&h, "s", 1, n)).collect();
     let garbage = |n: u64| garbage(&valid, n);
-    let key = w.fx.validator.clone();
-    let World {
-        ledger, fx, dir, ..
-    } = w;
     let limits = Limits {
         max_pending: 4,
         ..Limits::default()
     };
-    let seq = SoloSequencer::with_limits(ledger, key, Admission::DeferProofs, limits);
+    let (seq, fx, dir) = sequencer(w, limits);
     let now = NOON_MS + 60_000;
     for n in 0..3 {
         seq.submit(garbage(n), now).unwrap(); // deferred: admitted
@@ -497,15 +507,11 @@ fn a_block_takes_at_most_the_cap_and_leaves_the_rest() {
     w.share("s", Fixture::policy(&[Role::Hospital], 1));
     let h = w.hospital.clone();
     let txs: Vec<Transaction> = (0..3).map(|n| w.access(&h, "s", 1, n)).collect();
-    let key = w.fx.validator.clone();
-    let World {
-        ledger, fx, dir, ..
-    } = w;
     let limits = Limits {
         max_block_txs: 2,
         ..Limits::default()
     };
-    let seq = SoloSequencer::with_limits(ledger, key, Admission::DeferProofs, limits);
+    let (seq, fx, dir) = sequencer(w, limits);
     let now = NOON_MS + 60_000;
     for tx in &txs {
         seq.submit(tx.clone(), now).unwrap();
@@ -531,15 +537,11 @@ fn an_address_that_sends_bad_proofs_is_refused_and_others_are_not() {
     let valid = w.access(&h, "s", 1, 1);
     let honest = w.access(&h, "s", 1, 2);
     let garbage = |n: u64| garbage(&valid, n);
-    let key = w.fx.validator.clone();
-    let World {
-        ledger, fx, dir, ..
-    } = w;
     let limits = Limits {
         bad_proofs_per_source: 3,
         ..Limits::default()
     };
-    let seq = SoloSequencer::with_limits(ledger, key, Admission::DeferProofs, limits);
+    let (seq, fx, dir) = sequencer(w, limits);
     let flood: std::net::IpAddr = [127, 0, 0, 2].into();
     let institution: std::net::IpAddr = [127, 0, 0, 1].into();
     let now = NOON_MS + 60_000;
