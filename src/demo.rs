@@ -47,7 +47,7 @@ impl EmbeddedNode {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                node::serve(n, listener, cfg.block_interval, async {
+                crate::api::serve(n, listener, None, cfg.block_interval, async {
                     let _ = stopped.await;
                 })
                 .await
@@ -163,6 +163,7 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
         block_interval: Duration::from_millis(50),
         admission: crate::consensus::Admission::DeferProofs,
         dev_root_window_secs: DEMO_ROOT_WINDOW_SECS,
+        cluster: None,
     };
 
     let embedded = story.step(

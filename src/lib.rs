@@ -27,6 +27,7 @@ pub mod files;
 pub mod ledger;
 pub mod node;
 pub mod params;
+pub mod peer;
 pub mod store;
 
 pub use consentry_circuits as circuits;

@@ -31,6 +31,7 @@ fn config(data: &Path) -> NodeConfig {
         block_interval: Duration::from_millis(30),
         admission: consentry::consensus::Admission::DeferProofs,
         dev_root_window_secs: node::DEV_ROOT_WINDOW_SECS,
+        cluster: None,
     }
 }
 

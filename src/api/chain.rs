@@ -13,8 +13,8 @@ use crate::ledger::Block;
 #[utoipa::path(get, path = "/v1/status", responses((status = 200, body = StatusResponse)))]
 pub async fn status(State(node): State<AppState>) -> ApiResult<StatusResponse> {
     blocking(move || {
-        let pending = node.seq.pending_len();
-        let (chain_id, height, tip_hash, root, size) = node.seq.with_ledger(|l| {
+        let pending = node.pool().pending_len();
+        let (chain_id, height, tip_hash, root, size) = node.pool().with_ledger(|l| {
             (
                 l.genesis().chain_id.clone(),
                 l.tip().height,
@@ -40,6 +40,7 @@ pub async fn status(State(node): State<AppState>) -> ApiResult<StatusResponse> {
                     sha256: d.clone(),
                 })
                 .collect(),
+            cluster: node.cluster().map(|c| c.status()),
         }))
     })
     .await
@@ -53,7 +54,7 @@ pub async fn block(State(node): State<AppState>, Path(height): Path<String>) -> 
         .parse()
         .map_err(|_| Problem::bad_request(format!("height {height:?} is not a number")))?;
     blocking(move || {
-        node.seq
+        node.pool()
             .with_ledger(|l| l.block(height))?
             .map(Json)
             .ok_or_else(|| Problem::not_found(format!("no block at height {height}")))
@@ -65,7 +66,7 @@ pub async fn block(State(node): State<AppState>, Path(height): Path<String>) -> 
 #[utoipa::path(get, path = "/v1/blocks/latest", responses((status = 200, description = "The latest block", body = Object)))]
 pub async fn latest_block(State(node): State<AppState>) -> ApiResult<Block> {
     blocking(move || {
-        node.seq
+        node.pool()
             .with_ledger(|l| l.block(l.tip().height))?
             .map(Json)
             .ok_or_else(Problem::internal)

@@ -24,6 +24,9 @@ pub struct StatusResponse {
     pub pending: usize,
     /// Parameter files and their SHA-256.
     pub params: Vec<ParamDigest>,
+    /// For a consortium validator: the leader, the term, each validator's height and lag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::node::ClusterStatus>,
 }
 
 /// A parameter file digest.

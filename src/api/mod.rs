@@ -8,6 +8,7 @@
 mod chain;
 mod dto;
 mod openapi;
+pub mod peer;
 pub mod problem;
 mod registry;
 mod streams;
@@ -56,7 +57,7 @@ async fn refuse_banned_sources(
 ) -> axum::response::Response {
     if req.method() == axum::http::Method::POST {
         if let Some(ip) = source.0 {
-            if let Err(r) = node.seq.check_source(ip, crate::node::now_ms()) {
+            if let Err(r) = node.pool().check_source(ip, crate::node::now_ms()) {
                 return axum::response::IntoResponse::into_response(Problem::from(r));
             }
         }
@@ -95,4 +96,44 @@ pub fn router(node: AppState) -> Router {
         ))
         .layer(axum::middleware::map_response(problem::problemize))
         .with_state(node)
+}
+
+/// Serves the API on `listener` (and, for a cluster validator, the peer routes on
+/// `peer_listener`) with the node's engine running, until `shutdown` resolves. On shutdown
+/// the servers stop accepting requests, in-flight requests finish, and the engine stops
+/// ([`crate::node::EngineTasks::stop`]: a block being committed completes).
+pub async fn serve(
+    node: Arc<Node>,
+    listener: tokio::net::TcpListener,
+    peer_listener: Option<tokio::net::TcpListener>,
+    block_interval: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let engine = crate::node::EngineTasks::spawn(node.clone(), block_interval);
+    let (stop_peers, peers_stopped) = tokio::sync::oneshot::channel::<()>();
+    let peer_server = match (peer_listener, node.cluster()) {
+        (Some(l), Some(c)) => {
+            let app = peer::router(c.clone());
+            Some(tokio::spawn(async move {
+                axum::serve(l, app)
+                    .with_graceful_shutdown(async {
+                        let _ = peers_stopped.await;
+                    })
+                    .await
+            }))
+        }
+        (None, Some(_)) => anyhow::bail!("a cluster validator needs its peer listener"),
+        _ => None,
+    };
+    let app = router(node.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    engine.stop().await?;
+    let _ = stop_peers.send(());
+    if let Some(p) = peer_server {
+        let _ = p.await;
+    }
+    served?;
+    Ok(())
 }

@@ -2,13 +2,13 @@
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ledger::{LedgerError, Rejection};
 
 /// `application/problem+json` body.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
     /// Stable identifier of the problem kind: `urn:consentry:problem:<Code>`.
     #[serde(rename = "type")]
@@ -23,7 +23,7 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Seconds to wait before retrying, sent as a `Retry-After` header (429 answers).
-    #[serde(skip)]
+    #[serde(skip, default)]
     pub retry_after: Option<u32>,
 }
 
@@ -109,6 +109,29 @@ impl From<Rejection> for Problem {
         let mut p = Problem::new(status, r.code(), "Transaction rejected", r.to_string());
         p.retry_after = retry_after;
         p
+    }
+}
+
+impl From<crate::node::SubmitError> for Problem {
+    fn from(e: crate::node::SubmitError) -> Problem {
+        use crate::node::SubmitError;
+        match e {
+            SubmitError::Rejected(r) => r.into(),
+            // The leader's own answer, passed on as it is (it names the rule that refused).
+            SubmitError::Leader { status, body } => serde_json::from_str::<Problem>(&body)
+                .unwrap_or_else(|_| {
+                    Problem::for_status(
+                        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                        body,
+                    )
+                }),
+            SubmitError::Unavailable(why) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "NoQuorum",
+                "Writes are unavailable",
+                why,
+            ),
+        }
     }
 }
 

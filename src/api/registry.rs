@@ -22,7 +22,7 @@ use consentry_circuits::field;
 pub async fn registry(State(node): State<AppState>) -> ApiResult<RegistryResponse> {
     blocking(move || {
         let now = crate::node::now_ms();
-        Ok(Json(node.seq.with_ledger(|l| {
+        Ok(Json(node.pool().with_ledger(|l| {
             let genesis = l.genesis();
             RegistryResponse {
                 depth: genesis.registry_depth,
@@ -65,7 +65,7 @@ pub async fn leaves(
         .parse()
         .map_err(|_| Problem::bad_request(format!("issuer {issuer:?} is not a number")))?;
     blocking(move || {
-        node.seq.with_ledger(|l| {
+        node.pool().with_ledger(|l| {
             let tree = l
                 .registry(issuer_id)
                 .ok_or_else(|| Problem::not_found(format!("no issuer {issuer_id}")))?;
@@ -102,7 +102,7 @@ pub async fn issue(
     let done = wait_for(&node, id).await?;
     let height = committed(&done)?;
     let issued = blocking(move || {
-        node.seq
+        node.pool()
             .with_ledger(|l| l.issued_leaf(&id))?
             .ok_or_else(Problem::internal)
     })

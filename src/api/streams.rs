@@ -24,7 +24,7 @@ pub async fn stream(
     stream_id(&id)?;
     blocking(move || {
         let s = node
-            .seq
+            .pool()
             .with_ledger(|l| l.stream(&id))?
             .ok_or_else(|| Problem::not_found(format!("stream {id:?} has no consent")))?;
         Ok(Json(StreamResponse {
@@ -52,7 +52,7 @@ pub async fn history(
     stream_id(&id)?;
     blocking(move || {
         let (state, entries) =
-            node.seq
+            node.pool()
                 .with_ledger(|l| -> Result<_, crate::ledger::LedgerError> {
                     Ok((l.stream(&id)?, l.history(&id, page.from, page.limit())?))
                 })?;
@@ -90,7 +90,7 @@ pub async fn studies(
     Query(page): Query<Page>,
 ) -> ApiResult<StudiesResponse> {
     blocking(move || {
-        let ids = node.seq.with_ledger(|l| l.studies(page.limit()))?;
+        let ids = node.pool().with_ledger(|l| l.studies(page.limit()))?;
         Ok(Json(StudiesResponse {
             studies: ids.iter().map(|i| i.to_hex()).collect(),
         }))
@@ -104,7 +104,7 @@ pub async fn studies(
 pub async fn study(State(node): State<AppState>, Path(id): Path<String>) -> ApiResult<TxResponse> {
     let id = Hash32::from_hex(&id).map_err(|e| Problem::bad_request(format!("study id: {e}")))?;
     blocking(
-        move || match node.seq.with_ledger(|l| l.transaction(&id))? {
+        move || match node.pool().with_ledger(|l| l.transaction(&id))? {
             Some((height, tx)) if matches!(tx.body, Body::StudyRequest(_)) => {
                 Ok(Json(TxResponse {
                     id: id.to_hex(),

@@ -35,14 +35,15 @@ pub async fn verify(
         if result.is_err() {
             // Garbage sent here costs a pairing as on submission: it counts toward the
             // sender's ban the same way.
-            node.seq.record_bad_proof(source.0, crate::node::now_ms());
+            node.pool()
+                .record_bad_proof(source.0, crate::node::now_ms());
         }
         node.metrics
             .verify_seconds
             .observe(started.elapsed().as_secs_f64());
         let root = Hash32(field::to_bytes(&token.public.root));
         let p_issuer = token.public.issuer_id;
-        let root_in_window = node.seq.with_ledger(|l| {
+        let root_in_window = node.pool().with_ledger(|l| {
             l.recent_roots(p_issuer, crate::node::now_ms())
                 .contains(&root)
         });

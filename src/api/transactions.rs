@@ -56,8 +56,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
 
 /// Admits a transaction into the mempool (verification off the executor).
 pub async fn admit(node: &AppState, tx: Transaction, source: Source) -> Result<TxId, Problem> {
-    let node = node.clone();
-    blocking(move || node.submit(tx, source.0).map_err(Problem::from)).await
+    node.submit(tx, source.0).await.map_err(Problem::from)
 }
 
 /// The status of a transaction.
@@ -79,7 +78,7 @@ pub async fn status_of(
                 transaction: None,
             }));
         }
-        if let Some((height, tx)) = node.seq.with_ledger(|l| l.transaction(&id))? {
+        if let Some((height, tx)) = node.pool().with_ledger(|l| l.transaction(&id))? {
             return Ok(Some(TxResponse {
                 id: id.to_hex(),
                 status: TxStatus::Committed,

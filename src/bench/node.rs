@@ -98,6 +98,7 @@ impl BenchNode {
             block_interval: BLOCK_INTERVAL,
             admission: Admission::DeferProofs,
             dev_root_window_secs: crate::node::DEV_ROOT_WINDOW_SECS,
+            cluster: None,
         })?;
         let client = NodeClient::new(&node.url);
         let hospital = fx.institution(Role::Hospital, 3);

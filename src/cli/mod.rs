@@ -18,6 +18,7 @@ mod args;
 mod bench;
 mod chain;
 mod clients;
+pub mod cluster;
 mod demo;
 mod identity;
 mod leaves;
@@ -52,6 +53,9 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Re-check a node's chain from genesis: hashes, signatures, every token, registry roots.
     VerifyChain(chain::VerifyChainArgs),
+    /// A consortium of validators: `cluster init` writes its genesis, keys and configs.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Run a validator node (HTTP API, block production, RocksDB).
     Node(node::NodeArgs),
     /// The whole story on an embedded node: accreditation, consent, anonymous access, audit,
@@ -110,6 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::VerifyChain(a) => chain::verify_chain(a),
         Command::DevWriteBlocks(a) => chain::write_blocks(a),
         Command::Node(a) => node::run(a),
+        Command::Cluster(c) => cluster::run(c),
         Command::Demo(a) => demo::run(a),
         Command::Issuer(c) => clients::issuer(c),
         Command::Institution(c) => clients::institution(c),

@@ -15,9 +15,14 @@ use crate::params;
 /// Arguments of `consentry node`.
 #[derive(clap::Args, Debug)]
 pub struct NodeArgs {
+    /// A validator config file (`consentry cluster init` writes them): a consortium
+    /// validator with its data directory, key, genesis, addresses and peers. The flags
+    /// below are for a single validator.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["data", "genesis", "key", "dev", "listen"])]
+    pub config: Option<PathBuf>,
     /// Data directory (RocksDB under db/).
-    #[arg(long, value_name = "DIR")]
-    pub data: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "config")]
+    pub data: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7700")]
     pub listen: SocketAddr,
@@ -56,39 +61,74 @@ pub fn init_tracing() {
 /// Runs `consentry node` until SIGINT or SIGTERM.
 pub fn run(a: NodeArgs) -> anyhow::Result<()> {
     init_tracing();
-    let cfg = NodeConfig {
-        data: a.data.clone(),
-        params: params::resolve_dir(a.params.params.as_deref()),
-        genesis: a.genesis,
-        key: a.key,
-        dev: a.dev,
-        block_interval: Duration::from_millis(a.block_ms.max(10)),
-        admission: if a.verify_on_admission {
-            Admission::VerifyProofs
-        } else {
-            Admission::DeferProofs
-        },
-        dev_root_window_secs: node::DEV_ROOT_WINDOW_SECS,
+    let admission = if a.verify_on_admission {
+        Admission::VerifyProofs
+    } else {
+        Admission::DeferProofs
     };
-    let node = Arc::new(Node::open(&cfg)?);
-    if let Some(dev) = &node.dev {
-        eprintln!(
-            "dev chain (INSECURE keys): genesis {}, validator key {}, issuer key {} (issuer id {})",
-            dev.genesis.display(),
-            dev.validator_key.display(),
-            dev.issuer_key.display(),
-            node::DEV_ISSUER_ID
-        );
-    }
+    let (cfg, listen, peer_listen) = match &a.config {
+        Some(path) => {
+            let file = super::cluster::ValidatorFile::read(path)?;
+            let listen: SocketAddr = file
+                .listen
+                .parse()
+                .with_context(|| format!("{}: listen {:?}", path.display(), file.listen))?;
+            let peer: SocketAddr = file.peer_listen.parse().with_context(|| {
+                format!("{}: peer_listen {:?}", path.display(), file.peer_listen)
+            })?;
+            (file.node_config(admission), listen, Some(peer))
+        }
+        None => (
+            NodeConfig {
+                data: a.data.clone().context("--data DIR is required")?,
+                params: params::resolve_dir(a.params.params.as_deref()),
+                genesis: a.genesis,
+                key: a.key,
+                dev: a.dev,
+                block_interval: Duration::from_millis(a.block_ms.max(10)),
+                admission,
+                dev_root_window_secs: node::DEV_ROOT_WINDOW_SECS,
+                cluster: None,
+            },
+            a.listen,
+            None,
+        ),
+    };
     let rt = tokio::runtime::Runtime::new().context("tokio runtime")?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(a.listen)
+        // Bind first: a port in use is reported before anything is opened.
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("listen on {}", a.listen))?;
+            .with_context(|| format!("listen on {listen}"))?;
+        let peer_listener = match peer_listen {
+            Some(p) => Some(
+                tokio::net::TcpListener::bind(p)
+                    .await
+                    .with_context(|| format!("peer listen on {p}"))?,
+            ),
+            None => None,
+        };
+        let node = Arc::new(Node::start(&cfg).await?);
+        if let Some(dev) = &node.dev {
+            eprintln!(
+                "dev chain (INSECURE keys): genesis {}, validator key {}, issuer key {} (issuer id {})",
+                dev.genesis.display(),
+                dev.validator_key.display(),
+                dev.issuer_key.display(),
+                node::DEV_ISSUER_ID
+            );
+        }
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, data = %a.data.display(), "node listening");
+        tracing::info!(%addr, data = %cfg.data.display(), "node listening");
         // A plain line for scripts and tests (`--listen 127.0.0.1:0` picks a free port).
         eprintln!("listening on http://{addr}");
-        node::serve(node, listener, cfg.block_interval, node::shutdown_signal()).await
+        crate::api::serve(
+            node,
+            listener,
+            peer_listener,
+            cfg.block_interval,
+            node::shutdown_signal(),
+        )
+        .await
     })
 }

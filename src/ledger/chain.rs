@@ -23,7 +23,7 @@ use super::rejection::Rejection;
 use super::state::ChainState;
 use super::transaction::{Body, Genesis, Transaction};
 use super::types::{Hash32, TxId};
-use crate::store::{Column, Store, StoreError};
+use crate::store::{Batch, Column, Store, StoreError};
 
 /// A committed block and the transactions left out of it, with their reasons.
 pub type Proposal = (Block, Vec<(TxId, Rejection)>);
@@ -36,6 +36,26 @@ pub struct Sealed {
     pub block: Option<Block>,
     /// Transactions left out, with why.
     pub rejected: Vec<(TxId, Rejection)>,
+}
+
+/// What became of one signature offered by another validator ([`Ledger::countersign`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Countersign {
+    /// Stored: it counts toward the block's quorum.
+    Added,
+    /// Already stored.
+    Known,
+    /// The block is not applied here yet.
+    Ahead,
+    /// It signs a different header than this validator's block of that height.
+    Mismatch {
+        /// This validator's header hash.
+        ours: Hash32,
+    },
+    /// It does not verify.
+    BadSignature,
+    /// The key is not a genesis validator.
+    NotValidator,
 }
 
 /// A verifying key the node loaded, with the digest of its file.
@@ -230,13 +250,25 @@ impl<S: Store> Ledger<S> {
             body: Body::Genesis(genesis.clone()),
             auth: Default::default(),
         };
-        let header = genesis_header(&genesis, tx.id(), key.verifying_key().to_bytes())?;
+        if !genesis.validators.contains(&key.verifying_key().to_bytes()) {
+            return Err(LedgerError::Config(
+                "this validator's key is not among the genesis validators".into(),
+            ));
+        }
+        // Block 0 is derived from the genesis alone, so every validator builds the same one
+        // (its proposer is the first genesis validator) and signs it like any other block;
+        // the other validators' signatures are collected afterwards.
+        let proposer = *genesis
+            .validators
+            .first()
+            .ok_or_else(|| LedgerError::Config("the genesis names no validator".into()))?;
+        let header = genesis_header(&genesis, tx.id(), proposer)?;
         let block = Block {
             signatures: vec![block::sign_header(key, &genesis.chain_id, &header.hash())],
             tx_ids: vec![tx.id()],
             header,
         };
-        Self::create_from_block(store, tx, block, keys)
+        Self::init(store, tx, block, keys, false)
     }
 
     /// Initialises an empty store from a genesis transaction and its signed block 0.
@@ -245,6 +277,16 @@ impl<S: Store> Ledger<S> {
         tx: Transaction,
         block: Block,
         keys: HashMap<u8, LoadedKey>,
+    ) -> Result<Self, LedgerError> {
+        Self::init(store, tx, block, keys, true)
+    }
+
+    fn init(
+        store: S,
+        tx: Transaction,
+        block: Block,
+        keys: HashMap<u8, LoadedKey>,
+        need_quorum: bool,
     ) -> Result<Self, LedgerError> {
         if store.get(Column::Meta, HEIGHT_KEY)?.is_some() {
             return Err(LedgerError::AlreadyInitialised);
@@ -261,7 +303,9 @@ impl<S: Store> Ledger<S> {
                 "the genesis header does not match the genesis transaction",
             ));
         }
-        check_quorum(genesis, &block.header, &block.signatures)?;
+        if need_quorum {
+            check_quorum(genesis, &block.header, &block.signatures)?;
+        }
         let mut batch = crate::store::Batch::default();
         batch.put(
             Column::Transactions,
@@ -364,7 +408,8 @@ impl<S: Store> Ledger<S> {
         time_ms: u64,
         key: &SigningKey,
     ) -> Result<Proposal, LedgerError> {
-        let sealed = self.build(txs, None, time_ms, key, true)?;
+        let proposer = key.verifying_key().to_bytes();
+        let sealed = self.build(txs, None, time_ms, proposer, key, true, Batch::default())?;
         Ok((
             sealed
                 .block
@@ -385,16 +430,66 @@ impl<S: Store> Ledger<S> {
         time_ms: u64,
         key: &SigningKey,
     ) -> Result<Sealed, LedgerError> {
-        self.build(txs, Some(admitted), time_ms, key, false)
+        let proposer = key.verifying_key().to_bytes();
+        self.build(
+            txs,
+            Some(admitted),
+            time_ms,
+            proposer,
+            key,
+            false,
+            Batch::default(),
+        )
     }
 
+    /// Executes a block proposal ordered by the consensus engine: `txs` in the proposer's
+    /// order at the proposer's time, their tokens checked and batch-verified by the caller
+    /// ([`Ledger::check_tokens`], [`VerifiedTokens::verify_checked`]). Every validator runs
+    /// this on the same proposal and the same state, so all build the same block (or, when
+    /// every transaction is rejected, none); `key` signs the header as this validator's vote
+    /// for it, and `extra` (the engine's applied point) is written in the block's batch.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_proposal(
+        &mut self,
+        txs: Vec<Transaction>,
+        checked: VerifiedTokens,
+        time_ms: u64,
+        proposer: [u8; 32],
+        key: &SigningKey,
+        extra: Batch,
+    ) -> Result<Sealed, LedgerError> {
+        self.build(txs, Some(checked), time_ms, proposer, key, false, extra)
+    }
+
+    /// The stateless checks (signatures, token decoding and point validation, root window,
+    /// day) of each of `txs` for a block at `time_ms`, without the proofs' pairings: run them
+    /// outside the ledger's lock through [`Ledger::admission_context`] when latency matters.
+    pub fn check_tokens(
+        &self,
+        txs: &[Transaction],
+        time_ms: u64,
+    ) -> Vec<Result<Option<Token>, Rejection>> {
+        let context = self.admission_context(time_ms);
+        txs.iter().map(|tx| context.token_of(tx)).collect()
+    }
+
+    /// Commits `batch` (the consensus engine's own records, e.g. an entry that made no
+    /// block) through the ledger, so it is ordered with the blocks.
+    pub fn commit_extra(&mut self, batch: Batch) -> Result<(), LedgerError> {
+        self.fresh()?;
+        Ok(self.store.commit(batch)?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn build(
         &mut self,
         txs: Vec<Transaction>,
         admitted: Option<VerifiedTokens>,
         time_ms: u64,
+        proposer: [u8; 32],
         key: &SigningKey,
         commit_empty: bool,
+        extra: Batch,
     ) -> Result<Sealed, LedgerError> {
         self.fresh()?;
         let height = self.state.tip().height + 1;
@@ -411,6 +506,9 @@ impl<S: Store> Ledger<S> {
         )?;
         let rejected = exec.rejected.clone();
         if exec.accepted.is_empty() && !commit_empty {
+            if !extra.ops.is_empty() {
+                self.store.commit(extra)?;
+            }
             return Ok(Sealed {
                 block: None,
                 rejected,
@@ -426,7 +524,7 @@ impl<S: Store> Ledger<S> {
             tx_root: block::tx_root(&exec.accepted.iter().map(|(id, _)| *id).collect::<Vec<_>>()),
             registry_root: self.state.forest().digest(),
             time_ms,
-            proposer: key.verifying_key().to_bytes(),
+            proposer,
         };
         let block = Block {
             signatures: vec![block::sign_header(
@@ -437,6 +535,8 @@ impl<S: Store> Ledger<S> {
             tx_ids: exec.accepted.iter().map(|(id, _)| *id).collect(),
             header,
         };
+        let mut exec = exec;
+        exec.batch.ops.extend(extra.ops);
         self.commit(exec, &block, replaced)?;
         Ok(Sealed {
             block: Some(block),
@@ -493,6 +593,75 @@ impl<S: Store> Ledger<S> {
             )));
         }
         self.commit(exec, block, replaced)
+    }
+
+    /// Adds other validators' signatures to the blocks they signed, in one write. Each is
+    /// checked: by a genesis validator, over this validator's own header hash of that height.
+    /// A signature over a different header (a bug, or a peer that built another block from
+    /// the same proposal) is never stored: it is reported as [`Countersign::Mismatch`].
+    pub fn countersign(
+        &mut self,
+        sigs: &[(u64, Hash32, block::BlockSignature)],
+    ) -> Result<Vec<Countersign>, LedgerError> {
+        self.fresh()?;
+        let genesis = self.state.genesis().clone();
+        let mut outcomes = Vec::with_capacity(sigs.len());
+        let mut changed: BTreeMap<u64, Block> = BTreeMap::new();
+        for (height, hash, sig) in sigs {
+            if !genesis.validators.contains(&sig.validator) {
+                outcomes.push(Countersign::NotValidator);
+                continue;
+            }
+            if !block::signature_valid(sig, &genesis.chain_id, hash) {
+                outcomes.push(Countersign::BadSignature);
+                continue;
+            }
+            if *height > self.state.tip().height {
+                outcomes.push(Countersign::Ahead);
+                continue;
+            }
+            let block = match changed.get_mut(height) {
+                Some(b) => b,
+                None => {
+                    let Some(b) = read_block(&self.store, *height)? else {
+                        outcomes.push(Countersign::Ahead);
+                        continue;
+                    };
+                    changed.entry(*height).or_insert(b)
+                }
+            };
+            let ours = block.header.hash();
+            if ours != *hash {
+                outcomes.push(Countersign::Mismatch { ours });
+                continue;
+            }
+            if block
+                .signatures
+                .iter()
+                .any(|s| s.validator == sig.validator)
+            {
+                outcomes.push(Countersign::Known);
+                continue;
+            }
+            block.signatures.push(sig.clone());
+            outcomes.push(Countersign::Added);
+        }
+        if outcomes.contains(&Countersign::Added) {
+            let mut batch = Batch::default();
+            for (h, b) in changed {
+                batch.put(Column::Blocks, h.to_be_bytes().to_vec(), b.to_bytes());
+            }
+            self.store.commit(batch)?;
+        }
+        Ok(outcomes)
+    }
+
+    /// Whether the block at `height` carries a quorum of genesis validators' signatures.
+    pub fn is_final(&self, height: u64) -> Result<bool, LedgerError> {
+        Ok(match read_block(&self.store, height)? {
+            Some(b) => check_quorum(self.state.genesis(), &b.header, &b.signatures).is_ok(),
+            None => false,
+        })
     }
 
     fn fresh(&self) -> Result<(), LedgerError> {

@@ -82,6 +82,17 @@ impl VerifiedTokens {
         verify_proofs(verifiers, &mut results, &unverified);
         VerifiedTokens { results }
     }
+
+    /// Batch-verifies the tokens of transactions whose stateless checks ran already
+    /// ([`super::Ledger::check_tokens`]); a failed check stays a rejection.
+    pub fn verify_checked(
+        verifiers: &HashMap<u8, Verifier>,
+        mut results: Vec<Result<Option<Token>, Rejection>>,
+    ) -> Self {
+        let unverified = vec![true; results.len()];
+        verify_proofs(verifiers, &mut results, &unverified);
+        VerifiedTokens { results }
+    }
 }
 
 /// Batch-verifies, per depth, the tokens in `results` whose position is marked in

@@ -1,6 +1,9 @@
-//! A validator node: the ledger over RocksDB, the single-validator sequencer, the block loop,
-//! metrics, and the `--dev` set-up (dev genesis and keys written to the data directory).
+//! A validator node: the ledger over RocksDB, its ordering engine (the single-validator
+//! sequencer, or a consortium validator on Raft), the block loop, metrics, and the `--dev`
+//! set-up (dev genesis and keys written to the data directory). Nothing here speaks HTTP:
+//! the API and the peer listener are built on a node ([`crate::api::serve`]).
 
+pub mod cluster;
 mod metrics;
 
 use std::collections::HashMap;
@@ -13,7 +16,13 @@ use ed25519_dalek::SigningKey;
 
 pub use metrics::Metrics;
 
-use crate::consensus::{Admission, Sequencer, SoloSequencer};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use cluster::{Cluster, ClusterStatus, SubmitError, ValidatorStatus};
+
+use crate::consensus::raft::{LedgerStateMachine, NodeId, Timing};
+use crate::consensus::{Admission, Limits, Mempool, Rejections, Sequencer, SoloSequencer};
 use crate::ledger::{
     self, keys, Genesis, IssuerEntry, Ledger, Rejection, Transaction, TxId, VerifyingKeyEntry,
 };
@@ -54,6 +63,32 @@ pub struct NodeConfig {
     pub admission: Admission,
     /// The `root_window_secs` of a dev genesis made on first start (ignored otherwise).
     pub dev_root_window_secs: u32,
+    /// Set for a validator of a consortium (several validators ordering with Raft).
+    pub cluster: Option<ClusterSettings>,
+}
+
+/// A consortium validator's place among the others.
+#[derive(Clone, Debug)]
+pub struct ClusterSettings {
+    /// This validator's id: its 1-based position in the genesis `validators`.
+    pub id: NodeId,
+    /// Every validator's peer address (`host:port`), by id (this one's included).
+    pub peers: BTreeMap<NodeId, String>,
+    /// Raft timing and compaction.
+    pub timing: Timing,
+    /// The mempool's bounds.
+    pub limits: Limits,
+    /// Accept a genesis naming the INSECURE development verifying key (development
+    /// clusters: `consentry cluster init --dev`).
+    pub insecure_dev_params: bool,
+}
+
+/// How this node orders transactions.
+pub enum Engine {
+    /// It alone (its key is the whole quorum).
+    Solo(SoloSequencer<Arc<RocksStore>>),
+    /// With the other genesis validators, on Raft.
+    Cluster(Arc<Cluster>),
 }
 
 /// Where a dev node wrote its keys.
@@ -79,8 +114,8 @@ impl DevFiles {
 
 /// A running node's state, shared by the HTTP handlers and the block loop.
 pub struct Node {
-    /// The sequencer (and through it the ledger).
-    pub seq: SoloSequencer<RocksStore>,
+    /// The ordering engine (and through it the mempool and the ledger).
+    pub engine: Engine,
     /// Verifiers for `POST /v1/tokens/verify`.
     pub verifiers: HashMap<u8, Verifier>,
     /// Metrics.
@@ -132,69 +167,175 @@ fn dev_genesis(
     Ok((genesis, validator, files))
 }
 
-impl Node {
-    /// Opens (or creates) the chain in `cfg.data`.
-    pub fn open(cfg: &NodeConfig) -> anyhow::Result<Node> {
-        std::fs::create_dir_all(&cfg.data).with_context(|| cfg.data.display().to_string())?;
-        let (genesis, key, dev) = if cfg.dev {
-            let (g, k, files) = dev_genesis(&cfg.data, &cfg.params, cfg.dev_root_window_secs)?;
-            (Some(g), k, Some(files))
-        } else {
-            let key_path = cfg
-                .key
-                .as_ref()
-                .context("--key FILE (the validator key) is required without --dev")?;
-            let key = keys::read_ed25519(key_path, "validator")?;
-            let genesis = match &cfg.genesis {
-                Some(p) => Some(
-                    serde_json::from_str::<Genesis>(&std::fs::read_to_string(p)?)
-                        .with_context(|| p.display().to_string())?,
-                ),
-                None => None,
-            };
-            (genesis, key, None)
+/// What opening a data directory gives: the ledger, this validator's key, the verifying keys.
+struct Opened {
+    ledger: Ledger<Arc<RocksStore>>,
+    store: Arc<RocksStore>,
+    key: SigningKey,
+    keys: HashMap<u8, ledger::LoadedKey>,
+    dev: Option<DevFiles>,
+}
+
+fn open_ledger(cfg: &NodeConfig) -> anyhow::Result<Opened> {
+    std::fs::create_dir_all(&cfg.data).with_context(|| cfg.data.display().to_string())?;
+    let (genesis, key, dev) = if cfg.dev {
+        let (g, k, files) = dev_genesis(&cfg.data, &cfg.params, cfg.dev_root_window_secs)?;
+        (Some(g), k, Some(files))
+    } else {
+        let key_path = cfg
+            .key
+            .as_ref()
+            .context("--key FILE (the validator key) is required without --dev")?;
+        let key = keys::read_ed25519(key_path, "validator")?;
+        let genesis = match &cfg.genesis {
+            Some(p) => Some(
+                serde_json::from_str::<Genesis>(&std::fs::read_to_string(p)?)
+                    .with_context(|| p.display().to_string())?,
+            ),
+            None => None,
         };
-        let refuse_dev_keys = |g: &Genesis| {
-            if !cfg.dev && params::accepts_dev_keys(g) {
-                anyhow::bail!(
-                    "the genesis accepts the INSECURE development verifying key, made from a \
-                     public seed: anyone can forge tokens under it. Make keys with `consentry \
-                     setup --random` and name their digest in the genesis, or run a development \
-                     chain with --dev"
+        (genesis, key, None)
+    };
+    let refuse_dev_keys = |g: &Genesis| {
+        let dev_ok = cfg.dev || cfg.cluster.as_ref().is_some_and(|c| c.insecure_dev_params);
+        if !dev_ok && params::accepts_dev_keys(g) {
+            anyhow::bail!(
+                "the genesis accepts the INSECURE development verifying key, made from a \
+                 public seed: anyone can forge tokens under it. Make keys with `consentry \
+                 setup --random` and name their digest in the genesis, or run a development \
+                 chain with --dev"
+            );
+        }
+        Ok(())
+    };
+    if let Some(g) = &genesis {
+        refuse_dev_keys(g)?;
+    }
+    let db = cfg.data.join("db");
+    let store = Arc::new(RocksStore::open(&db).with_context(|| db.display().to_string())?);
+    if ledger::read_height(&store)?.is_some() {
+        refuse_dev_keys(&ledger::read_genesis(&store)?)?;
+    }
+    let (ledger, keys) = match ledger::read_height(&store)? {
+        Some(_) => {
+            let g = ledger::read_genesis(&store)?;
+            let keys = params::load_genesis_keys(&cfg.params, &g)?;
+            (Ledger::open(store.clone(), keys.clone())?, keys)
+        }
+        None => {
+            let g = genesis.context("a new chain needs --genesis FILE (or --dev)")?;
+            let keys = params::load_genesis_keys(&cfg.params, &g)?;
+            (Ledger::create(store.clone(), g, keys.clone(), &key)?, keys)
+        }
+    };
+    Ok(Opened {
+        ledger,
+        store,
+        key,
+        keys,
+        dev,
+    })
+}
+
+impl Node {
+    /// Opens (or creates) the chain in `cfg.data` as a single validator (`cfg.cluster` must
+    /// be unset; [`Node::start`] opens either kind).
+    pub fn open(cfg: &NodeConfig) -> anyhow::Result<Node> {
+        anyhow::ensure!(
+            cfg.cluster.is_none(),
+            "a cluster validator is started with Node::start"
+        );
+        let opened = open_ledger(cfg)?;
+        let validator = opened.key.verifying_key().to_bytes();
+        let engine = Engine::Solo(SoloSequencer::new(opened.ledger, opened.key, cfg.admission));
+        Self::assemble(cfg, engine, validator, opened.dev)
+    }
+
+    /// Opens (or creates) the chain in `cfg.data` and starts its engine: a single validator,
+    /// or, with `cfg.cluster`, a consortium validator (its Raft engine is running on return).
+    pub async fn start(cfg: &NodeConfig) -> anyhow::Result<Node> {
+        let Some(settings) = &cfg.cluster else {
+            return Self::open(cfg);
+        };
+        let opened = {
+            let cfg = cfg.clone();
+            tokio::task::spawn_blocking(move || open_ledger(&cfg)).await??
+        };
+        let validator = opened.key.verifying_key().to_bytes();
+        let validators = opened.ledger.genesis().validators.clone();
+        anyhow::ensure!(
+            validators.get((settings.id as usize).wrapping_sub(1)) == Some(&validator),
+            "validator {} of the genesis is not this key ({})",
+            settings.id,
+            hex::encode(validator)
+        );
+        let mut peers = BTreeMap::new();
+        for (i, key) in validators.iter().enumerate() {
+            let id = i as u64 + 1;
+            let addr = settings
+                .peers
+                .get(&id)
+                .with_context(|| format!("no peer address for validator {id}"))?;
+            if id != settings.id {
+                peers.insert(
+                    id,
+                    crate::peer::Peer {
+                        key: *key,
+                        addr: addr.clone(),
+                    },
                 );
             }
-            Ok(())
-        };
-        if let Some(g) = &genesis {
-            refuse_dev_keys(g)?;
         }
-        let db = cfg.data.join("db");
-        let store = RocksStore::open(&db).with_context(|| db.display().to_string())?;
-        if ledger::read_height(&store)?.is_some() {
-            refuse_dev_keys(&ledger::read_genesis(&store)?)?;
-        }
-        let ledger = match ledger::read_height(&store)? {
-            Some(_) => {
-                let g = ledger::read_genesis(&store)?;
-                let keys = params::load_genesis_keys(&cfg.params, &g)?;
-                Ledger::open(store, keys)?
-            }
-            None => {
-                let g = genesis.context("a new chain needs --genesis FILE (or --dev)")?;
-                let keys = params::load_genesis_keys(&cfg.params, &g)?;
-                Ledger::create(store, g, keys, &key)?
-            }
+        let rejections = Arc::new(Rejections::default());
+        let ledger = Arc::new(std::sync::Mutex::new(opened.ledger));
+        let pool = Arc::new(Mempool::new(
+            ledger.clone(),
+            rejections.clone(),
+            cfg.admission,
+            settings.limits,
+        ));
+        let sm = LedgerStateMachine::new(
+            ledger,
+            opened.store.clone(),
+            opened.key.clone(),
+            opened.keys,
+            rejections,
+        );
+        let cluster = Cluster::start(
+            settings.id,
+            opened.key,
+            opened.store,
+            pool,
+            sm,
+            peers,
+            settings.timing,
+            crate::peer::Faults::from_env(),
+        )
+        .await?;
+        Self::assemble(cfg, Engine::Cluster(cluster), validator, opened.dev)
+    }
+
+    fn assemble(
+        cfg: &NodeConfig,
+        engine: Engine,
+        validator: [u8; 32],
+        dev: Option<DevFiles>,
+    ) -> anyhow::Result<Node> {
+        let pool: &Mempool<Arc<RocksStore>> = match &engine {
+            Engine::Solo(s) => s,
+            Engine::Cluster(c) => &c.pool,
         };
-        let verifiers = ledger.verifiers().clone();
+        let verifiers = pool.verifiers().clone();
+        let height = pool.with_ledger(|l| l.tip().height);
         let mut params_digests = Vec::new();
         for (name, digest) in groth::Manifest::read(&cfg.params)?.entries {
             params_digests.push((name, hex::encode(digest)));
         }
         let metrics = Metrics::default();
-        metrics.block_height.set(ledger.tip().height as i64);
+        metrics.block_height.set(height as i64);
         Ok(Node {
-            validator: key.verifying_key().to_bytes(),
-            seq: SoloSequencer::new(ledger, key, cfg.admission),
+            validator,
+            engine,
             verifiers,
             metrics,
             params_digests,
@@ -202,21 +343,48 @@ impl Node {
         })
     }
 
-    /// Admits a transaction that came from network address `source` (counting rejections).
-    pub fn submit(
-        &self,
+    /// The mempool (the solo sequencer's, or this cluster validator's) and through it the
+    /// ledger.
+    pub fn pool(&self) -> &Mempool<Arc<RocksStore>> {
+        match &self.engine {
+            Engine::Solo(s) => s,
+            Engine::Cluster(c) => &c.pool,
+        }
+    }
+
+    /// The cluster validator, if this node is one.
+    pub fn cluster(&self) -> Option<&Arc<Cluster>> {
+        match &self.engine {
+            Engine::Solo(_) => None,
+            Engine::Cluster(c) => Some(c),
+        }
+    }
+
+    /// Admits a transaction that came from network address `source` (counting rejections);
+    /// a cluster validator that does not lead forwards it to the leader.
+    pub async fn submit(
+        self: &Arc<Self>,
         tx: Transaction,
         source: Option<std::net::IpAddr>,
-    ) -> Result<TxId, Rejection> {
+    ) -> Result<TxId, SubmitError> {
         let started = Instant::now();
         let has_token = tx.body.claim().is_some();
-        let out = self.seq.submit_from(tx, source, now_ms());
+        let out = match &self.engine {
+            Engine::Solo(_) => {
+                let node = self.clone();
+                tokio::task::spawn_blocking(move || node.pool().submit_from(tx, source, now_ms()))
+                    .await
+                    .map_err(|e| SubmitError::Unavailable(e.to_string()))?
+                    .map_err(SubmitError::Rejected)
+            }
+            Engine::Cluster(c) => c.submit(tx, source).await,
+        };
         if has_token {
             self.metrics
                 .verify_seconds
                 .observe(started.elapsed().as_secs_f64());
         }
-        if let Err(r) = &out {
+        if let Err(SubmitError::Rejected(r)) = &out {
             self.metrics.rejected(r.code());
         }
         out
@@ -224,8 +392,12 @@ impl Node {
 
     /// Seals the pending transactions into a block, if any (blocking; run off the executor).
     pub fn seal(&self) -> Result<Option<u64>, ledger::LedgerError> {
+        let Engine::Solo(seq) = &self.engine else {
+            // A cluster validator proposes from its own task (`Cluster::run_sealer`).
+            return Ok(None);
+        };
         let started = Instant::now();
-        let Some(sealed) = self.seq.seal(now_ms())? else {
+        let Some(sealed) = seq.seal(now_ms())? else {
             return Ok(None);
         };
         for (id, reason) in &sealed.rejected {
@@ -251,56 +423,82 @@ impl Node {
 
     /// A transaction rejected at block time, if remembered.
     pub fn rejection(&self, id: &TxId) -> Option<Rejection> {
-        self.seq.rejection(id)
+        self.pool().rejection(id)
     }
 
     /// Whether a transaction is waiting for a block.
     pub fn is_pending(&self, id: &TxId) -> bool {
-        self.seq.is_pending(id)
+        match &self.engine {
+            Engine::Solo(s) => s.is_pending(id),
+            Engine::Cluster(c) => c.is_pending(id),
+        }
     }
 }
 
-/// Serves the API on `listener` and seals a block every `block_interval` until `shutdown`
-/// resolves. On shutdown the server stops accepting requests, in-flight requests finish, the
-/// sealing task completes the block it is committing (each block is one atomic batch, so it
-/// is committed or not at all), and the transactions admitted so far are sealed one last time.
-pub async fn serve(
-    node: std::sync::Arc<Node>,
-    listener: tokio::net::TcpListener,
-    block_interval: Duration,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let sealer = {
-        let node = node.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(block_interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = stop_rx.changed() => break,
-                }
-                let n = node.clone();
-                match tokio::task::spawn_blocking(move || n.seal()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::error!(error = %e, "sealing failed"),
-                    Err(e) => tracing::error!(error = %e, "sealing task failed"),
-                }
+/// The node's background work (sealing blocks; for a cluster validator also the signature
+/// exchange), running until [`EngineTasks::stop`].
+pub struct EngineTasks {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    node: Arc<Node>,
+}
+
+impl EngineTasks {
+    /// Starts them: a block every `block_interval`.
+    pub fn spawn(node: Arc<Node>, block_interval: Duration) -> EngineTasks {
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
+        match &node.engine {
+            Engine::Solo(_) => {
+                let node = node.clone();
+                let mut stop_rx = stop_rx;
+                tasks.push(tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(block_interval);
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        tokio::select! {
+                            _ = tick.tick() => {}
+                            _ = stop_rx.changed() => break,
+                        }
+                        let n = node.clone();
+                        match tokio::task::spawn_blocking(move || n.seal()).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) => tracing::error!(error = %e, "sealing failed"),
+                            Err(e) => tracing::error!(error = %e, "sealing task failed"),
+                        }
+                    }
+                }));
             }
-        })
-    };
-    let app = crate::api::router(node.clone())
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    let _ = stop_tx.send(true);
-    let _ = sealer.await;
-    let n = node.clone();
-    tokio::task::spawn_blocking(move || n.seal()).await??;
-    tracing::info!("node stopped");
-    Ok(())
+            Engine::Cluster(c) => {
+                tasks.push(tokio::spawn(
+                    c.clone().run_sealer(block_interval, stop_rx.clone()),
+                ));
+                tasks.push(tokio::spawn(c.clone().run_signatures(stop_rx)));
+            }
+        }
+        EngineTasks { stop, tasks, node }
+    }
+
+    /// Stops the tasks (a block being committed completes: each is one atomic batch), seals
+    /// what a single validator admitted one last time, and shuts a cluster validator's Raft
+    /// engine down.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        match &self.node.engine {
+            Engine::Solo(_) => {
+                let n = self.node.clone();
+                tokio::task::spawn_blocking(move || n.seal()).await??;
+            }
+            Engine::Cluster(c) => {
+                let _ = c.raft.shutdown().await;
+            }
+        }
+        tracing::info!("node stopped");
+        Ok(())
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

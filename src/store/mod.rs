@@ -22,11 +22,27 @@ pub enum Column {
     Registry,
     /// Chain metadata (height, genesis, study index).
     Meta,
+    /// The ordering engine's log (cluster validators): index (u64 big-endian) → entry.
+    RaftLog,
+    /// The ordering engine's own state: vote, purge point, applied point, snapshot.
+    RaftState,
 }
 
 impl Column {
     /// Every column, in a fixed order.
-    pub const ALL: [Column; 6] = [
+    pub const ALL: [Column; 8] = [
+        Column::Blocks,
+        Column::Transactions,
+        Column::Streams,
+        Column::Pseudonyms,
+        Column::Registry,
+        Column::Meta,
+        Column::RaftLog,
+        Column::RaftState,
+    ];
+    /// The columns that make up the ledger's state (what a snapshot carries); the ordering
+    /// engine's own columns are not part of it.
+    pub const LEDGER: [Column; 6] = [
         Column::Blocks,
         Column::Transactions,
         Column::Streams,
@@ -44,6 +60,8 @@ impl Column {
             Column::Pseudonyms => "pseudonyms",
             Column::Registry => "registry",
             Column::Meta => "meta",
+            Column::RaftLog => "raft_log",
+            Column::RaftState => "raft_state",
         }
     }
 }
@@ -101,4 +119,26 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<KeyValue>, StoreError>;
     /// Applies a batch atomically and durably (synced write-ahead log).
     fn commit(&self, batch: Batch) -> Result<(), StoreError>;
+}
+
+/// A shared store is a store: the ledger and the ordering engine's log write to one database
+/// (so a block and the engine's applied point are committed in one batch).
+impl<T: Store + ?Sized> Store for std::sync::Arc<T> {
+    fn get(&self, col: Column, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).get(col, key)
+    }
+
+    fn scan(
+        &self,
+        col: Column,
+        prefix: &[u8],
+        from: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<KeyValue>, StoreError> {
+        (**self).scan(col, prefix, from, limit)
+    }
+
+    fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        (**self).commit(batch)
+    }
 }

@@ -1,0 +1,486 @@
+//! A validator in a consortium: the Raft engine, this validator's mempool (used while it
+//! leads), the block-sealing loop, forwarding to the leader, and the signature exchange that
+//! makes blocks final.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use openraft::error::{ClientWriteError, RaftError};
+use openraft::{BasicNode, ServerState};
+
+use super::now_ms;
+use crate::consensus::raft::{self, LedgerStateMachine, LogStore, NodeId, Proposal, Raft, Timing};
+use crate::consensus::Mempool;
+use crate::ledger::{Countersign, Rejection, TxId};
+use crate::peer::network::Network;
+use crate::peer::{
+    Forward, Forwarded, Peer, PeerClient, PeerError, Signatures, SignaturesRequest, SignedHeader,
+    FORWARD_PATH, MAX_SIGNATURE_RANGE, SIGNATURES_PATH,
+};
+use crate::store::RocksStore;
+
+/// How long a follower remembers a transaction it forwarded (reported `pending` until its
+/// block is applied here or its rejection is known).
+const FORWARD_MEMORY_MS: u64 = 30_000;
+/// How often the signature exchange asks the others for signatures on blocks not yet final.
+const SIGNATURE_POLL: Duration = Duration::from_millis(100);
+
+/// Why a write was not admitted on a cluster validator.
+#[derive(Debug)]
+pub enum SubmitError {
+    /// Refused by the rules (by this validator or the leader).
+    Rejected(Rejection),
+    /// The leader answered with this status and problem document.
+    Leader {
+        /// HTTP status.
+        status: u16,
+        /// The leader's problem document.
+        body: String,
+    },
+    /// No leader with a quorum can take writes now (HTTP 503).
+    Unavailable(String),
+}
+
+impl From<Rejection> for SubmitError {
+    fn from(r: Rejection) -> Self {
+        SubmitError::Rejected(r)
+    }
+}
+
+/// One validator as a status report sees it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ValidatorStatus {
+    /// Raft node id (1-based position in the genesis).
+    pub id: u64,
+    /// Ed25519 key (hex).
+    pub key: String,
+    /// Its latest known block height (`None`: not heard from yet).
+    pub height: Option<u64>,
+    /// How many blocks it is behind this validator's tip.
+    pub lag: Option<u64>,
+    /// Milliseconds since it was last heard from.
+    pub last_seen_ms: Option<u64>,
+}
+
+/// The consortium as this validator sees it.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ClusterStatus {
+    /// This validator's id.
+    pub id: u64,
+    /// The leader it follows, if any.
+    pub leader: Option<u64>,
+    /// The Raft term.
+    pub term: u64,
+    /// Its role: Leader, Follower, Candidate, Learner.
+    pub role: String,
+    /// Highest height whose block, and every block before it, carries a quorum of signatures.
+    pub final_height: u64,
+    /// Every validator of the genesis.
+    pub validators: Vec<ValidatorStatus>,
+}
+
+/// A running cluster validator.
+pub struct Cluster {
+    /// This validator's id.
+    pub id: NodeId,
+    /// The Raft handle.
+    pub raft: Raft,
+    /// Admission (used while this validator leads).
+    pub pool: Arc<Mempool<Arc<RocksStore>>>,
+    /// The other validators.
+    pub peers: Arc<PeerClient>,
+    sm: LedgerStateMachine<Arc<RocksStore>>,
+    key: SigningKey,
+    chain_id: String,
+    validators: Vec<[u8; 32]>,
+    forwarded: Mutex<HashMap<TxId, u64>>,
+    /// Other validators' tip heights and when they were heard from.
+    seen: Mutex<BTreeMap<NodeId, (u64, u64)>>,
+    /// Blocks below this height are final here.
+    final_below: AtomicU64,
+    /// Signatures over a header different from ours (a bug or a Byzantine validator).
+    pub mismatches: AtomicU64,
+    /// Authenticates requests on the peer listener.
+    pub auth: crate::peer::auth::PeerAuth,
+}
+
+impl Cluster {
+    /// Starts the Raft engine of validator `id` over `store` and initialises the cluster on
+    /// first start (every validator proposes the same membership: the genesis validators).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start(
+        id: NodeId,
+        key: SigningKey,
+        store: Arc<RocksStore>,
+        pool: Arc<Mempool<Arc<RocksStore>>>,
+        sm: LedgerStateMachine<Arc<RocksStore>>,
+        peers: BTreeMap<NodeId, Peer>,
+        timing: Timing,
+        faults: crate::peer::Faults,
+    ) -> anyhow::Result<Arc<Cluster>> {
+        let (chain_id, validators) =
+            pool.with_ledger(|l| (l.genesis().chain_id.clone(), l.genesis().validators.clone()));
+        let members: BTreeMap<NodeId, BasicNode> = (1..=validators.len() as u64)
+            .map(|i| {
+                let addr = peers.get(&i).map(|p| p.addr.clone()).unwrap_or_default();
+                (i, BasicNode { addr })
+            })
+            .collect();
+        let client = Arc::new(PeerClient::new(key.clone(), &chain_id, peers, faults));
+        let (chain_id_for_auth, validators_for_auth) = (chain_id.clone(), validators.clone());
+        let config = Arc::new(raft::config(&chain_id, timing).map_err(anyhow::Error::msg)?);
+        let raft = Raft::new(
+            id,
+            config,
+            Network::new(client.clone()),
+            LogStore::new(store),
+            sm.clone(),
+        )
+        .await?;
+        if !raft.is_initialized().await? {
+            if let Err(e) = raft.initialize(members).await {
+                tracing::debug!(error = %e, "initialize (another validator may have done it)");
+            }
+        }
+        let cluster = Arc::new(Cluster {
+            id,
+            raft,
+            pool,
+            peers: client,
+            sm,
+            key,
+            chain_id,
+            validators,
+            forwarded: Mutex::default(),
+            seen: Mutex::default(),
+            final_below: AtomicU64::new(0),
+            mismatches: AtomicU64::new(0),
+            auth: crate::peer::auth::PeerAuth::new(&chain_id_for_auth, validators_for_auth),
+        });
+        Ok(cluster)
+    }
+
+    /// The leader this validator follows, if it knows one.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.raft.metrics().borrow().current_leader
+    }
+
+    /// Why writes cannot be taken now, if they cannot.
+    fn unavailable(&self) -> Option<String> {
+        let m = self.raft.metrics().borrow().clone();
+        match m.current_leader {
+            None => Some(format!(
+                "no leader: fewer than a quorum ({} of {}) of validators can be reached",
+                self.validators.len() / 2 + 1,
+                self.validators.len()
+            )),
+            Some(l) if l == self.id => match m.millis_since_quorum_ack {
+                Some(ms) if ms > 2_000 => Some(format!(
+                    "this validator leads but has not heard from a quorum for {ms} ms"
+                )),
+                _ => None,
+            },
+            Some(_) => None,
+        }
+    }
+
+    /// Admits a transaction here if this validator leads, or forwards it to the leader.
+    pub async fn submit(
+        self: &Arc<Self>,
+        tx: crate::ledger::Transaction,
+        source: Option<IpAddr>,
+    ) -> Result<TxId, SubmitError> {
+        if let Some(why) = self.unavailable() {
+            return Err(SubmitError::Unavailable(why));
+        }
+        let leader = self.leader().expect("checked above");
+        if leader == self.id {
+            let me = self.clone();
+            return tokio::task::spawn_blocking(move || me.pool.submit_from(tx, source, now_ms()))
+                .await
+                .map_err(|e| SubmitError::Unavailable(e.to_string()))?
+                .map_err(SubmitError::Rejected);
+        }
+        let id = tx.id();
+        let answer: Result<Forwarded, PeerError> = self
+            .peers
+            .call(
+                leader,
+                FORWARD_PATH,
+                &Forward { tx, source },
+                Duration::from_secs(10),
+            )
+            .await;
+        match answer {
+            Ok(_) => {
+                let mut f = self.forwarded.lock().expect("forwarded");
+                let now = now_ms();
+                f.retain(|_, until| *until > now);
+                f.insert(id, now + FORWARD_MEMORY_MS);
+                Ok(id)
+            }
+            Err(PeerError::Status { status, body, .. }) => {
+                Err(SubmitError::Leader { status, body })
+            }
+            Err(e) => Err(SubmitError::Unavailable(format!(
+                "the leader (validator {leader}) cannot be reached: {e}"
+            ))),
+        }
+    }
+
+    /// The signature header of this validator's answer to a peer request with `nonce`.
+    pub fn sign_response(&self, nonce: &[u8; 16], status: u16, body: &[u8]) -> String {
+        crate::peer::auth::sign_response(&self.key, &self.chain_id, nonce, status, body)
+    }
+
+    /// Admits a transaction another validator forwarded, if this validator leads.
+    pub fn admit_forwarded(&self, fwd: Forward) -> Result<TxId, SubmitError> {
+        if self.leader() != Some(self.id) {
+            return Err(SubmitError::Unavailable(
+                "this validator is not the leader".into(),
+            ));
+        }
+        Ok(self.pool.submit_from(fwd.tx, fwd.source, now_ms())?)
+    }
+
+    /// Whether a transaction is waiting: in this validator's mempool, or forwarded and not
+    /// yet applied here.
+    pub fn is_pending(&self, id: &TxId) -> bool {
+        if self.pool.is_pending(id) {
+            return true;
+        }
+        let now = now_ms();
+        self.forwarded
+            .lock()
+            .expect("forwarded")
+            .get(id)
+            .is_some_and(|until| *until > now)
+            && self.pool.rejection(id).is_none()
+            && !self
+                .pool
+                .with_ledger(|l| l.transaction(id).map(|t| t.is_some()).unwrap_or(false))
+    }
+
+    /// Proposes the pending transactions as one block, while this validator leads; returns
+    /// when the proposal is applied here.
+    async fn seal_once(self: &Arc<Self>) {
+        if self.leader() != Some(self.id) {
+            if self.pool.pending_len() > 0 {
+                tracing::info!(
+                    dropped = self.pool.pending_len(),
+                    "no longer leading: pending transactions are left to their clients"
+                );
+                self.pool.clear();
+            }
+            return;
+        }
+        let batch = self.pool.batch();
+        if batch.txs.is_empty() {
+            return;
+        }
+        let proposal = Proposal::new(&self.chain_id, self.id, &self.key, now_ms(), &batch.txs);
+        match self.raft.client_write(proposal).await {
+            Ok(_) => {}
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {
+                // Lost the leadership meanwhile: the entry may still commit under the next
+                // leader; either way these are no longer ours to order.
+                self.pool.clear();
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "proposing a block failed");
+                return;
+            }
+        }
+        self.pool.settle(&batch.ids, now_ms());
+    }
+
+    /// Seals every `interval` until `stop` changes.
+    pub async fn run_sealer(
+        self: Arc<Self>,
+        interval: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            self.seal_once().await;
+        }
+    }
+
+    /// Collects the other validators' signatures on blocks not yet final here, until `stop`
+    /// changes.
+    pub async fn run_signatures(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut applied = self.sm.watch();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(SIGNATURE_POLL) => {}
+                _ = applied.changed() => {}
+                _ = stop.changed() => break,
+            }
+            if let Err(e) = self.collect_signatures().await {
+                tracing::warn!(error = %e, "signature exchange");
+            }
+        }
+    }
+
+    /// The signatures this validator holds on blocks `from..=to` (answering a peer).
+    pub fn signatures(
+        &self,
+        req: &SignaturesRequest,
+    ) -> Result<Signatures, crate::ledger::LedgerError> {
+        self.pool.with_ledger(|l| {
+            let tip = l.tip().height;
+            let to = req
+                .to
+                .min(tip)
+                .min(req.from.saturating_add(MAX_SIGNATURE_RANGE - 1));
+            let mut blocks = Vec::new();
+            for h in req.from..=to {
+                if let Some(b) = l.block(h)? {
+                    blocks.push(SignedHeader {
+                        height: h,
+                        header_hash: b.header.hash(),
+                        signatures: b.signatures,
+                    });
+                }
+            }
+            Ok(Signatures {
+                height: tip,
+                blocks,
+            })
+        })
+    }
+
+    async fn collect_signatures(self: &Arc<Self>) -> anyhow::Result<()> {
+        let tip = self.pool.with_ledger(|l| l.tip().height);
+        // Move the final mark past blocks that already carry a quorum.
+        let mut from = self.final_below.load(Ordering::Relaxed);
+        while from <= tip && self.pool.with_ledger(|l| l.is_final(from))? {
+            from += 1;
+        }
+        self.final_below.store(from, Ordering::Relaxed);
+        let to = tip.min(from + MAX_SIGNATURE_RANGE - 1);
+        let req = SignaturesRequest { from, to };
+        let peers: Vec<NodeId> = self.peers.peers().keys().copied().collect();
+        let calls = peers.iter().map(|p| {
+            let req = req.clone();
+            let client = self.peers.clone();
+            let p = *p;
+            async move {
+                (
+                    p,
+                    client
+                        .call::<_, Signatures>(p, SIGNATURES_PATH, &req, Duration::from_secs(2))
+                        .await,
+                )
+            }
+        });
+        let answers = futures::future::join_all(calls).await;
+        let mut offered = Vec::new();
+        for (peer, answer) in answers {
+            let Ok(answer) = answer else { continue };
+            self.seen
+                .lock()
+                .expect("seen")
+                .insert(peer, (answer.height, now_ms()));
+            if from > tip {
+                continue;
+            }
+            for b in answer.blocks {
+                for sig in b.signatures {
+                    offered.push((b.height, b.header_hash, sig, peer));
+                }
+            }
+        }
+        if offered.is_empty() {
+            return Ok(());
+        }
+        let sigs: Vec<_> = offered
+            .iter()
+            .map(|(h, hash, sig, _)| (*h, *hash, sig.clone()))
+            .collect();
+        let me = self.clone();
+        let outcomes = tokio::task::spawn_blocking(move || {
+            me.pool
+                .ledger()
+                .lock()
+                .expect("ledger lock")
+                .countersign(&sigs)
+        })
+        .await??;
+        for ((height, hash, sig, peer), outcome) in offered.iter().zip(outcomes) {
+            if let Countersign::Mismatch { ours } = outcome {
+                self.mismatches.fetch_add(1, Ordering::Relaxed);
+                let signer = self
+                    .validators
+                    .iter()
+                    .position(|v| *v == sig.validator)
+                    .map(|i| i + 1);
+                tracing::error!(
+                    height,
+                    signer,
+                    via = peer,
+                    theirs = %hash,
+                    ours = %ours,
+                    "a validator signed a different block header: not counted toward the quorum"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The consortium as this validator sees it.
+    pub fn status(&self) -> ClusterStatus {
+        let m = self.raft.metrics().borrow().clone();
+        let tip = self.pool.with_ledger(|l| l.tip().height);
+        let now = now_ms();
+        let seen = self.seen.lock().expect("seen").clone();
+        let validators = self
+            .validators
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let id = i as u64 + 1;
+                let (height, last) = if id == self.id {
+                    (Some(tip), Some(0))
+                } else {
+                    match seen.get(&id) {
+                        Some((h, at)) => (Some(*h), Some(now.saturating_sub(*at))),
+                        None => (None, None),
+                    }
+                };
+                ValidatorStatus {
+                    id,
+                    key: hex::encode(key),
+                    height,
+                    lag: height.map(|h| tip.saturating_sub(h)),
+                    last_seen_ms: last,
+                }
+            })
+            .collect();
+        ClusterStatus {
+            id: self.id,
+            leader: m.current_leader,
+            term: m.current_term,
+            role: match m.state {
+                ServerState::Leader => "Leader",
+                ServerState::Follower => "Follower",
+                ServerState::Candidate => "Candidate",
+                ServerState::Learner => "Learner",
+                ServerState::Shutdown => "Shutdown",
+            }
+            .into(),
+            final_height: self.final_below.load(Ordering::Relaxed).saturating_sub(1),
+            validators,
+        }
+    }
+}
