@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
     // Baseline: honest traffic alone.
     let mut node = BenchNode::start()?;
     let txs = node.accesses(honest, &quiet)?;
-    let alone = committed_throughput(node.url(), &txs, CLIENTS, &quiet)?;
+    let alone = committed_throughput(&node.urls(), &txs, CLIENTS, &quiet)?;
     println!(
         "honest alone: {} committed in {:.2?}: {:.0} tx/s",
         alone.transactions,
@@ -91,7 +91,7 @@ fn main() -> anyhow::Result<()> {
         }
         // Let the flood start, then run the honest traffic through it.
         std::thread::sleep(Duration::from_millis(500));
-        let r = committed_throughput(&url, &txs, CLIENTS, &quiet);
+        let r = committed_throughput(std::slice::from_ref(&url), &txs, CLIENTS, &quiet);
         stop.store(true, Ordering::Relaxed);
         r
     })?;

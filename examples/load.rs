@@ -98,7 +98,7 @@ fn main() -> anyhow::Result<()> {
         txs.len(),
         proving.elapsed()
     );
-    let t = committed_throughput(node.url(), &txs, CLIENTS, &quiet)?;
+    let t = committed_throughput(&node.urls(), &txs, CLIENTS, &quiet)?;
     println!(
         "access: {} transactions admitted in {:.2?}, all committed in {:.2?}: {:.0} committed tx/s",
         t.transactions,

@@ -37,22 +37,59 @@ pub struct EmbeddedNode {
 impl EmbeddedNode {
     /// Starts a node for `cfg` on an ephemeral port of 127.0.0.1.
     pub fn start(cfg: NodeConfig) -> anyhow::Result<EmbeddedNode> {
-        let node = Arc::new(Node::open(&cfg)?);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1")?;
+        Self::start_on(cfg, listener, None)
+    }
+
+    /// Starts a node for `cfg` serving its API on `listener` (and, for a cluster validator,
+    /// the peer routes on `peer_listener`), on a thread of its own with its own runtime.
+    pub fn start_on(
+        cfg: NodeConfig,
+        listener: std::net::TcpListener,
+        peer_listener: Option<std::net::TcpListener>,
+    ) -> anyhow::Result<EmbeddedNode> {
         listener.set_nonblocking(true)?;
+        if let Some(p) = &peer_listener {
+            p.set_nonblocking(true)?;
+        }
         let url = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let n = node.clone();
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<anyhow::Result<Arc<Node>>>();
         let thread = std::thread::spawn(move || -> anyhow::Result<()> {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
+                let node = match Node::start(&cfg).await {
+                    Ok(n) => Arc::new(n),
+                    Err(e) => {
+                        let _ = started_tx.send(Err(e));
+                        return Ok(());
+                    }
+                };
+                let _ = started_tx.send(Ok(node.clone()));
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                crate::api::serve(n, listener, None, cfg.block_interval, async {
+                let peer_listener = match peer_listener {
+                    Some(p) => Some(tokio::net::TcpListener::from_std(p)?),
+                    None => None,
+                };
+                crate::api::serve(node, listener, peer_listener, cfg.block_interval, async {
                     let _ = stopped.await;
                 })
                 .await
             })
         });
+        let node = match started_rx.recv() {
+            Ok(Ok(node)) => node,
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => {
+                return Err(match thread.join() {
+                    Ok(Err(e)) => e,
+                    _ => anyhow::anyhow!("the node thread stopped before the node started"),
+                })
+            }
+        };
         Ok(EmbeddedNode {
             url,
             node,

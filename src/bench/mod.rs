@@ -118,6 +118,8 @@ pub struct Config {
     pub params: PathBuf,
     /// Transactions for the end-to-end figure; `None` skips it.
     pub node_txs: Option<usize>,
+    /// Validators for the end-to-end figure.
+    pub validators: usize,
 }
 
 impl Config {
@@ -202,13 +204,14 @@ pub fn run(cfg: &Config, progress: &Progress, command: String) -> Result<Report,
     let node = match cfg.node_txs {
         None => None,
         Some(n) => {
-            let t = node::run(n, progress).map_err(BenchError::Node)?;
+            let t = node::run(n, cfg.validators, progress).map_err(BenchError::Node)?;
             Some(NodeReport {
                 depth: node::NODE_DEPTH,
                 transactions: t.transactions,
                 committed_tx_per_s: t.committed_tx_per_s(),
                 committed_s: t.committed.as_secs_f64(),
                 clients: node::CLIENTS,
+                validators: cfg.validators,
             })
         }
     };
@@ -238,6 +241,7 @@ mod tests {
             iterations,
             params: crate::params::resolve_dir(None),
             node_txs,
+            validators: 1,
         }
     }
 

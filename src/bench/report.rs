@@ -127,6 +127,14 @@ pub struct NodeReport {
     pub committed_s: f64,
     /// Concurrent HTTP clients.
     pub clients: usize,
+    /// Validators (1: the single-validator sequencer; more: a consortium on Raft, each
+    /// verifying every token, all in one process on this machine).
+    #[serde(default = "one")]
+    pub validators: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// A duration in µs with a human unit: µs, ms or s.
@@ -305,9 +313,9 @@ impl Report {
             let _ = writeln!(
                 w,
                 "node: {} Access transactions (depth-{} tokens, proven beforehand) submitted by {} \
-                 HTTP clients to an embedded node on 127.0.0.1 with RocksDB, all committed in \
-                 {:.2} s.",
-                n.transactions, n.depth, n.clients, n.committed_s
+                 HTTP clients to {} embedded validator(s) on 127.0.0.1 with RocksDB, all \
+                 committed in {:.2} s.",
+                n.transactions, n.depth, n.clients, n.validators, n.committed_s
             );
         }
         out
@@ -356,6 +364,7 @@ mod tests {
                 committed_tx_per_s: 1100.0,
                 committed_s: 0.23,
                 clients: 16,
+                validators: 1,
             }),
         }
     }

@@ -42,6 +42,11 @@ pub struct BenchArgs {
     /// Skip the end-to-end node figure.
     #[arg(long)]
     pub skip_node: bool,
+    /// Validators for the end-to-end node figure: 1 is the single validator; 3 is a
+    /// consortium on Raft (in this process, each with its own RocksDB and ports), every
+    /// validator verifying every token.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_at_least_one)]
+    pub validators: usize,
     /// Parameter directory.
     #[command(flatten)]
     pub params: ParamsArg,
@@ -85,6 +90,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         iterations: a.iterations,
         params: crate::params::resolve_dir(a.params.params.as_deref()),
         node_txs: (!a.skip_node).then_some(a.txs),
+        validators: a.validators,
     }
     .validated()?;
     if let Some(t) = a.threads {

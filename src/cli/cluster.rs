@@ -80,6 +80,9 @@ pub struct ValidatorFile {
     /// A snapshot every this many log entries.
     #[serde(default = "default_snapshot_every")]
     pub snapshot_every: u64,
+    /// Log entries kept behind a snapshot.
+    #[serde(default = "default_snapshot_keep")]
+    pub snapshot_keep: u64,
     /// Most transactions in one block.
     #[serde(default = "default_max_block_txs")]
     pub max_block_txs: usize,
@@ -104,6 +107,9 @@ fn default_block_ms() -> u64 {
 }
 fn default_snapshot_every() -> u64 {
     Timing::default().snapshot_every
+}
+fn default_snapshot_keep() -> u64 {
+    Timing::default().snapshot_keep
 }
 fn default_max_block_txs() -> usize {
     Limits::default().max_block_txs
@@ -157,6 +163,7 @@ impl ValidatorFile {
                     .collect::<BTreeMap<_, _>>(),
                 timing: Timing {
                     snapshot_every: self.snapshot_every,
+                    snapshot_keep: self.snapshot_keep,
                     ..Timing::default()
                 },
                 limits: Limits {
@@ -238,6 +245,7 @@ fn init(a: InitArgs) -> anyhow::Result<()> {
             block_ms: a.block_ms,
             insecure_dev_params: a.dev,
             snapshot_every: default_snapshot_every(),
+            snapshot_keep: default_snapshot_keep(),
             max_block_txs: default_max_block_txs(),
             validators: addrs.clone(),
         };

@@ -150,8 +150,11 @@ pub struct Timing {
     pub heartbeat_ms: u64,
     /// Election timeout range, ms: a follower that hears no leader for this long stands.
     pub election_ms: (u64, u64),
-    /// A snapshot is built after this many applied entries, and the log before it purged.
+    /// A snapshot is built after this many applied entries, and the log before it purged ...
     pub snapshot_every: u64,
+    /// ... but for this many entries, which a follower that fell a little behind can still
+    /// fetch instead of a whole snapshot.
+    pub snapshot_keep: u64,
 }
 
 impl Default for Timing {
@@ -162,6 +165,7 @@ impl Default for Timing {
             heartbeat_ms: 100,
             election_ms: (600, 1_200),
             snapshot_every: 1_000,
+            snapshot_keep: 64,
         }
     }
 }
@@ -176,7 +180,7 @@ pub fn config(chain_id: &str, timing: Timing) -> Result<openraft::Config, String
         // A block proposal can be a few MiB: send a few at a time.
         max_payload_entries: 16,
         snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(timing.snapshot_every),
-        max_in_snapshot_log_to_keep: 64,
+        max_in_snapshot_log_to_keep: timing.snapshot_keep,
         install_snapshot_timeout: 10_000,
         snapshot_max_chunk_size: 4 * 1024 * 1024,
         ..Default::default()

@@ -1,0 +1,403 @@
+//! Three validators as real processes on 127.0.0.1 (`consentry node --config`), each with its
+//! own RocksDB: ordering through openraft, every validator executing and signing, a leader
+//! killed with SIGKILL mid-load, a validator catching up by snapshot, writes refused without
+//! a quorum, and the peer listener refusing strangers and replays. Bounded in time: every
+//! wait has a deadline, none is a performance assertion (the figures are printed).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use consentry::api::TxStatus;
+use consentry::circuits::credential::Role;
+use consentry::circuits::groth::ProofCache;
+use consentry::client::{builder, ClientError, NodeClient};
+use consentry::ledger::fixture::{Fixture, CHAIN_ID, ISSUER_ID};
+use consentry::ledger::Transaction;
+use ed25519_dalek::SigningKey;
+use rand::rngs::OsRng;
+use rayon::prelude::*;
+
+const VALIDATORS: usize = 3;
+const ACCESSES: usize = 1_000;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Cluster {
+    dir: PathBuf,
+    api: Vec<String>,
+    children: Mutex<Vec<Option<Child>>>,
+}
+
+impl Cluster {
+    fn url(&self, i: usize) -> String {
+        format!("http://{}", self.api[i])
+    }
+
+    fn config(&self, i: usize) -> PathBuf {
+        self.dir.join(format!("validator-{}.toml", i + 1))
+    }
+
+    fn start(&self, i: usize) {
+        let log = std::fs::File::create(self.dir.join(format!("log-{}-{}.txt", i + 1, now())))
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["node", "--config"])
+            .arg(self.config(i))
+            .env("RUST_LOG", "info,openraft=warn")
+            .env("CONSENTRY_PEER_FAULTS", self.dir.join("faults"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.children.lock().unwrap()[i] = Some(child);
+    }
+
+    fn signal(&self, i: usize, sig: i32) {
+        let child = self.children.lock().unwrap()[i].take();
+        if let Some(mut c) = child {
+            unsafe { libc::kill(c.id() as i32, sig) };
+            c.wait().unwrap();
+        }
+    }
+
+    fn status(&self, i: usize) -> Option<consentry::api::StatusResponse> {
+        NodeClient::new(&self.url(i)).status().ok()
+    }
+
+    /// The leader as validator `i` sees it.
+    fn leader(&self, i: usize) -> Option<u64> {
+        self.status(i).and_then(|s| s.cluster).and_then(|c| c.leader)
+    }
+
+    fn wait_leader(&self, among: &[usize], not: Option<u64>, limit: Duration) -> u64 {
+        let started = Instant::now();
+        loop {
+            let seen: Vec<Option<u64>> = among.iter().map(|i| self.leader(*i)).collect();
+            if let Some(Some(l)) = seen.first() {
+                if seen.iter().all(|s| *s == Some(*l)) && Some(*l) != not {
+                    return *l;
+                }
+            }
+            assert!(started.elapsed() < limit, "no leader agreed among {among:?}: {seen:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn heights(&self, among: &[usize]) -> Vec<u64> {
+        among
+            .iter()
+            .map(|i| self.status(*i).map_or(0, |s| s.height))
+            .collect()
+    }
+
+    /// Waits until the validators in `among` have the same tip and it is final everywhere.
+    fn wait_settled(&self, among: &[usize], limit: Duration) -> u64 {
+        let started = Instant::now();
+        loop {
+            let st: Vec<_> = among.iter().filter_map(|i| self.status(*i)).collect();
+            if st.len() == among.len() {
+                let h = st[0].height;
+                let same = st.iter().all(|s| s.height == h && s.tip_hash == st[0].tip_hash);
+                let fin = st
+                    .iter()
+                    .all(|s| s.cluster.as_ref().is_some_and(|c| c.final_height == h));
+                if same && fin {
+                    return h;
+                }
+            }
+            assert!(
+                started.elapsed() < limit,
+                "validators {among:?} did not settle: heights {:?}",
+                self.heights(among)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in self.children.get_mut().unwrap().iter_mut().flatten() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn now() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+}
+
+/// A depth-4 world: fixture keys, a genesis naming three fresh validator keys, configs.
+fn setup(dir: &Path, snapshot_every: u64, max_block_txs: usize) -> (Cluster, Fixture) {
+    let params = dir.join("params");
+    std::fs::create_dir_all(&params).unwrap();
+    let fx = Fixture::new(4, &params, 21);
+    let keys: Vec<SigningKey> = (0..VALIDATORS).map(|_| SigningKey::generate(&mut OsRng)).collect();
+    let mut genesis = fx.genesis(300);
+    genesis.time_ms = now() as u64 - 1000;
+    genesis.validators = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
+    genesis.quorum = 2;
+    std::fs::write(dir.join("genesis.json"), serde_json::to_vec(&genesis).unwrap()).unwrap();
+    let api: Vec<String> = (0..VALIDATORS).map(|_| format!("127.0.0.1:{}", free_port())).collect();
+    let peer: Vec<String> = (0..VALIDATORS).map(|_| format!("127.0.0.1:{}", free_port())).collect();
+    let mut validators = String::new();
+    for i in 0..VALIDATORS {
+        validators += &format!(
+            "\n[[validators]]\nid = {}\napi = \"{}\"\npeer = \"{}\"\n",
+            i + 1,
+            api[i],
+            peer[i]
+        );
+    }
+    for (i, key) in keys.iter().enumerate() {
+        consentry::ledger::keys::write_ed25519(
+            &dir.join(format!("validator-{}.key", i + 1)),
+            "validator",
+            key,
+        )
+        .unwrap();
+        let toml = format!(
+            "id = {id}\ndata = \"validator-{id}\"\nkey = \"validator-{id}.key\"\ngenesis = \"genesis.json\"\n\
+             params = \"params\"\nlisten = \"{api}\"\npeer_listen = \"{peer}\"\nblock_ms = 50\n\
+             snapshot_every = {snapshot_every}\nsnapshot_keep = {snapshot_every}\n\
+             max_block_txs = {max_block_txs}\n{validators}",
+            id = i + 1,
+            api = api[i],
+            peer = peer[i],
+        );
+        std::fs::write(dir.join(format!("validator-{}.toml", i + 1)), toml).unwrap();
+    }
+    let c = Cluster {
+        dir: dir.to_path_buf(),
+        api,
+        children: Mutex::new((0..VALIDATORS).map(|_| None).collect()),
+    };
+    for i in 0..VALIDATORS {
+        c.start(i);
+    }
+    (c, fx)
+}
+
+/// Retries a submission on the validators in turn while they are unreachable or have no
+/// quorum; `Ok(true)` when it was acknowledged as committed.
+fn submit_anywhere(c: &Cluster, live: &[usize], start: usize, tx: &Transaction) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut k = start;
+    loop {
+        let i = live[k % live.len()];
+        match NodeClient::new(&c.url(i)).submit(tx, true) {
+            Ok(r) if r.status == TxStatus::Committed => return true,
+            // Still pending after the wait (e.g. its leader died before proposing it).
+            Ok(_) => {}
+            Err(ClientError::Problem { code, .. }) if code == "Replay" => return false,
+            Err(ClientError::Problem { status: 503, .. }) | Err(ClientError::Unreachable { .. }) => {}
+            Err(e) => panic!("submitting to validator {}: {e}", i + 1),
+        }
+        assert!(Instant::now() < deadline, "a transaction found no validator to commit it");
+        k += 1;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Small blocks and frequent snapshots: the killed validator misses far more entries than
+    // the log keeps, so it must come back through a snapshot.
+    let (c, mut fx) = setup(tmp.path(), 20, 8);
+    let all: Vec<usize> = (0..VALIDATORS).collect();
+    let first = c.wait_leader(&all, None, Duration::from_secs(20));
+    eprintln!("leader: validator {first}");
+
+    // A hospital and a platform accredited, a consent for the hospital: through followers.
+    let follower = all.iter().copied().find(|i| *i as u64 + 1 != first).unwrap();
+    let client = NodeClient::new(&c.url(follower));
+    let hospital = fx.institution(Role::Hospital, 3);
+    let platform = fx.institution(Role::Platform, 1);
+    for leaf in [hospital.leaf(), platform.leaf()] {
+        client.issue(&fx.issue(leaf)).unwrap();
+    }
+    let tree = client.sync_tree(ISSUER_ID).unwrap();
+    let patient = fx.patient_key();
+    let day = (now() / 86_400_000) as u32;
+    let mut policy = Fixture::policy(&[Role::Hospital], 2);
+    policy.valid_from = day - 1;
+    policy.valid_until = day + 10;
+    let consent = fx.consent(&platform, &patient, &tree, "vitals", policy, day);
+    assert_eq!(client.submit(&consent, true).unwrap().status, TxStatus::Committed);
+    let stream = Fixture::stream_id(&patient, "vitals");
+
+    let bodies: Vec<_> = (0..ACCESSES as u64)
+        .map(|n| fx.access_body(&hospital, &tree, &stream, 2, day, n))
+        .collect();
+    let txs: Vec<Transaction> = bodies
+        .into_par_iter()
+        .map_init(ProofCache::new, |cache, body| {
+            let proof = hospital
+                .prove_cached(&fx.prover, cache, CHAIN_ID, &tree, &body, &mut OsRng)
+                .unwrap();
+            builder::with_proof(body, proof)
+        })
+        .collect();
+
+    // 1,000 Accesses from 16 clients to random validators; the leader is SIGKILLed half-way.
+    let next = AtomicUsize::new(0);
+    let acked = Mutex::new(Vec::new());
+    let killed = AtomicBool::new(false);
+    let leader_index = first as usize - 1;
+    let survivors: Vec<usize> = all.iter().copied().filter(|i| *i != leader_index).collect();
+    let started = Instant::now();
+    let mut failover = None;
+    std::thread::scope(|s| {
+        for w in 0..16 {
+            let (next, acked, killed, c, txs, survivors, all) =
+                (&next, &acked, &killed, &c, &txs, &survivors, &all);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= txs.len() {
+                    return;
+                }
+                let live = if killed.load(Ordering::SeqCst) { survivors } else { all };
+                if submit_anywhere(c, live, w + i, &txs[i]) {
+                    acked.lock().unwrap().push(txs[i].id());
+                }
+            });
+        }
+        while next.load(Ordering::SeqCst) < ACCESSES / 2 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let killed_at = Instant::now();
+        c.signal(leader_index, libc::SIGKILL);
+        killed.store(true, Ordering::SeqCst);
+        let new = c.wait_leader(&survivors, Some(first), Duration::from_secs(30));
+        failover = Some((new, killed_at.elapsed()));
+    });
+    let elapsed = started.elapsed();
+    let (new_leader, failover) = failover.unwrap();
+    let acked = acked.into_inner().unwrap();
+    eprintln!(
+        "{} of {ACCESSES} acknowledged as committed in {elapsed:.2?}; new leader {new_leader} \
+         {failover:.2?} after the SIGKILL",
+        acked.len()
+    );
+    assert_ne!(new_leader, first);
+    assert!(acked.len() > ACCESSES / 2, "most accesses commit despite the kill");
+
+    // Every acknowledged transaction is in every live validator's chain, once.
+    let height = c.wait_settled(&survivors, Duration::from_secs(30));
+    for i in &survivors {
+        let n = NodeClient::new(&c.url(*i));
+        for id in &acked {
+            let r = n.transaction(&id.to_hex()).unwrap();
+            assert_eq!(r.status, TxStatus::Committed, "validator {} lacks {id}", i + 1);
+        }
+    }
+
+    // The killed validator restarts and catches up (by snapshot: it missed more entries than
+    // the others keep), then every block is identical on all three.
+    let restarted = Instant::now();
+    c.start(leader_index);
+    let caught = c.wait_settled(&all, Duration::from_secs(60));
+    let catch_up = restarted.elapsed();
+    eprintln!(
+        "validator {first} caught up {} blocks in {catch_up:.2?}",
+        caught.saturating_sub(0)
+    );
+    assert!(caught >= height);
+    let logs: String = std::fs::read_dir(&c.dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("log-{first}-")))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(logs.contains("snapshot installed"), "the restarted validator installed a snapshot");
+
+    let mut seen = HashSet::new();
+    let clients: Vec<NodeClient> = all.iter().map(|i| NodeClient::new(&c.url(*i))).collect();
+    for h in 0..=caught {
+        let blocks: Vec<serde_json::Value> = all
+            .iter()
+            .map(|i| {
+                reqwest::blocking::get(format!("{}/v1/blocks/{h}", c.url(*i)))
+                    .unwrap()
+                    .json()
+                    .unwrap()
+            })
+            .collect();
+        for b in &blocks[1..] {
+            assert_eq!(b["header"], blocks[0]["header"], "block {h} differs");
+            assert_eq!(b["tx_ids"], blocks[0]["tx_ids"], "block {h} differs");
+        }
+        for id in blocks[0]["tx_ids"].as_array().unwrap() {
+            assert!(seen.insert(id.as_str().unwrap().to_string()), "{id} twice");
+        }
+        // Final: at least a quorum of distinct validators signed it.
+        let signers: HashSet<_> = blocks[0]["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["validator"].as_str().unwrap().to_string())
+            .collect();
+        assert!(signers.len() >= 2, "block {h} has {} signers", signers.len());
+    }
+    drop(clients);
+
+    // Two of three stopped: writes refused with 503, reads served; one back: writes resume.
+    let (a, b) = (survivors[0], survivors[1]);
+    c.signal(a, libc::SIGTERM);
+    c.signal(b, libc::SIGTERM);
+    let alone = NodeClient::new(&c.url(leader_index));
+    let research = fx.institution(Role::Research, 1);
+    let extra = fx.issue(research.leaf());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match alone.submit(&extra, false) {
+            Err(ClientError::Problem { status: 503, code, .. }) => {
+                assert_eq!(code, "NoQuorum");
+                break;
+            }
+            other => {
+                assert!(Instant::now() < deadline, "writes still taken alone: {other:?}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    assert_eq!(alone.status().unwrap().height, caught, "reads are served");
+    c.start(a);
+    c.wait_leader(&[leader_index, a], None, Duration::from_secs(20));
+    assert!(submit_anywhere(&c, &[leader_index, a], 0, &extra));
+
+    // Stopped cleanly, every validator's chain passes verify-chain.
+    c.start(b);
+    c.wait_settled(&all, Duration::from_secs(30));
+    for i in all.clone() {
+        c.signal(i, libc::SIGTERM);
+        let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["verify-chain", "--data"])
+            .arg(c.dir.join(format!("validator-{}", i + 1)))
+            .arg("--params")
+            .arg(c.dir.join("params"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "verify-chain on validator {}: {}",
+            i + 1,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
