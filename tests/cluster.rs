@@ -35,6 +35,7 @@ fn free_port() -> u16 {
 struct Cluster {
     dir: PathBuf,
     api: Vec<String>,
+    peer: Vec<String>,
     children: Mutex<Vec<Option<Child>>>,
 }
 
@@ -48,8 +49,8 @@ impl Cluster {
     }
 
     fn start(&self, i: usize) {
-        let log = std::fs::File::create(self.dir.join(format!("log-{}-{}.txt", i + 1, now())))
-            .unwrap();
+        let log =
+            std::fs::File::create(self.dir.join(format!("log-{}-{}.txt", i + 1, now()))).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_consentry"))
             .args(["node", "--config"])
             .arg(self.config(i))
@@ -76,7 +77,9 @@ impl Cluster {
 
     /// The leader as validator `i` sees it.
     fn leader(&self, i: usize) -> Option<u64> {
-        self.status(i).and_then(|s| s.cluster).and_then(|c| c.leader)
+        self.status(i)
+            .and_then(|s| s.cluster)
+            .and_then(|c| c.leader)
     }
 
     fn wait_leader(&self, among: &[usize], not: Option<u64>, limit: Duration) -> u64 {
@@ -88,7 +91,10 @@ impl Cluster {
                     return *l;
                 }
             }
-            assert!(started.elapsed() < limit, "no leader agreed among {among:?}: {seen:?}");
+            assert!(
+                started.elapsed() < limit,
+                "no leader agreed among {among:?}: {seen:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -107,7 +113,9 @@ impl Cluster {
             let st: Vec<_> = among.iter().filter_map(|i| self.status(*i)).collect();
             if st.len() == among.len() {
                 let h = st[0].height;
-                let same = st.iter().all(|s| s.height == h && s.tip_hash == st[0].tip_hash);
+                let same = st
+                    .iter()
+                    .all(|s| s.height == h && s.tip_hash == st[0].tip_hash);
                 let fin = st
                     .iter()
                     .all(|s| s.cluster.as_ref().is_some_and(|c| c.final_height == h));
@@ -146,14 +154,24 @@ fn setup(dir: &Path, snapshot_every: u64, max_block_txs: usize) -> (Cluster, Fix
     let params = dir.join("params");
     std::fs::create_dir_all(&params).unwrap();
     let fx = Fixture::new(4, &params, 21);
-    let keys: Vec<SigningKey> = (0..VALIDATORS).map(|_| SigningKey::generate(&mut OsRng)).collect();
+    let keys: Vec<SigningKey> = (0..VALIDATORS)
+        .map(|_| SigningKey::generate(&mut OsRng))
+        .collect();
     let mut genesis = fx.genesis(300);
     genesis.time_ms = now() as u64 - 1000;
     genesis.validators = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
     genesis.quorum = 2;
-    std::fs::write(dir.join("genesis.json"), serde_json::to_vec(&genesis).unwrap()).unwrap();
-    let api: Vec<String> = (0..VALIDATORS).map(|_| format!("127.0.0.1:{}", free_port())).collect();
-    let peer: Vec<String> = (0..VALIDATORS).map(|_| format!("127.0.0.1:{}", free_port())).collect();
+    std::fs::write(
+        dir.join("genesis.json"),
+        serde_json::to_vec(&genesis).unwrap(),
+    )
+    .unwrap();
+    let api: Vec<String> = (0..VALIDATORS)
+        .map(|_| format!("127.0.0.1:{}", free_port()))
+        .collect();
+    let peer: Vec<String> = (0..VALIDATORS)
+        .map(|_| format!("127.0.0.1:{}", free_port()))
+        .collect();
     let mut validators = String::new();
     for i in 0..VALIDATORS {
         validators += &format!(
@@ -184,6 +202,7 @@ fn setup(dir: &Path, snapshot_every: u64, max_block_txs: usize) -> (Cluster, Fix
     let c = Cluster {
         dir: dir.to_path_buf(),
         api,
+        peer,
         children: Mutex::new((0..VALIDATORS).map(|_| None).collect()),
     };
     for i in 0..VALIDATORS {
@@ -204,10 +223,14 @@ fn submit_anywhere(c: &Cluster, live: &[usize], start: usize, tx: &Transaction) 
             // Still pending after the wait (e.g. its leader died before proposing it).
             Ok(_) => {}
             Err(ClientError::Problem { code, .. }) if code == "Replay" => return false,
-            Err(ClientError::Problem { status: 503, .. }) | Err(ClientError::Unreachable { .. }) => {}
+            Err(ClientError::Problem { status: 503, .. })
+            | Err(ClientError::Unreachable { .. }) => {}
             Err(e) => panic!("submitting to validator {}: {e}", i + 1),
         }
-        assert!(Instant::now() < deadline, "a transaction found no validator to commit it");
+        assert!(
+            Instant::now() < deadline,
+            "a transaction found no validator to commit it"
+        );
         k += 1;
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -224,7 +247,11 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
     eprintln!("leader: validator {first}");
 
     // A hospital and a platform accredited, a consent for the hospital: through followers.
-    let follower = all.iter().copied().find(|i| *i as u64 + 1 != first).unwrap();
+    let follower = all
+        .iter()
+        .copied()
+        .find(|i| *i as u64 + 1 != first)
+        .unwrap();
     let client = NodeClient::new(&c.url(follower));
     let hospital = fx.institution(Role::Hospital, 3);
     let platform = fx.institution(Role::Platform, 1);
@@ -238,7 +265,10 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
     policy.valid_from = day - 1;
     policy.valid_until = day + 10;
     let consent = fx.consent(&platform, &patient, &tree, "vitals", policy, day);
-    assert_eq!(client.submit(&consent, true).unwrap().status, TxStatus::Committed);
+    assert_eq!(
+        client.submit(&consent, true).unwrap().status,
+        TxStatus::Committed
+    );
     let stream = Fixture::stream_id(&patient, "vitals");
 
     let bodies: Vec<_> = (0..ACCESSES as u64)
@@ -271,7 +301,11 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
                 if i >= txs.len() {
                     return;
                 }
-                let live = if killed.load(Ordering::SeqCst) { survivors } else { all };
+                let live = if killed.load(Ordering::SeqCst) {
+                    survivors
+                } else {
+                    all
+                };
                 if submit_anywhere(c, live, w + i, &txs[i]) {
                     acked.lock().unwrap().push(txs[i].id());
                 }
@@ -295,7 +329,10 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
         acked.len()
     );
     assert_ne!(new_leader, first);
-    assert!(acked.len() > ACCESSES / 2, "most accesses commit despite the kill");
+    assert!(
+        acked.len() > ACCESSES / 2,
+        "most accesses commit despite the kill"
+    );
 
     // Every acknowledged transaction is in every live validator's chain, once.
     let height = c.wait_settled(&survivors, Duration::from_secs(30));
@@ -303,7 +340,12 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
         let n = NodeClient::new(&c.url(*i));
         for id in &acked {
             let r = n.transaction(&id.to_hex()).unwrap();
-            assert_eq!(r.status, TxStatus::Committed, "validator {} lacks {id}", i + 1);
+            assert_eq!(
+                r.status,
+                TxStatus::Committed,
+                "validator {} lacks {id}",
+                i + 1
+            );
         }
     }
 
@@ -321,10 +363,17 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
     let logs: String = std::fs::read_dir(&c.dir)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("log-{first}-")))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("log-{first}-"))
+        })
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .collect();
-    assert!(logs.contains("snapshot installed"), "the restarted validator installed a snapshot");
+    assert!(
+        logs.contains("snapshot installed"),
+        "the restarted validator installed a snapshot"
+    );
 
     let mut seen = HashSet::new();
     let clients: Vec<NodeClient> = all.iter().map(|i| NodeClient::new(&c.url(*i))).collect();
@@ -352,7 +401,11 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
             .iter()
             .map(|s| s["validator"].as_str().unwrap().to_string())
             .collect();
-        assert!(signers.len() >= 2, "block {h} has {} signers", signers.len());
+        assert!(
+            signers.len() >= 2,
+            "block {h} has {} signers",
+            signers.len()
+        );
     }
     drop(clients);
 
@@ -366,12 +419,17 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         match alone.submit(&extra, false) {
-            Err(ClientError::Problem { status: 503, code, .. }) => {
+            Err(ClientError::Problem {
+                status: 503, code, ..
+            }) => {
                 assert_eq!(code, "NoQuorum");
                 break;
             }
             other => {
-                assert!(Instant::now() < deadline, "writes still taken alone: {other:?}");
+                assert!(
+                    Instant::now() < deadline,
+                    "writes still taken alone: {other:?}"
+                );
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
@@ -400,4 +458,90 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn the_peer_listener_refuses_strangers_and_replays_and_the_cluster_heals_after_message_loss() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (c, mut fx) = setup(tmp.path(), 1_000, 2_000);
+    let all: Vec<usize> = (0..VALIDATORS).collect();
+    c.wait_leader(&all, None, Duration::from_secs(20));
+
+    // A request to the peer listener: signed by a stranger, by a validator, then replayed.
+    let genesis: consentry::ledger::Genesis =
+        serde_json::from_slice(&std::fs::read(c.dir.join("genesis.json")).unwrap()).unwrap();
+    let body = serde_json::to_vec(&consentry::peer::SignaturesRequest { from: 0, to: 0 }).unwrap();
+    let post = |key: &SigningKey| {
+        let (headers, _) = consentry::peer::auth::sign_request(
+            key,
+            &genesis.chain_id,
+            "POST",
+            consentry::peer::SIGNATURES_PATH,
+            &body,
+            now() as u64,
+        );
+        headers
+    };
+    let send = |headers: &[(&'static str, String)]| {
+        let mut r = reqwest::blocking::Client::new()
+            .post(format!(
+                "http://{}{}",
+                c.peer[0],
+                consentry::peer::SIGNATURES_PATH
+            ))
+            .header("content-type", "application/json")
+            .body(body.clone());
+        for (k, v) in headers {
+            r = r.header(*k, v);
+        }
+        let resp = r.send().unwrap();
+        (resp.status().as_u16(), resp.text().unwrap())
+    };
+    let stranger = SigningKey::generate(&mut OsRng);
+    let (status, text) = send(&post(&stranger));
+    assert_eq!(status, 401, "{text}");
+    assert!(text.contains("not a validator"), "{text}");
+    let v2 =
+        consentry::ledger::keys::read_ed25519(&c.dir.join("validator-2.key"), "validator").unwrap();
+    let signed = post(&v2);
+    assert_eq!(send(&signed).0, 200);
+    let (status, text) = send(&signed);
+    assert_eq!(status, 401, "{text}");
+    assert!(text.contains("replayed"), "{text}");
+    // The public API serves no Raft route.
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/raft/vote", c.url(0)))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+
+    // 30 % of peer messages dropped and 20 ms added to the rest: no divergence, progress
+    // once it heals.
+    std::fs::write(c.dir.join("faults"), "drop=300 delay=20").unwrap();
+    // (A depth-4 registry holds 16 leaves.)
+    let txs: Vec<Transaction> = (0..12)
+        .map(|_| {
+            let inst = fx.institution(Role::Research, 1);
+            fx.issue(inst.leaf())
+        })
+        .collect();
+    std::thread::scope(|s| {
+        for (k, tx) in txs.iter().enumerate() {
+            let c = &c;
+            let all = &all;
+            s.spawn(move || submit_anywhere(c, all, k, tx));
+        }
+    });
+    std::fs::write(c.dir.join("faults"), "drop=0 delay=0").unwrap();
+    let h = c.wait_settled(&all, Duration::from_secs(30));
+    for tx in &txs {
+        for i in &all {
+            let r = NodeClient::new(&c.url(*i))
+                .transaction(&tx.id().to_hex())
+                .unwrap();
+            assert_eq!(r.status, TxStatus::Committed);
+        }
+    }
+    eprintln!("healed at height {h}");
 }

@@ -143,7 +143,10 @@ impl BenchNode {
                 .and_then(|c| c.leader)
                 .is_none()
             {
-                anyhow::ensure!(started.elapsed() < Duration::from_secs(10), "no leader elected");
+                anyhow::ensure!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "no leader elected"
+                );
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
