@@ -86,7 +86,7 @@ pub struct ClusterSettings {
 /// How this node orders transactions.
 pub enum Engine {
     /// It alone (its key is the whole quorum).
-    Solo(SoloSequencer<Arc<RocksStore>>),
+    Solo(Box<SoloSequencer<Arc<RocksStore>>>),
     /// With the other genesis validators, on Raft.
     Cluster(Arc<Cluster>),
 }
@@ -247,7 +247,11 @@ impl Node {
         );
         let opened = open_ledger(cfg)?;
         let validator = opened.key.verifying_key().to_bytes();
-        let engine = Engine::Solo(SoloSequencer::new(opened.ledger, opened.key, cfg.admission));
+        let engine = Engine::Solo(Box::new(SoloSequencer::new(
+            opened.ledger,
+            opened.key,
+            cfg.admission,
+        )));
         Self::assemble(cfg, engine, validator, opened.dev)
     }
 

@@ -2,6 +2,9 @@
 //! entry) and keys `log/*` of column `raft_state`. Every append is one synced batch that also
 //! moves the last-log pointer, so a crash leaves either the whole append or none of it.
 
+// openraft's traits return its `StorageError` (224 bytes); the helpers return what they do.
+#![allow(clippy::result_large_err)]
+
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 

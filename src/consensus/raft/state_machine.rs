@@ -3,6 +3,9 @@
 //! written in the same batch as the block. A snapshot is the ledger's columns at an applied
 //! point, so a validator that was down long installs it and goes on from the log.
 
+// openraft's traits return its `StorageError` (224 bytes); the helpers return what they do.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::{Arc, Mutex};
