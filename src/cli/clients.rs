@@ -644,7 +644,23 @@ pub fn status(node: NodeArg) -> anyhow::Result<()> {
             s.registry_size,
             s.pending
         )?;
-        outln!("validator {} version {}", s.validator, s.version)
+        outln!("validator {} version {}", s.validator, s.version)?;
+        if let Some(c) = &s.cluster {
+            let leader = c.leader.map_or("none".to_string(), |l| l.to_string());
+            outln!(
+                "cluster: validator {} is {}, leader {leader}, term {}, final height {}",
+                c.id,
+                c.role,
+                c.term,
+                c.final_height
+            )?;
+            for v in &c.validators {
+                let height = v.height.map_or("?".to_string(), |h| h.to_string());
+                let lag = v.lag.map_or("?".to_string(), |l| l.to_string());
+                outln!("  validator {}: height {height}, lag {lag}", v.id)?;
+            }
+        }
+        Ok(())
     })?;
     Ok(())
 }
