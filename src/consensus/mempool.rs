@@ -141,11 +141,6 @@ impl<S: Store> Mempool<S> {
         &self.verifiers
     }
 
-    /// The bounds this mempool keeps.
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     fn busy(&self) -> Rejection {
         Rejection::Busy {
             reason: format!(

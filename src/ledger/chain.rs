@@ -444,7 +444,7 @@ impl<S: Store> Ledger<S> {
 
     /// Executes a block proposal ordered by the consensus engine: `txs` in the proposer's
     /// order at the proposer's time, their tokens checked and batch-verified by the caller
-    /// ([`Ledger::check_tokens`], [`VerifiedTokens::verify_checked`]). Every validator runs
+    /// ([`Ledger::admission_context`], [`VerifiedTokens::verify_checked`]). Every validator runs
     /// this on the same proposal and the same state, so all build the same block (or, when
     /// every transaction is rejected, none); `key` signs the header as this validator's vote
     /// for it, and `extra` (the engine's applied point) is written in the block's batch.
@@ -459,18 +459,6 @@ impl<S: Store> Ledger<S> {
         extra: Batch,
     ) -> Result<Sealed, LedgerError> {
         self.build(txs, Some(checked), time_ms, proposer, key, false, extra)
-    }
-
-    /// The stateless checks (signatures, token decoding and point validation, root window,
-    /// day) of each of `txs` for a block at `time_ms`, without the proofs' pairings: run them
-    /// outside the ledger's lock through [`Ledger::admission_context`] when latency matters.
-    pub fn check_tokens(
-        &self,
-        txs: &[Transaction],
-        time_ms: u64,
-    ) -> Vec<Result<Option<Token>, Rejection>> {
-        let context = self.admission_context(time_ms);
-        txs.iter().map(|tx| context.token_of(tx)).collect()
     }
 
     /// Commits `batch` (the consensus engine's own records, e.g. an entry that made no

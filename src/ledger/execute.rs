@@ -84,7 +84,7 @@ impl VerifiedTokens {
     }
 
     /// Batch-verifies the tokens of transactions whose stateless checks ran already
-    /// ([`super::Ledger::check_tokens`]); a failed check stays a rejection.
+    /// ([`super::Ledger::admission_context`]); a failed check stays a rejection.
     pub fn verify_checked(
         verifiers: &HashMap<u8, Verifier>,
         mut results: Vec<Result<Option<Token>, Rejection>>,

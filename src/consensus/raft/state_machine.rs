@@ -11,6 +11,7 @@ use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
 use borsh::{BorshDeserialize, BorshSerialize};
+use consentry_circuits::groth::Verifier;
 use ed25519_dalek::SigningKey;
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
@@ -47,6 +48,11 @@ pub struct LedgerStateMachine<S: Store + Clone + 'static> {
     keys: HashMap<u8, LoadedKey>,
     rejections: Arc<Rejections>,
     applied: Arc<tokio::sync::watch::Sender<Applied>>,
+    // Fixed by the genesis (a snapshot install reopens the same chain): read once, not per
+    // entry.
+    chain_id: Arc<str>,
+    validators: Arc<[[u8; 32]]>,
+    verifiers: Arc<HashMap<u8, Verifier>>,
 }
 
 fn sm_err(verb: ErrorVerb, e: impl ToString) -> StorageError<NodeId> {
@@ -83,7 +89,15 @@ impl<S: Store + Clone + 'static> LedgerStateMachine<S> {
         keys: HashMap<u8, LoadedKey>,
         rejections: Arc<Rejections>,
     ) -> Self {
-        let height = ledger.lock().expect("ledger lock").tip().height;
+        let (height, chain_id, validators, verifiers) = {
+            let l = ledger.lock().expect("ledger lock");
+            (
+                l.tip().height,
+                l.genesis().chain_id.as_str().into(),
+                l.genesis().validators.as_slice().into(),
+                Arc::new(l.verifiers().clone()),
+            )
+        };
         let (applied, _) = tokio::sync::watch::channel(Applied { height });
         LedgerStateMachine {
             ledger,
@@ -92,6 +106,9 @@ impl<S: Store + Clone + 'static> LedgerStateMachine<S> {
             keys,
             rejections,
             applied: Arc::new(applied),
+            chain_id,
+            validators,
+            verifiers,
         }
     }
 
@@ -141,35 +158,27 @@ impl<S: Store + Clone + 'static> LedgerStateMachine<S> {
             EntryPayload::Normal(p) => Some(p),
         };
         let write = |e: crate::ledger::LedgerError| sm_err(ErrorVerb::Write, e);
-        let Some(proposal) = proposal else {
-            self.ledger
-                .lock()
-                .expect("ledger lock")
-                .commit_extra(extra)
-                .map_err(write)?;
-            return Ok(Outcome::default());
-        };
-        let (chain_id, validators, verifiers) = {
-            let l = self.ledger.lock().expect("ledger lock");
-            (
-                l.genesis().chain_id.clone(),
-                l.genesis().validators.clone(),
-                l.verifiers().clone(),
-            )
-        };
-        let Some((txs, proposer)) = proposal.open(&chain_id, &validators) else {
-            tracing::warn!(
-                index = entry.log_id.index,
-                proposer = proposal.proposer,
-                "skipped a proposal not signed by the validator it names"
-            );
+        let is_proposal = proposal.is_some();
+        let opened = proposal.as_ref().and_then(|p| {
+            let opened = p.open(&self.chain_id, &self.validators);
+            if opened.is_none() {
+                tracing::warn!(
+                    index = entry.log_id.index,
+                    proposer = p.proposer,
+                    "skipped a proposal not signed by the validator it names"
+                );
+            }
+            opened
+        });
+        let (Some(proposal), Some((txs, proposer))) = (proposal, opened) else {
+            // A blank or membership entry, or a refused proposal: only the applied point moves.
             self.ledger
                 .lock()
                 .expect("ledger lock")
                 .commit_extra(extra)
                 .map_err(write)?;
             return Ok(Outcome {
-                refused: true,
+                refused: is_proposal,
                 ..Outcome::default()
             });
         };
@@ -181,7 +190,7 @@ impl<S: Store + Clone + 'static> LedgerStateMachine<S> {
             .expect("ledger lock")
             .admission_context(proposal.time_ms);
         let checked: Vec<_> = txs.iter().map(|tx| context.token_of(tx)).collect();
-        let verified = VerifiedTokens::verify_checked(&verifiers, checked);
+        let verified = VerifiedTokens::verify_checked(&self.verifiers, checked);
         let sealed = self
             .ledger
             .lock()
