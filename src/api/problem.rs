@@ -125,6 +125,12 @@ impl From<crate::node::SubmitError> for Problem {
                         body,
                     )
                 }),
+            SubmitError::NotLeader => Problem::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "NotLeader",
+                "Not the leader",
+                "this validator does not lead; forward to the leader",
+            ),
             SubmitError::Unavailable(why) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "NoQuorum",

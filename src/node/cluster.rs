@@ -26,6 +26,8 @@ use crate::store::RocksStore;
 /// How long a follower remembers a transaction it forwarded (reported `pending` until its
 /// block is applied here or its rejection is known).
 const FORWARD_MEMORY_MS: u64 = 30_000;
+/// How long a validator keeps retrying a write while leadership moves.
+const FORWARD_RETRY: Duration = Duration::from_secs(3);
 /// How often the signature exchange asks the others for signatures on blocks not yet final.
 const SIGNATURE_POLL: Duration = Duration::from_millis(100);
 
@@ -43,6 +45,9 @@ pub enum SubmitError {
     },
     /// No leader with a quorum can take writes now (HTTP 503).
     Unavailable(String),
+    /// A transaction was forwarded to a validator that does not lead (any more): HTTP 421,
+    /// and the forwarding validator retries on the leader it sees next.
+    NotLeader,
 }
 
 impl From<Rejection> for SubmitError {
@@ -194,26 +199,50 @@ impl Cluster {
         tx: crate::ledger::Transaction,
         source: Option<IpAddr>,
     ) -> Result<TxId, SubmitError> {
+        // Leadership moves during elections: a forward that finds no leader, or a validator
+        // that no longer leads, is retried on the leader as seen a moment later.
+        let deadline = tokio::time::Instant::now() + FORWARD_RETRY;
+        loop {
+            let err = match self.submit_once(&tx, source).await {
+                Err(e @ (SubmitError::Unavailable(_) | SubmitError::NotLeader)) => e,
+                done => return done,
+            };
+            if tokio::time::Instant::now() >= deadline {
+                return Err(match err {
+                    SubmitError::NotLeader => SubmitError::Unavailable(
+                        "leadership is changing; no validator took the transaction".into(),
+                    ),
+                    e => e,
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn submit_once(
+        self: &Arc<Self>,
+        tx: &crate::ledger::Transaction,
+        source: Option<IpAddr>,
+    ) -> Result<TxId, SubmitError> {
         if let Some(why) = self.unavailable() {
             return Err(SubmitError::Unavailable(why));
         }
         let leader = self.leader().expect("checked above");
         if leader == self.id {
-            let me = self.clone();
+            let (me, tx) = (self.clone(), tx.clone());
             return tokio::task::spawn_blocking(move || me.pool.submit_from(tx, source, now_ms()))
                 .await
                 .map_err(|e| SubmitError::Unavailable(e.to_string()))?
                 .map_err(SubmitError::Rejected);
         }
         let id = tx.id();
+        let fwd = Forward {
+            tx: tx.clone(),
+            source,
+        };
         let answer: Result<Forwarded, PeerError> = self
             .peers
-            .call(
-                leader,
-                FORWARD_PATH,
-                &Forward { tx, source },
-                Duration::from_secs(10),
-            )
+            .call(leader, FORWARD_PATH, &fwd, Duration::from_secs(10))
             .await;
         match answer {
             Ok(_) => {
@@ -223,6 +252,7 @@ impl Cluster {
                 f.insert(id, now + FORWARD_MEMORY_MS);
                 Ok(id)
             }
+            Err(PeerError::Status { status: 421, .. }) => Err(SubmitError::NotLeader),
             Err(PeerError::Status { status, body, .. }) => {
                 Err(SubmitError::Leader { status, body })
             }
@@ -240,9 +270,7 @@ impl Cluster {
     /// Admits a transaction another validator forwarded, if this validator leads.
     pub fn admit_forwarded(&self, fwd: Forward) -> Result<TxId, SubmitError> {
         if self.leader() != Some(self.id) {
-            return Err(SubmitError::Unavailable(
-                "this validator is not the leader".into(),
-            ));
+            return Err(SubmitError::NotLeader);
         }
         Ok(self.pool.submit_from(fwd.tx, fwd.source, now_ms())?)
     }

@@ -3,6 +3,8 @@
 
 mod batch;
 mod blst_bridge;
+
+pub use blst_bridge::{decompress_g1, decompress_g2};
 mod fixed_msm;
 mod keys;
 mod manifest;
