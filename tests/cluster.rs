@@ -314,18 +314,28 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
         while next.load(Ordering::SeqCst) < ACCESSES / 2 {
             std::thread::sleep(Duration::from_millis(5));
         }
+        let before = c.heights(&survivors).into_iter().max().unwrap_or(0);
         let killed_at = Instant::now();
         c.signal(leader_index, libc::SIGKILL);
         killed.store(true, Ordering::SeqCst);
         let new = c.wait_leader(&survivors, Some(first), Duration::from_secs(30));
-        failover = Some((new, killed_at.elapsed()));
+        let elected = killed_at.elapsed();
+        // The next block committed after the kill (the clients keep submitting).
+        while c.heights(&survivors).into_iter().max().unwrap_or(0) <= before {
+            assert!(
+                killed_at.elapsed() < Duration::from_secs(30),
+                "no block after the kill"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        failover = Some((new, elected, killed_at.elapsed()));
     });
     let elapsed = started.elapsed();
-    let (new_leader, failover) = failover.unwrap();
+    let (new_leader, elected, next_block) = failover.unwrap();
     let acked = acked.into_inner().unwrap();
     eprintln!(
         "{} of {ACCESSES} acknowledged as committed in {elapsed:.2?}; new leader {new_leader} \
-         {failover:.2?} after the SIGKILL",
+         {elected:.2?} after the SIGKILL, next block committed {next_block:.2?} after it",
         acked.len()
     );
     assert_ne!(new_leader, first);
