@@ -619,3 +619,58 @@ fn the_node_flow_of_the_readme_works_over_http() {
     // Tokens: three consents, and 3 + 1 + 2 accesses.
     assert!(verified.contains("9 tokens verified"), "{verified}");
 }
+
+#[test]
+fn the_demo_on_three_validators_survives_its_leader_being_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(dir.path(), &["demo", "--validators", "3"]);
+    for expected in [
+        "SIGKILL the leader",
+        "leads after",
+        "it catches up",
+        "same header hashes on 3",
+        "validator-3: ",
+        "demo passed",
+    ] {
+        assert!(out.contains(expected), "{expected:?} missing from:\n{out}");
+    }
+}
+
+#[test]
+fn cluster_init_writes_configs_and_refuses_a_second_cluster_and_the_dev_key_without_dev() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = fails(
+        dir.path(),
+        &["cluster", "init", "--validators", "3", "--out", "c"],
+    );
+    assert!(err.contains("INSECURE development verifying key"), "{err}");
+    let out = ok(
+        dir.path(),
+        &[
+            "cluster",
+            "init",
+            "--validators",
+            "3",
+            "--out",
+            "c",
+            "--dev",
+        ],
+    );
+    assert!(out.contains("quorum 2"), "{out}");
+    for f in [
+        "genesis.json",
+        "issuer.key",
+        "validator-3.key",
+        "validator-3.toml",
+    ] {
+        assert!(dir.path().join("c").join(f).exists(), "{f}");
+    }
+    let err = fails(dir.path(), &["cluster", "init", "--out", "c", "--dev"]);
+    assert!(err.contains("holds a cluster already"), "{err}");
+    // A config with an unknown key is refused by name.
+    let toml = dir.path().join("c/validator-1.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("bogus = 1\n{text}")).unwrap();
+    let err = fails(dir.path(), &["node", "--config", "c/validator-1.toml"]);
+    assert!(err.contains("bogus"), "{err}");
+}

@@ -40,7 +40,7 @@ fn the_demo_story_runs_over_http_and_survives_a_restart() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("node");
     let mut out = Vec::new();
-    consentry::demo::run(Some(&data), params_dir(), &mut out).unwrap();
+    consentry::demo::run(Some(&data), params_dir(), 1, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("demo passed"), "{text}");
     assert!(

@@ -183,26 +183,49 @@ pub fn run(c: ClusterCommand) -> anyhow::Result<()> {
     }
 }
 
-fn init(a: InitArgs) -> anyhow::Result<()> {
-    let genesis_path = a.out.join("genesis.json");
+/// What a consortium's files are made of ([`write_cluster`]).
+pub struct ClusterPlan<'a> {
+    /// Output directory.
+    pub out: &'a Path,
+    /// Every validator's addresses, in genesis order.
+    pub addrs: Vec<ValidatorAddr>,
+    /// Chain id.
+    pub chain_id: String,
+    /// Accept the INSECURE development verifying key.
+    pub dev: bool,
+    /// Milliseconds between block proposals.
+    pub block_ms: u64,
+    /// The genesis `root_window_secs`.
+    pub root_window_secs: u32,
+    /// Parameter directory (its depth-20 verifying key is named in the genesis).
+    pub params_dir: PathBuf,
+}
+
+/// Writes a consortium: `genesis.json` (the validators' keys, quorum a majority, issuer 1),
+/// `validator-N.key` and `validator-N.toml` for each, and `issuer.key`. Refuses a directory
+/// that holds a cluster, and the development verifying key unless `dev`.
+pub fn write_cluster(plan: &ClusterPlan) -> anyhow::Result<Genesis> {
+    let out = plan.out;
+    let genesis_path = out.join("genesis.json");
     anyhow::ensure!(
         !genesis_path.exists(),
         "{} exists: {} holds a cluster already",
         genesis_path.display(),
-        a.out.display()
+        out.display()
     );
-    std::fs::create_dir_all(&a.out).with_context(|| a.out.display().to_string())?;
-    let params_dir = params::resolve_dir(a.params.params.as_deref());
-    let (_, digest) = params::load_verifier(&params_dir, 20)?;
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    let (_, digest) = params::load_verifier(&plan.params_dir, 20)?;
     let mut rng = rand::rngs::OsRng;
-    let keys: Vec<SigningKey> = (0..a.validators)
+    let keys: Vec<SigningKey> = plan
+        .addrs
+        .iter()
         .map(|_| SigningKey::generate(&mut rng))
         .collect();
     let issuer = SigningKey::generate(&mut rng);
     let genesis = Genesis {
-        chain_id: a.chain_id.clone(),
+        chain_id: plan.chain_id.clone(),
         validators: keys.iter().map(|k| k.verifying_key().to_bytes()).collect(),
-        quorum: (a.validators / 2 + 1) as u32,
+        quorum: (keys.len() / 2 + 1) as u32,
         issuers: vec![IssuerEntry {
             issuer_id: 1,
             name: "Consortium Accreditation".into(),
@@ -212,18 +235,47 @@ fn init(a: InitArgs) -> anyhow::Result<()> {
             depth: 20,
             digest: crate::ledger::Hash32(digest),
         }],
-        root_window_secs: node::DEV_ROOT_WINDOW_SECS,
+        root_window_secs: plan.root_window_secs,
         registry_depth: 20,
         time_ms: node::now_ms(),
     };
-    if params::accepts_dev_keys(&genesis) && !a.dev {
+    if params::accepts_dev_keys(&genesis) && !plan.dev {
         anyhow::bail!(
             "{} holds the INSECURE development verifying key: make keys with `consentry setup \
              --random`, or pass --dev for a development cluster",
-            params_dir.display()
+            plan.params_dir.display()
         );
     }
-    keys::write_ed25519(&a.out.join("issuer.key"), "issuer", &issuer)?;
+    keys::write_ed25519(&out.join("issuer.key"), "issuer", &issuer)?;
+    for (i, key) in keys.iter().enumerate() {
+        let id = i as u64 + 1;
+        keys::write_ed25519(&out.join(format!("validator-{id}.key")), "validator", key)?;
+        let file = ValidatorFile {
+            id,
+            data: PathBuf::from(format!("validator-{id}")),
+            key: PathBuf::from(format!("validator-{id}.key")),
+            genesis: PathBuf::from("genesis.json"),
+            params: Some(std::path::absolute(&plan.params_dir)?),
+            listen: plan.addrs[i].api.clone(),
+            peer_listen: plan.addrs[i].peer.clone(),
+            block_ms: plan.block_ms,
+            insecure_dev_params: plan.dev,
+            snapshot_every: default_snapshot_every(),
+            snapshot_keep: default_snapshot_keep(),
+            max_block_txs: default_max_block_txs(),
+            validators: plan.addrs.clone(),
+        };
+        crate::files::write_atomic(
+            &out.join(format!("validator-{id}.toml")),
+            toml::to_string_pretty(&file)?.as_bytes(),
+            0o644,
+        )?;
+    }
+    crate::files::write_atomic(&genesis_path, &serde_json::to_vec_pretty(&genesis)?, 0o644)?;
+    Ok(genesis)
+}
+
+fn init(a: InitArgs) -> anyhow::Result<()> {
     let addrs: Vec<ValidatorAddr> = (1..=a.validators)
         .map(|i| ValidatorAddr {
             id: i,
@@ -231,31 +283,15 @@ fn init(a: InitArgs) -> anyhow::Result<()> {
             peer: format!("127.0.0.1:{}", a.base_port as u64 + 100 + i),
         })
         .collect();
-    for (i, key) in keys.iter().enumerate() {
-        let id = i as u64 + 1;
-        keys::write_ed25519(&a.out.join(format!("validator-{id}.key")), "validator", key)?;
-        let file = ValidatorFile {
-            id,
-            data: PathBuf::from(format!("validator-{id}")),
-            key: PathBuf::from(format!("validator-{id}.key")),
-            genesis: PathBuf::from("genesis.json"),
-            params: Some(std::path::absolute(&params_dir)?),
-            listen: addrs[i].api.clone(),
-            peer_listen: addrs[i].peer.clone(),
-            block_ms: a.block_ms,
-            insecure_dev_params: a.dev,
-            snapshot_every: default_snapshot_every(),
-            snapshot_keep: default_snapshot_keep(),
-            max_block_txs: default_max_block_txs(),
-            validators: addrs.clone(),
-        };
-        crate::files::write_atomic(
-            &a.out.join(format!("validator-{id}.toml")),
-            toml::to_string_pretty(&file)?.as_bytes(),
-            0o644,
-        )?;
-    }
-    crate::files::write_atomic(&genesis_path, &serde_json::to_vec_pretty(&genesis)?, 0o644)?;
+    let genesis = write_cluster(&ClusterPlan {
+        out: &a.out,
+        addrs: addrs.clone(),
+        chain_id: a.chain_id.clone(),
+        dev: a.dev,
+        block_ms: a.block_ms,
+        root_window_secs: node::DEV_ROOT_WINDOW_SECS,
+        params_dir: params::resolve_dir(a.params.params.as_deref()),
+    })?;
     outln!(
         "cluster of {} validators (quorum {}) in {}",
         a.validators,

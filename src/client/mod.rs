@@ -200,6 +200,11 @@ impl NodeClient {
         self.post(&format!("/v1/transactions?wait={wait}"), tx)
     }
 
+    /// `GET /v1/blocks/{height}`.
+    pub fn block(&self, height: u64) -> Result<crate::ledger::Block, ClientError> {
+        self.get(&format!("/v1/blocks/{height}"))
+    }
+
     /// `GET /v1/transactions/{id}`.
     pub fn transaction(&self, id: &str) -> Result<TxResponse, ClientError> {
         self.get(&format!("/v1/transactions/{id}"))

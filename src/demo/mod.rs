@@ -1,6 +1,15 @@
 //! The one-command demo: the whole Consentry story against a real node (HTTP on 127.0.0.1,
 //! RocksDB in a temp dir), printing each step and its time. Every step checks what it expects;
 //! the first surprise is an error.
+//!
+//! With several validators ([`run`]'s `validators`), the story runs against a consortium of
+//! validator processes (this binary, `node --config`): the leader is killed with SIGKILL
+//! half-way, the story goes on under the new leader, and the killed validator is restarted and
+//! must catch up to identical blocks.
+
+mod processes;
+
+pub use processes::Processes;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -180,8 +189,26 @@ fn rejection_code(r: Result<crate::api::TxResponse, ClientError>) -> anyhow::Res
 /// refused after the window without making any block in between.
 const DEMO_ROOT_WINDOW_SECS: u32 = 2;
 
-/// Runs the story. `data`: keep the node's data there (default: a temp dir).
-pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+/// Where the story runs.
+enum Net {
+    /// One embedded validator.
+    Solo(EmbeddedNode),
+    /// Validator processes; the story's client talks to `client` (never the one killed).
+    Cluster {
+        processes: Processes,
+        client: usize,
+        leader: usize,
+    },
+}
+
+/// Runs the story on `validators` validators (1: an embedded node; more: validator processes
+/// of this binary). `data`: keep the data there (default: a temp dir).
+pub fn run(
+    data: Option<&Path>,
+    params_dir: &Path,
+    validators: usize,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let data: PathBuf = data
         .map(Path::to_path_buf)
@@ -203,17 +230,51 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
         cluster: None,
     };
 
-    let embedded = story.step(
-        "start a dev validator node (RocksDB, HTTP on 127.0.0.1)",
-        || {
-            let n = EmbeddedNode::start(cfg.clone())?;
-            let detail = format!("{} data {}", n.url, data.display());
-            Ok((n, detail))
-        },
-    )?;
-    let client = NodeClient::new(&embedded.url);
-    let dev = embedded.node.dev.clone().context("dev files")?;
-    let issuer = keys::read_ed25519(&dev.issuer_key, "issuer")?;
+    let mut net = if validators <= 1 {
+        story.step(
+            "start a dev validator node (RocksDB, HTTP on 127.0.0.1)",
+            || {
+                let n = EmbeddedNode::start(cfg.clone())?;
+                let detail = format!("{} data {}", n.url, data.display());
+                Ok((Net::Solo(n), detail))
+            },
+        )?
+    } else {
+        story.step(
+            &format!("start {validators} validator processes (Raft, RocksDB each)"),
+            || {
+                let p = Processes::start(&data, validators, params_dir, DEMO_ROOT_WINDOW_SECS)?;
+                let all: Vec<usize> = (0..p.len()).collect();
+                let leader = p.wait_leader(&all, None)? as usize - 1;
+                let client = (leader + 1) % p.len();
+                let detail = format!(
+                    "validator {} leads; the story talks to validator {} ({})",
+                    leader + 1,
+                    client + 1,
+                    p.url(client)
+                );
+                Ok((
+                    Net::Cluster {
+                        processes: p,
+                        client,
+                        leader,
+                    },
+                    detail,
+                ))
+            },
+        )?
+    };
+    let (url, issuer_key) = match &net {
+        Net::Solo(n) => (
+            n.url.clone(),
+            n.node.dev.clone().context("dev files")?.issuer_key,
+        ),
+        Net::Cluster {
+            processes, client, ..
+        } => (processes.url(*client), processes.issuer_key()),
+    };
+    let client = NodeClient::new(&url);
+    let issuer = keys::read_ed25519(&issuer_key, "issuer")?;
     let registry = client.registry()?;
     let chain = client.status()?.chain_id;
     let patient_chain = chain.clone();
@@ -368,6 +429,25 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
             ),
         ))
     })?;
+    if let Net::Cluster {
+        processes, leader, ..
+    } = &mut net
+    {
+        story.step("SIGKILL the leader half-way through the story", || {
+            let killed_at = Instant::now();
+            processes.signal(*leader, libc::SIGKILL)?;
+            let survivors: Vec<usize> = (0..processes.len()).filter(|i| i != leader).collect();
+            let new = processes.wait_leader(&survivors, Some(*leader as u64 + 1))?;
+            Ok((
+                (),
+                format!(
+                    "validator {} killed; validator {new} leads after {:.1?}",
+                    *leader + 1,
+                    killed_at.elapsed()
+                ),
+            ))
+        })?;
+    }
     story.step(
         "patient withdraws stream-1 alone (stream key, no platform)",
         || {
@@ -456,28 +536,88 @@ pub fn run(data: Option<&Path>, params_dir: &Path, out: &mut dyn Write) -> anyho
         ))
     })?;
 
-    story.step("stop the node gracefully", || {
-        embedded.stop()?;
-        Ok(((), String::new()))
-    })?;
-    story.step(
-        "verify-chain: replay every block, signature and token",
-        || {
-            let store = crate::store::RocksStore::open(&data.join("db"))?;
-            let genesis = ledger::read_genesis(&store)?;
-            let keys = params::load_genesis_keys(params_dir, &genesis)?;
-            let scratch = tempfile::tempdir()?;
-            let s = ledger::verify_chain(&store, scratch.path(), &keys)
-                .map_err(|f| anyhow::anyhow!("height {}: {}", f.height, f.reason))?;
-            Ok((
-                (),
-                format!(
-                    "{} blocks, {} txs, {} tokens ok",
-                    s.blocks, s.transactions, s.tokens
-                ),
-            ))
-        },
-    )?;
+    let dirs: Vec<PathBuf> = match net {
+        Net::Solo(embedded) => {
+            story.step("stop the node gracefully", || {
+                embedded.stop()?;
+                Ok(((), String::new()))
+            })?;
+            vec![data.clone()]
+        }
+        Net::Cluster {
+            mut processes,
+            leader,
+            ..
+        } => {
+            let all: Vec<usize> = (0..processes.len()).collect();
+            story.step("restart the killed validator: it catches up", || {
+                let started = Instant::now();
+                processes.spawn(leader)?;
+                let height = processes.wait_settled(&all)?;
+                Ok((
+                    (),
+                    format!(
+                        "validator {} at the final tip {height} after {:.1?}",
+                        leader + 1,
+                        started.elapsed()
+                    ),
+                ))
+            })?;
+            story.step("every block identical on every validator", || {
+                let clients: Vec<NodeClient> = all
+                    .iter()
+                    .map(|i| NodeClient::new(&processes.url(*i)))
+                    .collect();
+                let height = clients[0].status()?.height;
+                for h in 0..=height {
+                    let mut blocks = Vec::new();
+                    for c in &clients {
+                        blocks.push(c.block(h)?);
+                    }
+                    ensure!(
+                        blocks
+                            .iter()
+                            .all(|b| b.header == blocks[0].header && b.tx_ids == blocks[0].tx_ids),
+                        "block {h} differs between validators"
+                    );
+                }
+                Ok((
+                    (),
+                    format!("{} blocks, same header hashes on {}", height + 1, all.len()),
+                ))
+            })?;
+            story.step("stop the validators gracefully (SIGTERM)", || {
+                for i in &all {
+                    processes.signal(*i, libc::SIGTERM)?;
+                }
+                Ok(((), String::new()))
+            })?;
+            all.iter().map(|i| processes.data(*i)).collect()
+        }
+    };
+    for dir in &dirs {
+        story.step(
+            "verify-chain: replay every block, signature and token",
+            || {
+                let store = crate::store::RocksStore::open(&dir.join("db"))?;
+                let genesis = ledger::read_genesis(&store)?;
+                let keys = params::load_genesis_keys(params_dir, &genesis)?;
+                let scratch = tempfile::tempdir()?;
+                let s = ledger::verify_chain(&store, scratch.path(), &keys)
+                    .map_err(|f| anyhow::anyhow!("height {}: {}", f.height, f.reason))?;
+                Ok((
+                    (),
+                    format!(
+                        "{}: {} blocks, {} txs, {} tokens ok",
+                        dir.file_name().unwrap_or_default().to_string_lossy(),
+                        s.blocks,
+                        s.transactions,
+                        s.tokens
+                    ),
+                ))
+            },
+        )?;
+    }
     let total = story.started.elapsed();
     writeln!(story.out, "demo passed in {total:.1?}")?;
     Ok(())
