@@ -71,6 +71,20 @@ impl Cluster {
         }
     }
 
+    /// Freezes validator `i` (SIGSTOP): it holds what it has and answers nothing.
+    fn pause(&self, i: usize) {
+        if let Some(c) = &self.children.lock().unwrap()[i] {
+            unsafe { libc::kill(c.id() as i32, libc::SIGSTOP) };
+        }
+    }
+
+    /// Thaws a validator frozen by [`Cluster::pause`].
+    fn resume(&self, i: usize) {
+        if let Some(c) = &self.children.lock().unwrap()[i] {
+            unsafe { libc::kill(c.id() as i32, libc::SIGCONT) };
+        }
+    }
+
     fn status(&self, i: usize) -> Option<consentry::api::StatusResponse> {
         NodeClient::new(&self.url(i)).status().ok()
     }
@@ -149,11 +163,33 @@ fn now() -> u128 {
         .as_millis()
 }
 
-/// A depth-4 world: fixture keys, a genesis naming three fresh validator keys, configs.
-fn setup(dir: &Path, snapshot_every: u64, max_block_txs: usize) -> (Cluster, Fixture) {
+/// The knobs a test turns: registry depth, snapshot policy, block size and interval.
+struct Shape {
+    depth: usize,
+    snapshot_every: u64,
+    snapshot_keep: u64,
+    max_block_txs: usize,
+    block_ms: u64,
+}
+
+impl Shape {
+    /// A depth-4 registry (16 leaves per issuer), 50 ms blocks.
+    fn small(snapshot_every: u64, max_block_txs: usize) -> Shape {
+        Shape {
+            depth: 4,
+            snapshot_every,
+            snapshot_keep: snapshot_every,
+            max_block_txs,
+            block_ms: 50,
+        }
+    }
+}
+
+/// A world of `shape`: fixture keys, a genesis naming three fresh validator keys, configs.
+fn setup(dir: &Path, shape: Shape) -> (Cluster, Fixture) {
     let params = dir.join("params");
     std::fs::create_dir_all(&params).unwrap();
-    let fx = Fixture::new(4, &params, 21);
+    let fx = Fixture::new(shape.depth, &params, 21);
     let keys: Vec<SigningKey> = (0..VALIDATORS)
         .map(|_| SigningKey::generate(&mut OsRng))
         .collect();
@@ -190,12 +226,16 @@ fn setup(dir: &Path, snapshot_every: u64, max_block_txs: usize) -> (Cluster, Fix
         .unwrap();
         let toml = format!(
             "id = {id}\ndata = \"validator-{id}\"\nkey = \"validator-{id}.key\"\ngenesis = \"genesis.json\"\n\
-             params = \"params\"\nlisten = \"{api}\"\npeer_listen = \"{peer}\"\nblock_ms = 50\n\
-             snapshot_every = {snapshot_every}\nsnapshot_keep = {snapshot_every}\n\
-             max_block_txs = {max_block_txs}\n{validators}",
+             params = \"params\"\nlisten = \"{api}\"\npeer_listen = \"{peer}\"\n\
+             block_ms = {block_ms}\nsnapshot_every = {every}\nsnapshot_keep = {keep}\n\
+             max_block_txs = {max}\n{validators}",
             id = i + 1,
             api = api[i],
             peer = peer[i],
+            block_ms = shape.block_ms,
+            every = shape.snapshot_every,
+            keep = shape.snapshot_keep,
+            max = shape.max_block_txs,
         );
         std::fs::write(dir.join(format!("validator-{}.toml", i + 1)), toml).unwrap();
     }
@@ -241,7 +281,7 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
     let tmp = tempfile::tempdir().unwrap();
     // Small blocks and frequent snapshots: the killed validator misses far more entries than
     // the log keeps, so it must come back through a snapshot.
-    let (c, mut fx) = setup(tmp.path(), 20, 8);
+    let (c, mut fx) = setup(tmp.path(), Shape::small(20, 8));
     let all: Vec<usize> = (0..VALIDATORS).collect();
     let first = c.wait_leader(&all, None, Duration::from_secs(20));
     eprintln!("leader: validator {first}");
@@ -468,7 +508,7 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
 #[test]
 fn the_peer_listener_refuses_strangers_and_replays_and_the_cluster_heals_after_message_loss() {
     let tmp = tempfile::tempdir().unwrap();
-    let (c, mut fx) = setup(tmp.path(), 1_000, 2_000);
+    let (c, mut fx) = setup(tmp.path(), Shape::small(1_000, 2_000));
     let all: Vec<usize> = (0..VALIDATORS).collect();
     c.wait_leader(&all, None, Duration::from_secs(20));
 
@@ -549,4 +589,200 @@ fn the_peer_listener_refuses_strangers_and_replays_and_the_cluster_heals_after_m
         }
     }
     eprintln!("healed at height {h}");
+}
+
+#[test]
+fn a_follower_down_while_5000_blocks_are_compacted_comes_back_through_a_snapshot() {
+    const BLOCKS: usize = 5_000;
+    let tmp = tempfile::tempdir().unwrap();
+    // The default snapshot policy (one every 1,000 entries, 64 kept behind it), one
+    // transaction per block, and depth-12 registries (4,096 leaves for each of the two
+    // issuers), so 5,000 credential issuances (issuer-signed, no proof to make) are 5,000
+    // blocks.
+    let (c, mut fx) = setup(
+        tmp.path(),
+        Shape {
+            depth: 12,
+            snapshot_every: 1_000,
+            snapshot_keep: 64,
+            max_block_txs: 1,
+            block_ms: 10,
+        },
+    );
+    let all: Vec<usize> = (0..VALIDATORS).collect();
+    let leader = c.wait_leader(&all, None, Duration::from_secs(20)) as usize - 1;
+    let down = (leader + 1) % VALIDATORS;
+    let up: Vec<usize> = all.iter().copied().filter(|i| *i != down).collect();
+    c.signal(down, libc::SIGKILL);
+    let start_height = c.heights(&up).into_iter().max().unwrap();
+
+    let txs: Vec<Transaction> = (0..BLOCKS)
+        .map(|i| {
+            let leaf = fx.institution(Role::Research, 1).leaf();
+            if i % 2 == 0 {
+                fx.issue(leaf)
+            } else {
+                fx.issue_by_second_issuer(leaf)
+            }
+        })
+        .collect();
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for w in 0..8 {
+            let (next, txs, c, up) = (&next, &txs, &c, &up);
+            s.spawn(move || {
+                let client = NodeClient::new(&c.url(up[w % up.len()]));
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= txs.len() {
+                        return;
+                    }
+                    client.submit(&txs[i], false).unwrap();
+                }
+            });
+        }
+    });
+    let target = start_height + BLOCKS as u64;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while c.heights(&up).into_iter().min().unwrap() < target {
+        assert!(
+            Instant::now() < deadline,
+            "{BLOCKS} blocks not committed: heights {:?}",
+            c.heights(&up)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let height = c.wait_settled(&up, Duration::from_secs(60));
+    let committed = started.elapsed();
+    eprintln!(
+        "{BLOCKS} one-transaction blocks committed by two validators in {committed:.2?} \
+         ({:.0} blocks/s)",
+        BLOCKS as f64 / committed.as_secs_f64()
+    );
+
+    // The validator that was down comes back: the others purged what it missed, so it installs
+    // a snapshot, then follows the log.
+    let restarted = Instant::now();
+    c.start(down);
+    let caught = c.wait_settled(&all, Duration::from_secs(120));
+    let catch_up = restarted.elapsed();
+    eprintln!(
+        "validator {} caught up {caught} blocks in {catch_up:.2?} ({:.0} blocks/s)",
+        down + 1,
+        caught as f64 / catch_up.as_secs_f64()
+    );
+    assert!(caught >= height);
+    let log = |i: usize| -> String {
+        std::fs::read_dir(&c.dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("log-{}-", i + 1))
+            })
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect()
+    };
+    assert!(
+        log(leader).contains("snapshot built"),
+        "the leader compacted its log"
+    );
+    assert!(
+        log(down).contains("snapshot installed"),
+        "the validator that was down installed a snapshot"
+    );
+
+    // After the snapshot, the log: one more block reaches all three.
+    let research = fx.institution(Role::Research, 1);
+    assert!(submit_anywhere(&c, &all, 0, &fx.issue(research.leaf())));
+    let last = c.wait_settled(&all, Duration::from_secs(30));
+    assert_eq!(last, caught + 1);
+    // Same tip hash everywhere (wait_settled), hence the same chain: each header commits to
+    // its predecessor's hash. Spot-check some blocks byte for byte anyway.
+    for h in [1, 999, 2_500, 4_937, last] {
+        let blocks: Vec<serde_json::Value> = all
+            .iter()
+            .map(|i| {
+                reqwest::blocking::get(format!("{}/v1/blocks/{h}", c.url(*i)))
+                    .unwrap()
+                    .json()
+                    .unwrap()
+            })
+            .collect();
+        for b in &blocks[1..] {
+            assert_eq!(b["header"], blocks[0]["header"], "block {h} differs");
+            assert_eq!(b["tx_ids"], blocks[0]["tx_ids"], "block {h} differs");
+        }
+    }
+
+    // Stopped, the validator that came back through a snapshot passes verify-chain.
+    c.signal(down, libc::SIGTERM);
+    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args(["verify-chain", "--data"])
+        .arg(c.dir.join(format!("validator-{}", down + 1)))
+        .arg("--params")
+        .arg(c.dir.join("params"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "verify-chain on validator {}: {}",
+        down + 1,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The validator a client talked to keeps its transaction going: a leader that took it and
+/// died before proposing it does not lose it, the next leader gets it again.
+#[test]
+fn a_transaction_whose_leader_dies_before_proposing_it_still_commits() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Slow blocks: the leader holds the transaction in its mempool for up to 3 s.
+    let (c, mut fx) = setup(
+        tmp.path(),
+        Shape {
+            block_ms: 3_000,
+            ..Shape::small(1_000, 2_000)
+        },
+    );
+    let all: Vec<usize> = (0..VALIDATORS).collect();
+    let leader = c.wait_leader(&all, None, Duration::from_secs(20)) as usize - 1;
+    let follower = (leader + 1) % VALIDATORS;
+    let client = NodeClient::new(&c.url(follower));
+    let mut stranded = None;
+    for _ in 0..5 {
+        let leaf = fx.institution(Role::Research, 1).leaf();
+        let tx = fx.issue(leaf);
+        assert_eq!(client.submit(&tx, false).unwrap().status, TxStatus::Pending);
+        // Frozen at once; if its block was proposed in the meantime, try another.
+        c.pause(leader);
+        std::thread::sleep(Duration::from_millis(200));
+        if client.transaction(&tx.id().to_hex()).unwrap().status == TxStatus::Pending {
+            stranded = Some(tx);
+            break;
+        }
+        c.resume(leader);
+        c.wait_settled(&all, Duration::from_secs(20));
+    }
+    let tx = stranded.expect("a transaction held by the leader when it froze");
+    c.signal(leader, libc::SIGKILL);
+    let survivors: Vec<usize> = all.iter().copied().filter(|i| *i != leader).collect();
+    c.wait_leader(&survivors, Some(leader as u64 + 1), Duration::from_secs(30));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.transaction(&tx.id().to_hex()).unwrap().status != TxStatus::Committed {
+        assert!(
+            Instant::now() < deadline,
+            "the transaction the dead leader held never committed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    c.wait_settled(&survivors, Duration::from_secs(30));
+    for i in &survivors {
+        let r = NodeClient::new(&c.url(*i))
+            .transaction(&tx.id().to_hex())
+            .unwrap();
+        assert_eq!(r.status, TxStatus::Committed, "on validator {}", i + 1);
+    }
 }

@@ -621,6 +621,51 @@ fn the_solo_sequencer_admits_orders_and_refuses() {
     drop((fx, dir));
 }
 
+/// A leader with several proposals in flight never proposes a transaction twice, and a
+/// failed proposal's transactions go into the next one.
+#[test]
+fn batches_in_flight_are_taken_once_released_on_failure_and_settled_once_built() {
+    use consentry::consensus::{Admission, Limits, Sequencer, SoloSequencer};
+    let w = World::new(4);
+    let key = w.fx.validator.clone();
+    let txs: Vec<Transaction> = (0..5u64)
+        .map(|i| w.fx.issue(consentry::circuits::Fr::from(7000 + i)))
+        .collect();
+    let World {
+        ledger, fx, dir, ..
+    } = w;
+    let limits = Limits {
+        max_block_txs: 2,
+        ..Limits::default()
+    };
+    let seq = SoloSequencer::with_limits(ledger, key, Admission::VerifyProofs, limits);
+    let now = NOON_MS + 5000;
+    let ids: Vec<TxId> = txs
+        .iter()
+        .map(|t| seq.submit(t.clone(), now).unwrap())
+        .collect();
+    let first = seq.take_batch();
+    let second = seq.take_batch();
+    assert_eq!(first.ids, ids[0..2], "the oldest, at most max_block_txs");
+    assert_eq!(second.ids, ids[2..4], "never the ones in flight");
+    assert_eq!(seq.batch().ids, ids[4..5], "a plain batch skips them too");
+    // The first proposal failed: its transactions are the next to go.
+    seq.release(&first.ids);
+    assert_eq!(seq.take_batch().ids, ids[0..2]);
+    assert_eq!(seq.take_batch().ids, ids[4..5]);
+    assert!(seq.take_batch().ids.is_empty(), "everything is in flight");
+    // In flight is still pending: a replay is refused, a status query says pending.
+    assert_eq!(
+        seq.submit(txs[3].clone(), now).unwrap_err().code(),
+        "Replay"
+    );
+    assert!(seq.is_pending(&ids[3]));
+    seq.settle(&second.ids, now);
+    assert!(!seq.is_pending(&ids[3]));
+    assert_eq!(seq.pending_len(), 3);
+    drop((fx, dir));
+}
+
 #[test]
 fn a_seal_where_every_transaction_fails_commits_no_block() {
     use consentry::consensus::{Admission, Sequencer, SoloSequencer};

@@ -38,6 +38,9 @@ struct Pool {
     ids: HashSet<TxId>,
     /// Streams with a pending consent change.
     consent_streams: HashSet<String>,
+    /// Transactions in a proposal not yet applied ([`Mempool::take_batch`]): still pending,
+    /// never proposed twice.
+    in_flight: HashSet<TxId>,
 }
 
 #[derive(Default)]
@@ -310,18 +313,57 @@ impl<S: Store> Mempool<S> {
     /// The oldest pending transactions, at most [`Limits::max_block_txs`]; they stay pending
     /// until [`Mempool::settle`].
     pub fn batch(&self) -> PendingBatch {
-        let pending = self.pending.lock().expect("pending lock");
+        self.collect(false)
+    }
+
+    /// [`Mempool::batch`] for a leader with several proposals in flight: the oldest pending
+    /// transactions not in a proposal yet, marked as in one until [`Mempool::settle`] (or
+    /// [`Mempool::release`] if the proposal failed).
+    pub fn take_batch(&self) -> PendingBatch {
+        self.collect(true)
+    }
+
+    fn collect(&self, mark: bool) -> PendingBatch {
+        let mut pending = self.pending.lock().expect("pending lock");
         let mut batch = PendingBatch {
             ids: Vec::new(),
             txs: Vec::new(),
             tokens: Vec::new(),
         };
-        for (id, tx, token, _) in pending.txs.iter().take(self.limits.max_block_txs) {
+        let Pool { txs, in_flight, .. } = &mut *pending;
+        for (id, tx, token, _) in txs
+            .iter()
+            .filter(|(id, ..)| !in_flight.contains(id))
+            .take(self.limits.max_block_txs)
+        {
             batch.ids.push(*id);
             batch.txs.push(tx.clone());
             batch.tokens.push(token.clone());
         }
+        if mark {
+            in_flight.extend(batch.ids.iter().copied());
+        }
         batch
+    }
+
+    /// Makes a batch taken by [`Mempool::take_batch`] whose proposal failed available to
+    /// the next one.
+    pub fn release(&self, ids: &[TxId]) {
+        let mut pending = self.pending.lock().expect("pending lock");
+        for id in ids {
+            pending.in_flight.remove(id);
+        }
+    }
+
+    /// Number of pending transactions not in a proposal yet ([`Mempool::take_batch`]).
+    pub fn unproposed_len(&self) -> usize {
+        let pending = self.pending.lock().expect("pending lock");
+        pending.txs.len().saturating_sub(pending.in_flight.len())
+    }
+
+    /// The most transactions a block takes ([`Limits::max_block_txs`]).
+    pub fn max_block_txs(&self) -> usize {
+        self.limits.max_block_txs
     }
 
     /// Removes a batch whose block was built (committed or rejected: the rejections are in
@@ -344,6 +386,7 @@ impl<S: Store> Mempool<S> {
                 .collect();
             pending.consent_streams = still;
             pending.ids.retain(|id| !sealed.contains(id));
+            pending.in_flight.retain(|id| !sealed.contains(id));
         }
         for source in bad_sources {
             self.last_bad_proof_ms.store(now_ms, Ordering::Relaxed);

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use openraft::error::{ClientWriteError, RaftError};
+use openraft::error::ClientWriteError;
 use openraft::{BasicNode, ServerState};
 
 use super::now_ms;
@@ -23,11 +23,19 @@ use crate::peer::{
 };
 use crate::store::RocksStore;
 
-/// How long a follower remembers a transaction it forwarded (reported `pending` until its
-/// block is applied here or its rejection is known).
-const FORWARD_MEMORY_MS: u64 = 30_000;
+/// How long a validator remembers a transaction a client gave it (reported `pending` until
+/// its block is applied here or its rejection is known, and submitted again to each new
+/// leader meanwhile).
+const ACCEPTED_MEMORY_MS: u64 = 30_000;
+/// Most transactions remembered that way (the mempool's bound).
+const ACCEPTED_MEMORY_MAX: usize = crate::consensus::MAX_PENDING;
 /// How long a validator keeps retrying a write while leadership moves.
 const FORWARD_RETRY: Duration = Duration::from_secs(3);
+/// Most block proposals a leader has appended and not yet applied. One at a time leaves every
+/// validator idle for a round trip between small blocks; with full blocks waiting, a few let
+/// the next travel while the last is replicated and executed (a partial block waits for the
+/// one in flight instead, and grows).
+pub const PROPOSALS_IN_FLIGHT: usize = 4;
 /// How often the signature exchange asks the others for signatures on blocks not yet final.
 const SIGNATURE_POLL: Duration = Duration::from_millis(100);
 
@@ -88,6 +96,15 @@ pub struct ClusterStatus {
     pub validators: Vec<ValidatorStatus>,
 }
 
+/// A transaction a client gave this validator: kept until it is seen committed or rejected
+/// here (or [`ACCEPTED_MEMORY_MS`] passed), so that if the leader that took it loses the
+/// leadership (or crashes) before proposing it, the next leader gets it again.
+struct Accepted {
+    tx: crate::ledger::Transaction,
+    source: Option<IpAddr>,
+    until_ms: u64,
+}
+
 /// A running cluster validator.
 pub struct Cluster {
     /// This validator's id.
@@ -102,7 +119,8 @@ pub struct Cluster {
     key: SigningKey,
     chain_id: String,
     validators: Vec<[u8; 32]>,
-    forwarded: Mutex<HashMap<TxId, u64>>,
+    /// Transactions clients gave this validator, not yet seen committed or rejected here.
+    accepted: Mutex<HashMap<TxId, Accepted>>,
     /// Other validators' tip heights and when they were heard from.
     seen: Mutex<BTreeMap<NodeId, (u64, u64)>>,
     /// Blocks below this height are final here.
@@ -160,7 +178,7 @@ impl Cluster {
             key,
             chain_id,
             validators,
-            forwarded: Mutex::default(),
+            accepted: Mutex::default(),
             seen: Mutex::default(),
             final_below: AtomicU64::new(0),
             mismatches: AtomicU64::new(0),
@@ -227,7 +245,20 @@ impl Cluster {
         if let Some(why) = self.unavailable() {
             return Err(SubmitError::Unavailable(why));
         }
-        let leader = self.leader().expect("checked above");
+        let id = self.route(tx, source).await?;
+        self.remember(id, tx, source);
+        Ok(id)
+    }
+
+    /// Admits `tx` here if this validator leads, else forwards it to the leader.
+    async fn route(
+        self: &Arc<Self>,
+        tx: &crate::ledger::Transaction,
+        source: Option<IpAddr>,
+    ) -> Result<TxId, SubmitError> {
+        let leader = self
+            .leader()
+            .ok_or_else(|| SubmitError::Unavailable("no leader".into()))?;
         if leader == self.id {
             let (me, tx) = (self.clone(), tx.clone());
             return tokio::task::spawn_blocking(move || me.pool.submit_from(tx, source, now_ms()))
@@ -235,7 +266,6 @@ impl Cluster {
                 .map_err(|e| SubmitError::Unavailable(e.to_string()))?
                 .map_err(SubmitError::Rejected);
         }
-        let id = tx.id();
         let fwd = Forward {
             tx: tx.clone(),
             source,
@@ -245,13 +275,7 @@ impl Cluster {
             .call(leader, FORWARD_PATH, &fwd, Duration::from_secs(10))
             .await;
         match answer {
-            Ok(_) => {
-                let mut f = self.forwarded.lock().expect("forwarded");
-                let now = now_ms();
-                f.retain(|_, until| *until > now);
-                f.insert(id, now + FORWARD_MEMORY_MS);
-                Ok(id)
-            }
+            Ok(_) => Ok(tx.id()),
             Err(PeerError::Status { status: 421, .. }) => Err(SubmitError::NotLeader),
             Err(PeerError::Status { status, body, .. }) => {
                 Err(SubmitError::Leader { status, body })
@@ -259,6 +283,97 @@ impl Cluster {
             Err(e) => Err(SubmitError::Unavailable(format!(
                 "the leader (validator {leader}) cannot be reached: {e}"
             ))),
+        }
+    }
+
+    fn remember(&self, id: TxId, tx: &crate::ledger::Transaction, source: Option<IpAddr>) {
+        let mut accepted = self.accepted.lock().expect("accepted");
+        let now = now_ms();
+        if accepted.len() >= ACCEPTED_MEMORY_MAX {
+            accepted.retain(|_, a| a.until_ms > now);
+        }
+        if accepted.len() >= ACCEPTED_MEMORY_MAX {
+            accepted.retain(|id, _| !self.settled_here(id));
+        }
+        if accepted.len() < ACCEPTED_MEMORY_MAX {
+            accepted.insert(
+                id,
+                Accepted {
+                    tx: tx.clone(),
+                    source,
+                    until_ms: now + ACCEPTED_MEMORY_MS,
+                },
+            );
+        }
+    }
+
+    /// Whether this validator knows the outcome of `id`: committed here or rejected.
+    fn settled_here(&self, id: &TxId) -> bool {
+        self.pool.rejection(id).is_some()
+            || self
+                .pool
+                .with_ledger(|l| l.transaction(id).map(|t| t.is_some()).unwrap_or(false))
+    }
+
+    /// Submits again, to the current leader, every transaction clients gave this validator
+    /// that is not committed or rejected here yet. A leader that loses the leadership drops
+    /// its mempool, and one that crashes loses it; the validator a client talked to is the
+    /// one that keeps the transaction going. A copy that reaches a block twice is rejected
+    /// there as a replay, and the first stays committed.
+    async fn resubmit(self: &Arc<Self>) {
+        let now = now_ms();
+        let waiting: Vec<(TxId, crate::ledger::Transaction, Option<IpAddr>)> = {
+            let mut accepted = self.accepted.lock().expect("accepted");
+            accepted.retain(|_, a| a.until_ms > now);
+            accepted
+                .iter()
+                .map(|(id, a)| (*id, a.tx.clone(), a.source))
+                .collect()
+        };
+        let mut again = 0;
+        for (id, tx, source) in waiting {
+            if self.settled_here(&id) {
+                self.accepted.lock().expect("accepted").remove(&id);
+                continue;
+            }
+            match self.route(&tx, source).await {
+                Ok(_) => again += 1,
+                // Already waiting, or committed meanwhile.
+                Err(SubmitError::Rejected(Rejection::Replay(_))) => {}
+                Err(e) => tracing::debug!(%id, error = ?e, "resubmitting to the new leader"),
+            }
+        }
+        if again > 0 {
+            tracing::info!(
+                transactions = again,
+                "submitted again to the new leader (not committed yet)"
+            );
+        }
+    }
+
+    /// Watches the leadership and, when a new leader (or a new term) appears, submits to it
+    /// what this validator's clients are still waiting for (not committed or rejected here), until
+    /// `stop` changes.
+    pub async fn run_resubmit(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut metrics = self.raft.metrics();
+        let mut seen = {
+            let m = metrics.borrow();
+            (m.current_term, m.current_leader)
+        };
+        loop {
+            tokio::select! {
+                changed = metrics.changed() => if changed.is_err() { break },
+                _ = stop.changed() => break,
+            }
+            let now = {
+                let m = metrics.borrow();
+                (m.current_term, m.current_leader)
+            };
+            if now == seen || now.1.is_none() {
+                continue;
+            }
+            seen = now;
+            self.resubmit().await;
         }
     }
 
@@ -275,27 +390,25 @@ impl Cluster {
         Ok(self.pool.submit_from(fwd.tx, fwd.source, now_ms())?)
     }
 
-    /// Whether a transaction is waiting: in this validator's mempool, or forwarded and not
-    /// yet applied here.
+    /// Whether a transaction is waiting: in this validator's mempool, or given to this
+    /// validator by a client and not yet committed or rejected here.
     pub fn is_pending(&self, id: &TxId) -> bool {
         if self.pool.is_pending(id) {
             return true;
         }
         let now = now_ms();
-        self.forwarded
+        self.accepted
             .lock()
-            .expect("forwarded")
+            .expect("accepted")
             .get(id)
-            .is_some_and(|until| *until > now)
-            && self.pool.rejection(id).is_none()
-            && !self
-                .pool
-                .with_ledger(|l| l.transaction(id).map(|t| t.is_some()).unwrap_or(false))
+            .is_some_and(|a| a.until_ms > now)
+            && !self.settled_here(id)
     }
 
-    /// Proposes the pending transactions as one block, while this validator leads; returns
-    /// when the proposal is applied here.
-    async fn seal_once(self: &Arc<Self>) {
+    /// Proposes the oldest pending transactions not yet proposed as one block, while this
+    /// validator leads, once a slot of `slots` is free; the slot is held until the proposal is
+    /// applied here (or failed). Returns whether a full block was proposed (more may wait).
+    async fn seal_once(self: &Arc<Self>, slots: &Arc<tokio::sync::Semaphore>) -> bool {
         if self.leader() != Some(self.id) {
             if self.pool.pending_len() > 0 {
                 tracing::info!(
@@ -304,35 +417,64 @@ impl Cluster {
                 );
                 self.pool.clear();
             }
-            return;
+            return false;
         }
-        let batch = self.pool.batch();
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return false;
+        };
+        // While another proposal is in flight, only a full block goes out: a partial one
+        // waits and grows, since under load it is CPU, not round trips, that bounds the rate
+        // and every block costs a batch verification, a header and signatures on each
+        // validator.
+        let others = slots.available_permits() + 1 < PROPOSALS_IN_FLIGHT;
+        if others && self.pool.unproposed_len() < self.pool.max_block_txs() {
+            return false;
+        }
+        let batch = self.pool.take_batch();
         if batch.txs.is_empty() {
-            return;
+            return false;
         }
+        let full = batch.txs.len() >= self.pool.max_block_txs();
         let proposal = Proposal::new(&self.chain_id, self.id, &self.key, now_ms(), &batch.txs);
-        match self.raft.client_write(proposal).await {
-            Ok(_) => {}
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {
-                // Lost the leadership meanwhile: the entry may still commit under the next
-                // leader; either way these are no longer ours to order.
-                self.pool.clear();
-                return;
-            }
+        // Appended in the order proposed; the answer (once applied here) is awaited aside, so
+        // the next proposal travels while this one is replicated and executed.
+        let answer = match self.raft.client_write_ff(proposal).await {
+            Ok(answer) => answer,
             Err(e) => {
                 tracing::error!(error = %e, "proposing a block failed");
-                return;
+                self.pool.release(&batch.ids);
+                return false;
             }
-        }
-        self.pool.settle(&batch.ids, now_ms());
+        };
+        let me = self.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            match answer.await {
+                Ok(Ok(_)) => me.pool.settle(&batch.ids, now_ms()),
+                Ok(Err(ClientWriteError::ForwardToLeader(_))) => {
+                    // Lost the leadership meanwhile: the entry may still commit under the
+                    // next leader; either way these are no longer ours to order.
+                    me.pool.clear();
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "proposing a block failed");
+                    me.pool.release(&batch.ids);
+                }
+                // The engine stopped.
+                Err(_) => me.pool.release(&batch.ids),
+            }
+        });
+        full
     }
 
-    /// Seals every `interval` until `stop` changes.
+    /// Seals every `interval` until `stop` changes, and at once while full blocks wait, with
+    /// at most [`PROPOSALS_IN_FLIGHT`] proposals not yet applied.
     pub async fn run_sealer(
         self: Arc<Self>,
         interval: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(PROPOSALS_IN_FLIGHT));
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -340,7 +482,12 @@ impl Cluster {
                 _ = tick.tick() => {}
                 _ = stop.changed() => break,
             }
-            self.seal_once().await;
+            loop {
+                tokio::select! {
+                    more = self.seal_once(&slots) => if !more { break },
+                    _ = stop.changed() => return,
+                }
+            }
         }
     }
 

@@ -477,6 +477,7 @@ impl EngineTasks {
                 tasks.push(tokio::spawn(
                     c.clone().run_sealer(block_interval, stop_rx.clone()),
                 ));
+                tasks.push(tokio::spawn(c.clone().run_resubmit(stop_rx.clone())));
                 tasks.push(tokio::spawn(c.clone().run_signatures(stop_rx)));
             }
         }
