@@ -225,7 +225,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     let tree = client.sync_tree(1).unwrap();
     let prover = params::load_prover(params_dir(), 20).unwrap();
     let day = (node::now_ms() / 86_400_000) as u32;
-    let body = holder.access_body(&tree, &s1, "care", 2, day, 1, [0; 32]);
+    let body = holder.access_body(&tree, &s1, "care", 2, day, 1);
     let proof = holder
         .prove(
             &prover,
@@ -399,7 +399,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     assert_eq!(st["shared"], true);
 
     // The same body with a proof for another body: ProofInvalid.
-    let other = holder.access_body(&tree, &s1, "care", 2, day, 2, [0; 32]);
+    let other = holder.access_body(&tree, &s1, "care", 2, day, 2);
     let mut swapped = builder::with_proof(other, proof.clone());
     swapped.auth.proof = proof.clone();
     // This address has had two proofs verified so far, too few to be trusted: its proofs are
@@ -603,7 +603,7 @@ fn oversized_fields_are_refused_over_http_and_dev_keys_need_dev() {
     let tree = client.sync_tree(1).unwrap();
     let prover = params::load_prover(params_dir(), 20).unwrap();
     let day = (node::now_ms() / 86_400_000) as u32;
-    let body = first.access_body(&tree, &"ab".repeat(32), "care", 2, day, 1, [0; 32]);
+    let body = first.access_body(&tree, &"ab".repeat(32), "care", 2, day, 1);
     let proof = first
         .prove(
             &prover,

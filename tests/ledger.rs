@@ -308,6 +308,13 @@ fn token_rejections_each_beside_a_valid_twin() {
     }
     let tx = w.fx.finish(&h, &tree, body);
     assert_eq!(w.reject(tx), "InvalidField");
+    // A delivery key of small order (a shared secret anyone can compute).
+    let mut body = w.fx.access_body(&h, &tree, &w.sid("s"), 1, TODAY, 16);
+    if let Body::Access(a) = &mut body {
+        a.delivery_key = [0; 32];
+    }
+    let tx = w.fx.finish(&h, &tree, body);
+    assert_eq!(w.reject(tx), "InvalidField");
     // Unknown depth.
     let mut tx = w.access(&h, "s", 1, 7);
     if let Body::Access(a) = &mut tx.body {
@@ -738,4 +745,84 @@ fn a_block_refused_after_its_registry_changes_leaves_the_ledger_stale_until_reop
     let mut reopened = Ledger::open(store, w.fx.keys()).unwrap();
     reopened.apply(&block1, txs).unwrap();
     assert_eq!(reopened.registry_digest(), w.ledger.registry_digest());
+}
+
+/// What a data platform checks before releasing records: the transaction is in a block whose
+/// ids match its Merkle root and whose header a quorum of genesis validators signed. Each
+/// forgery a node could answer is refused.
+#[test]
+fn finality_is_checked_from_the_genesis_alone_and_every_forgery_is_refused() {
+    use consentry::delivery::{check_final, FinalityError};
+    use consentry::ledger::block::sign_header;
+    let w = World::new(4);
+    let genesis = w.ledger.genesis().clone();
+    let block = w.ledger.block(1).unwrap().unwrap();
+    let id = block.tx_ids[1];
+    let tx = w.ledger.transaction(&id).unwrap().unwrap().1;
+    check_final(&genesis, &block, &tx).unwrap();
+
+    // A transaction the block does not hold (a modified body hashes to another id).
+    let mut other = tx.clone();
+    if let Body::IssueCredential(i) = &mut other.body {
+        i.leaf.0[31] ^= 1;
+    }
+    assert!(matches!(
+        check_final(&genesis, &block, &other),
+        Err(FinalityError::NotInBlock(..))
+    ));
+    // An id slipped into the list: the Merkle root no longer matches.
+    let mut padded = block.clone();
+    padded.tx_ids.push(other.id());
+    assert_eq!(
+        check_final(&genesis, &padded, &other),
+        Err(FinalityError::TxRoot(1))
+    );
+    // No signatures; a header changed after signing; a stranger's signature.
+    let mut unsigned = block.clone();
+    unsigned.signatures.clear();
+    assert!(matches!(
+        check_final(&genesis, &unsigned, &tx),
+        Err(FinalityError::NotFinal { .. })
+    ));
+    let mut moved = block.clone();
+    moved.header.time_ms += 1;
+    assert!(matches!(
+        check_final(&genesis, &moved, &tx),
+        Err(FinalityError::NotFinal { .. })
+    ));
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let mut foreign = block.clone();
+    foreign.signatures = vec![sign_header(
+        &stranger,
+        &genesis.chain_id,
+        &block.header.hash(),
+    )];
+    assert!(matches!(
+        check_final(&genesis, &foreign, &tx),
+        Err(FinalityError::NotFinal { .. })
+    ));
+    // Under a genesis of two validators with quorum 2, one signature is not final; the
+    // second validator's makes it final.
+    let second = ed25519_dalek::SigningKey::from_bytes(&[10; 32]);
+    let mut two = genesis.clone();
+    two.validators.push(second.verifying_key().to_bytes());
+    two.quorum = 2;
+    match check_final(&two, &block, &tx) {
+        Err(FinalityError::NotFinal { reason, .. }) => {
+            assert!(reason.contains("1 of 2"), "{reason}")
+        }
+        other => panic!("one of two signatures: {other:?}"),
+    }
+    let mut both = block.clone();
+    both.signatures.push(sign_header(
+        &second,
+        &genesis.chain_id,
+        &block.header.hash(),
+    ));
+    check_final(&two, &both, &tx).unwrap();
+    // The same signature twice is one signer.
+    let mut twice = block.clone();
+    twice.signatures.push(block.signatures[0].clone());
+    assert!(check_final(&two, &twice, &tx).is_err());
+    drop(w);
 }

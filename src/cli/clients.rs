@@ -315,7 +315,8 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             let day = today();
             let mut txs = Vec::with_capacity(streams.len());
             for stream in &streams {
-                let (_, delivery) = builder::delivery_key(&mut rand::rngs::OsRng);
+                // The delivery key is derived from the identity, the stream and the nonce:
+                // `institution fetch` re-derives its secret from the committed access.
                 let body = h.access_body(
                     &tree,
                     stream,
@@ -323,7 +324,6 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                     min_level,
                     day,
                     rand::rngs::OsRng.next_u64(),
-                    delivery,
                 );
                 let proof = h
                     .prove_cached(

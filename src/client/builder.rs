@@ -22,6 +22,18 @@ pub struct Holder {
     pub attributes: Attributes,
 }
 
+impl Holder {
+    /// The delivery secret and public key of this holder's access to `stream` with `nonce`:
+    /// derived, never stored ([`crate::delivery::derive`]).
+    pub fn delivery_key(
+        &self,
+        stream: &str,
+        nonce: u64,
+    ) -> (crate::delivery::DeliverySecret, [u8; 32]) {
+        crate::delivery::derive(&self.sk, stream, nonce)
+    }
+}
+
 impl std::fmt::Debug for Holder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Holder")
@@ -126,8 +138,8 @@ impl Holder {
         Ok((witness, public))
     }
 
-    /// The body of an access to `stream` (scope `H("access", stream)`).
-    #[allow(clippy::too_many_arguments)]
+    /// The body of an access to `stream` (scope `H("access", stream)`), with the delivery key
+    /// derived from this holder's secret, the stream and `nonce` ([`Holder::delivery_key`]).
     pub fn access_body(
         &self,
         tree: &RegistryTree,
@@ -136,12 +148,11 @@ impl Holder {
         min_level: u16,
         today: u32,
         nonce: u64,
-        delivery_key: [u8; 32],
     ) -> Body {
         Body::Access(Access {
             stream_id: stream.into(),
             purpose: purpose.into(),
-            delivery_key,
+            delivery_key: self.delivery_key(stream, nonce).1,
             nonce,
             claim: self.claim(tree, field::access_scope(stream), min_level, today),
         })
@@ -200,16 +211,6 @@ pub fn patient_signed(
         },
         body: tx.body,
     }
-}
-
-/// A delivery key for access transactions: a fresh Ristretto public key (the secret is
-/// returned to the reader, who decrypts what the platform sends).
-pub fn delivery_key<R: RngCore + CryptoRng>(rng: &mut R) -> (curve25519_dalek::Scalar, [u8; 32]) {
-    let secret = curve25519_dalek::Scalar::random(rng);
-    let public = (curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT * secret)
-        .compress()
-        .to_bytes();
-    (secret, public)
 }
 
 #[cfg(test)]

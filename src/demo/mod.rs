@@ -385,8 +385,7 @@ pub fn run(
                   tree: &RegistryTree,
                   stream: &str|
      -> anyhow::Result<(Transaction, Hash32)> {
-        let (_, key) = builder::delivery_key(&mut OsRng);
-        let body = who.access_body(tree, stream, "care", 2, day, OsRng.next_u64(), key);
+        let body = who.access_body(tree, stream, "care", 2, day, OsRng.next_u64());
         let nym = body.claim().map(|c| c.pseudonym).unwrap_or_default();
         let proof = who.prove(&prover, &chain, tree, &body, &mut OsRng)?;
         Ok((builder::with_proof(body, proof), nym))

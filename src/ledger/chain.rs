@@ -203,7 +203,9 @@ fn check_genesis(genesis: &Genesis) -> Result<(), LedgerError> {
     Ok(())
 }
 
-fn check_quorum(
+/// Whether `sigs` are valid signatures over `header` by at least a quorum of distinct genesis
+/// validators (and by no other key): what makes a block final, checked from the genesis alone.
+pub fn check_quorum(
     genesis: &Genesis,
     header: &BlockHeader,
     sigs: &[block::BlockSignature],

@@ -311,9 +311,8 @@ pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection
         Body::Access(b) => {
             check_stream_id(&b.stream_id)?;
             check_text("purpose", &b.purpose)?;
-            curve25519_dalek::ristretto::CompressedRistretto(b.delivery_key)
-                .decompress()
-                .ok_or_else(|| invalid("delivery_key", "not a valid Ristretto point"))?;
+            crate::delivery::check_public(&b.delivery_key)
+                .map_err(|why| invalid("delivery_key", why))?;
             if b.claim.scope.0 != field::to_bytes(&field::access_scope(&b.stream_id)) {
                 return Err(Rejection::WrongScope("H(\"access\", stream_id)"));
             }

@@ -317,8 +317,7 @@ impl Fixture {
         today: u32,
         nonce: u64,
     ) -> Body {
-        let key = curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED.to_bytes();
-        inst.access_body(tree, stream, "care", min_level, today, nonce, key)
+        inst.access_body(tree, stream, "care", min_level, today, nonce)
     }
 
     /// Proves a body's claim and returns the transaction.

@@ -22,8 +22,8 @@ mod verify_chain;
 
 pub use block::{Block, BlockHeader, BlockSignature};
 pub use chain::{
-    read_block, read_genesis, read_height, read_tx, AdmissionContext, Countersign, Ledger,
-    LedgerError, LoadedKey, Proposal, Sealed,
+    check_quorum, read_block, read_genesis, read_height, read_tx, AdmissionContext, Countersign,
+    Ledger, LedgerError, LoadedKey, Proposal, Sealed,
 };
 pub use checks::{check_stream_id, check_stream_name, PROOF_BYTES, SIGNATURE_BYTES};
 pub use forest::{Forest, RegistryOp, RootWindow};

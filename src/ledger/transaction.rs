@@ -270,7 +270,8 @@ pub struct Access {
     pub stream_id: String,
     /// The stated purpose (must be the consent's).
     pub purpose: String,
-    /// Ristretto public key the data platform encrypts the data to.
+    /// X25519 public key the data platform encrypts the data to (HPKE, [`crate::delivery`]);
+    /// derived from the reader's identity secret, the stream and `nonce`.
     #[serde(with = "hex_bytes")]
     pub delivery_key: [u8; 32],
     /// Makes repeated reads distinct transactions.
