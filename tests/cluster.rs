@@ -113,6 +113,56 @@ impl Cluster {
         }
     }
 
+    /// Everything validator `i` logged, over all its starts.
+    fn log(&self, i: usize) -> String {
+        std::fs::read_dir(&self.dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("log-{}-", i + 1))
+            })
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect()
+    }
+
+    /// Block `h` as each of `among` serves it; panics unless header and ids are the same.
+    fn same_block(&self, among: &[usize], h: u64) -> serde_json::Value {
+        let blocks: Vec<serde_json::Value> = among
+            .iter()
+            .map(|i| {
+                reqwest::blocking::get(format!("{}/v1/blocks/{h}", self.url(*i)))
+                    .unwrap()
+                    .json()
+                    .unwrap()
+            })
+            .collect();
+        for b in &blocks[1..] {
+            assert_eq!(b["header"], blocks[0]["header"], "block {h} differs");
+            assert_eq!(b["tx_ids"], blocks[0]["tx_ids"], "block {h} differs");
+        }
+        blocks.into_iter().next().unwrap()
+    }
+
+    /// Stops validator `i` (SIGTERM) and runs `verify-chain` on its data.
+    fn stop_and_verify_chain(&self, i: usize) {
+        self.signal(i, libc::SIGTERM);
+        let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["verify-chain", "--data"])
+            .arg(self.dir.join(format!("validator-{}", i + 1)))
+            .arg("--params")
+            .arg(self.dir.join("params"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "verify-chain on validator {}: {}",
+            i + 1,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     fn heights(&self, among: &[usize]) -> Vec<u64> {
         among
             .iter()
@@ -407,41 +457,19 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
     let catch_up = restarted.elapsed();
     eprintln!("validator {first} caught up to height {caught} in {catch_up:.2?}");
     assert!(caught >= height);
-    let logs: String = std::fs::read_dir(&c.dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(&format!("log-{first}-"))
-        })
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .collect();
     assert!(
-        logs.contains("snapshot installed"),
+        c.log(leader_index).contains("snapshot installed"),
         "the restarted validator installed a snapshot"
     );
 
     let mut seen = HashSet::new();
     for h in 0..=caught {
-        let blocks: Vec<serde_json::Value> = all
-            .iter()
-            .map(|i| {
-                reqwest::blocking::get(format!("{}/v1/blocks/{h}", c.url(*i)))
-                    .unwrap()
-                    .json()
-                    .unwrap()
-            })
-            .collect();
-        for b in &blocks[1..] {
-            assert_eq!(b["header"], blocks[0]["header"], "block {h} differs");
-            assert_eq!(b["tx_ids"], blocks[0]["tx_ids"], "block {h} differs");
-        }
-        for id in blocks[0]["tx_ids"].as_array().unwrap() {
+        let block = c.same_block(&all, h);
+        for id in block["tx_ids"].as_array().unwrap() {
             assert!(seen.insert(id.as_str().unwrap().to_string()), "{id} twice");
         }
         // Final: at least a quorum of distinct validators signed it.
-        let signers: HashSet<_> = blocks[0]["signatures"]
+        let signers: HashSet<_> = block["signatures"]
             .as_array()
             .unwrap()
             .iter()
@@ -488,20 +516,7 @@ fn three_validators_survive_a_leader_kill_and_agree_on_every_block() {
     c.start(b);
     c.wait_settled(&all, Duration::from_secs(30));
     for i in all.clone() {
-        c.signal(i, libc::SIGTERM);
-        let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-            .args(["verify-chain", "--data"])
-            .arg(c.dir.join(format!("validator-{}", i + 1)))
-            .arg("--params")
-            .arg(c.dir.join("params"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "verify-chain on validator {}: {}",
-            i + 1,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        c.stop_and_verify_chain(i);
     }
 }
 
@@ -673,24 +688,12 @@ fn a_follower_down_while_5000_blocks_are_compacted_comes_back_through_a_snapshot
         caught as f64 / catch_up.as_secs_f64()
     );
     assert!(caught >= height);
-    let log = |i: usize| -> String {
-        std::fs::read_dir(&c.dir)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(&format!("log-{}-", i + 1))
-            })
-            .map(|e| std::fs::read_to_string(e.path()).unwrap())
-            .collect()
-    };
     assert!(
-        log(leader).contains("snapshot built"),
+        c.log(leader).contains("snapshot built"),
         "the leader compacted its log"
     );
     assert!(
-        log(down).contains("snapshot installed"),
+        c.log(down).contains("snapshot installed"),
         "the validator that was down installed a snapshot"
     );
 
@@ -702,36 +705,11 @@ fn a_follower_down_while_5000_blocks_are_compacted_comes_back_through_a_snapshot
     // Same tip hash everywhere (wait_settled), hence the same chain: each header commits to
     // its predecessor's hash. Spot-check some blocks byte for byte anyway.
     for h in [1, 999, 2_500, 4_937, last] {
-        let blocks: Vec<serde_json::Value> = all
-            .iter()
-            .map(|i| {
-                reqwest::blocking::get(format!("{}/v1/blocks/{h}", c.url(*i)))
-                    .unwrap()
-                    .json()
-                    .unwrap()
-            })
-            .collect();
-        for b in &blocks[1..] {
-            assert_eq!(b["header"], blocks[0]["header"], "block {h} differs");
-            assert_eq!(b["tx_ids"], blocks[0]["tx_ids"], "block {h} differs");
-        }
+        c.same_block(&all, h);
     }
 
     // Stopped, the validator that came back through a snapshot passes verify-chain.
-    c.signal(down, libc::SIGTERM);
-    let out = Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["verify-chain", "--data"])
-        .arg(c.dir.join(format!("validator-{}", down + 1)))
-        .arg("--params")
-        .arg(c.dir.join("params"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "verify-chain on validator {}: {}",
-        down + 1,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    c.stop_and_verify_chain(down);
 }
 
 /// The validator a client talked to keeps its transaction going: a leader that took it and
