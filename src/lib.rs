@@ -22,6 +22,7 @@ pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod consensus;
+pub mod datanode;
 pub mod delivery;
 pub mod demo;
 pub mod files;

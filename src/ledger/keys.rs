@@ -55,6 +55,22 @@ fn read_key(path: &Path, kind: &str) -> Result<Zeroizing<[u8; 32]>, FileError> {
     files::secret_from_hex(&file.secret).map_err(|e| bad(&format!("secret: {e}")))
 }
 
+/// Writes a new 32-byte symmetric key of `kind` to `path` (mode 0600, never over an existing
+/// file), with `public` (e.g. a key-check digest) beside it.
+pub fn write_symmetric(
+    path: &Path,
+    kind: &str,
+    secret: &[u8; 32],
+    public: &[u8],
+) -> Result<(), FileError> {
+    write_key(path, kind, secret, public)
+}
+
+/// The 32-byte secret of a `kind` key file written by [`write_symmetric`].
+pub fn read_symmetric(path: &Path, kind: &str) -> Result<Zeroizing<[u8; 32]>, FileError> {
+    read_key(path, kind)
+}
+
 /// Writes a new Ed25519 key (validator or issuer) to `path`; `kind` names its use.
 pub fn write_ed25519(path: &Path, kind: &str, key: &SigningKey) -> Result<(), FileError> {
     write_key(path, kind, key.as_bytes(), key.verifying_key().as_bytes())

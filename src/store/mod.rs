@@ -26,11 +26,14 @@ pub enum Column {
     RaftLog,
     /// The ordering engine's own state: vote, purge point, applied point, snapshot.
     RaftState,
+    /// A data node's stream records, encrypted at rest (`datanode::RecordStore`); empty in a
+    /// validator's store.
+    Records,
 }
 
 impl Column {
     /// Every column, in a fixed order.
-    pub const ALL: [Column; 8] = [
+    pub const ALL: [Column; 9] = [
         Column::Blocks,
         Column::Transactions,
         Column::Streams,
@@ -39,6 +42,7 @@ impl Column {
         Column::Meta,
         Column::RaftLog,
         Column::RaftState,
+        Column::Records,
     ];
     /// The columns that make up the ledger's state (what a snapshot carries); the ordering
     /// engine's own columns are not part of it.
@@ -62,6 +66,7 @@ impl Column {
             Column::Meta => "meta",
             Column::RaftLog => "raft_log",
             Column::RaftState => "raft_state",
+            Column::Records => "records",
         }
     }
 }

@@ -1,0 +1,311 @@
+//! The data node's record store over a real RocksDB in a temp dir: the patient's signed ingest
+//! beside each forgery (signature, records changed, another patient, another data node,
+//! replay, gap, malformed records), and records at rest readable only with the key file.
+
+use consentry::datanode::{Ingest, IngestError, RecordStore, RecordStoreError};
+use consentry::store::{Batch, Column, Store};
+use serde_json::json;
+
+const CHAIN: &str = "consentry-test";
+const NODE: &str = "platform-a";
+
+fn patient(seed: u8) -> schnorrkel::Keypair {
+    schnorrkel::MiniSecretKey::from_bytes(&[seed; 32])
+        .unwrap()
+        .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519)
+}
+
+fn events(from: u64, n: u64) -> Vec<serde_json::Value> {
+    (from..from + n)
+        .map(|t| json!({"time_ms": 1_700_000_000_000u64 + t, "heart_rate": 60 + t % 30, "note": "MARKER-PLAINTEXT"}))
+        .collect()
+}
+
+fn refused(store: &RecordStore, ingest: &Ingest) -> IngestError {
+    match store.append(ingest) {
+        Err(RecordStoreError::Ingest(e)) => e,
+        other => panic!("expected a refused ingest, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_patient_ingests_and_every_forgery_is_refused_with_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RecordStore::open(dir.path(), CHAIN, NODE).unwrap();
+    let p = patient(1);
+    let first = Ingest::sign(&p, CHAIN, NODE, "vitals", 0, events(0, 3));
+    let stream = first.stream_id.clone();
+    assert_eq!(store.append(&first).unwrap(), 3);
+    let second = Ingest::sign(&p, CHAIN, NODE, "vitals", 1, events(3, 2));
+    assert_eq!(store.append(&second).unwrap(), 5);
+    let all: Vec<serde_json::Value> =
+        serde_json::from_slice(&store.records(&stream).unwrap()).unwrap();
+    assert_eq!(all, events(0, 5), "exactly the records, in order");
+
+    // Forgeries, each refused, none written.
+    let mut bad_sig = Ingest::sign(&p, CHAIN, NODE, "vitals", 2, events(5, 1));
+    bad_sig.signature[5] ^= 1;
+    assert!(matches!(
+        refused(&store, &bad_sig),
+        IngestError::BadSignature | IngestError::Invalid { .. }
+    ));
+    let mut changed = Ingest::sign(&p, CHAIN, NODE, "vitals", 2, events(5, 1));
+    changed.records[0]["heart_rate"] = json!(200);
+    assert_eq!(refused(&store, &changed), IngestError::BadSignature);
+    // Another patient signing for this patient's stream.
+    let mut squatter = Ingest::sign(&patient(2), CHAIN, NODE, "vitals", 2, events(5, 1));
+    squatter.stream_id = stream.clone();
+    assert_eq!(
+        refused(&store, &squatter),
+        IngestError::NotThePatientsStream
+    );
+    // Signed for another data node, or another chain.
+    let elsewhere = Ingest::sign(&p, CHAIN, "platform-b", "vitals", 2, events(5, 1));
+    assert!(matches!(
+        refused(&store, &elsewhere),
+        IngestError::OtherDataNode(_)
+    ));
+    let mut other_chain = Ingest::sign(&p, "another-chain", NODE, "vitals", 2, events(5, 1));
+    other_chain.datanode = NODE.into();
+    assert_eq!(refused(&store, &other_chain), IngestError::BadSignature);
+    // A replay of the first ingest, and a gap.
+    assert_eq!(
+        refused(&store, &first),
+        IngestError::Sequence {
+            got: 0,
+            expected: 2
+        }
+    );
+    let gap = Ingest::sign(&p, CHAIN, NODE, "vitals", 5, events(5, 1));
+    assert!(matches!(
+        refused(&store, &gap),
+        IngestError::Sequence { .. }
+    ));
+    // Malformed records.
+    let empty = Ingest::sign(&p, CHAIN, NODE, "vitals", 2, vec![]);
+    assert!(matches!(
+        refused(&store, &empty),
+        IngestError::Invalid {
+            field: "records",
+            ..
+        }
+    ));
+    let untimed = Ingest::sign(&p, CHAIN, NODE, "vitals", 2, vec![json!({"hr": 60})]);
+    assert!(matches!(
+        refused(&store, &untimed),
+        IngestError::Invalid {
+            field: "records",
+            ..
+        }
+    ));
+    assert_eq!(
+        store.count(&stream).unwrap(),
+        5,
+        "nothing refused was written"
+    );
+    assert_eq!(store.next_sequence(&stream).unwrap(), 2);
+    // The valid twin of the refused ones.
+    let third = Ingest::sign(&p, CHAIN, NODE, "vitals", 2, events(5, 1));
+    assert_eq!(store.append(&third).unwrap(), 6);
+}
+
+#[test]
+fn records_at_rest_open_only_with_the_key_and_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = patient(3);
+    let stream;
+    {
+        let store = RecordStore::open(dir.path(), CHAIN, NODE).unwrap();
+        let ingest = Ingest::sign(&p, CHAIN, NODE, "vitals", 0, events(0, 50));
+        stream = ingest.stream_id.clone();
+        store.append(&ingest).unwrap();
+    }
+    // The plaintext appears in no file of the database.
+    for entry in std::fs::read_dir(dir.path().join("db")).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(16).any(|w| w == b"MARKER-PLAINTEXT"),
+            "plaintext at rest"
+        );
+    }
+    // Reopened with its key: the records are there.
+    {
+        let store = RecordStore::open(dir.path(), CHAIN, NODE).unwrap();
+        let all: Vec<serde_json::Value> =
+            serde_json::from_slice(&store.records(&stream).unwrap()).unwrap();
+        assert_eq!(all, events(0, 50));
+        // Two records swapped in place: neither opens where it now lies.
+        let a = store
+            .store()
+            .get(Column::Records, &key(&stream, 0))
+            .unwrap()
+            .unwrap();
+        let b = store
+            .store()
+            .get(Column::Records, &key(&stream, 1))
+            .unwrap()
+            .unwrap();
+        let mut batch = Batch::default();
+        batch.put(Column::Records, key(&stream, 0), b);
+        batch.put(Column::Records, key(&stream, 1), a);
+        store.store().commit(batch).unwrap();
+        assert!(matches!(
+            store.records(&stream),
+            Err(RecordStoreError::Corrupt { index: 0, .. })
+        ));
+    }
+    // Another key file: refused, naming the key.
+    let key_path = dir.path().join("records.key");
+    std::fs::remove_file(&key_path).unwrap();
+    match RecordStore::open(dir.path(), CHAIN, NODE) {
+        Err(RecordStoreError::Key(why)) => assert!(why.contains("missing"), "{why}"),
+        other => panic!("opened without its key: {:?}", other.err()),
+    }
+    let other = tempfile::tempdir().unwrap();
+    drop(RecordStore::open(other.path(), CHAIN, NODE).unwrap());
+    std::fs::copy(other.path().join("records.key"), &key_path).unwrap();
+    match RecordStore::open(dir.path(), CHAIN, NODE) {
+        Err(RecordStoreError::Key(why)) => assert!(why.contains("not the key"), "{why}"),
+        other => panic!("opened with another key: {:?}", other.err()),
+    }
+}
+
+fn key(stream: &str, index: u64) -> Vec<u8> {
+    let mut k = stream.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// The whole data path against a real validator over HTTP: share → patient ingest → access
+/// committed → the data node checks finality and the share, seals to the access's key → the
+/// hospital re-derives its key and opens exactly the records; another institution cannot; a
+/// pending access, a non-access and an unknown stream are refused; after the patient's
+/// withdrawal nothing is delivered, also for the access made before it.
+#[test]
+fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient_withdraws() {
+    use consentry::circuits::credential::Role;
+    use consentry::client::NodeClient;
+    use consentry::datanode::{deliver, Refusal};
+    use consentry::delivery::open;
+    use consentry::ledger::fixture::{Fixture, CHAIN_ID, ISSUER_ID};
+    use consentry::node::{now_ms, NodeConfig};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let params = tmp.path().join("params");
+    std::fs::create_dir_all(&params).unwrap();
+    let mut fx = Fixture::new(4, &params, 31);
+    let mut genesis = fx.genesis(300);
+    genesis.time_ms = now_ms() - 1000;
+    let genesis_file = tmp.path().join("genesis.json");
+    std::fs::write(&genesis_file, serde_json::to_vec(&genesis).unwrap()).unwrap();
+    let key_file = tmp.path().join("validator.key");
+    consentry::ledger::keys::write_ed25519(&key_file, "validator", &fx.validator).unwrap();
+    let node = consentry::demo::EmbeddedNode::start(NodeConfig {
+        data: tmp.path().join("node"),
+        params: params.clone(),
+        genesis: Some(genesis_file),
+        key: Some(key_file),
+        dev: false,
+        block_interval: std::time::Duration::from_millis(30),
+        admission: consentry::consensus::Admission::VerifyProofs,
+        dev_root_window_secs: consentry::node::DEV_ROOT_WINDOW_SECS,
+        cluster: None,
+    })
+    .unwrap();
+    let client = NodeClient::new(&node.url);
+    let nodes = vec![NodeClient::new(&node.url)];
+
+    let hospital = fx.institution(Role::Hospital, 3);
+    let research = fx.institution(Role::Research, 3);
+    let platform = fx.institution(Role::Platform, 1);
+    for leaf in [hospital.leaf(), research.leaf(), platform.leaf()] {
+        client.issue(&fx.issue(leaf)).unwrap();
+    }
+    let tree = client.sync_tree(ISSUER_ID).unwrap();
+    let day = (now_ms() / 86_400_000) as u32;
+    let patient = fx.patient_key();
+    let mut policy = Fixture::policy(&[Role::Hospital, Role::Research], 2);
+    policy.valid_from = day - 1;
+    policy.valid_until = day + 10;
+    let share = fx.consent(&platform, &patient, &tree, "vitals", policy, day);
+    client.submit(&share, true).unwrap();
+    let stream = Fixture::stream_id(&patient, "vitals");
+
+    // The patient puts records into the platform's data node.
+    let dir = tmp.path().join("datanode");
+    let store = RecordStore::open(&dir, CHAIN_ID, NODE).unwrap();
+    store
+        .append(&Ingest::sign(
+            &patient,
+            CHAIN_ID,
+            NODE,
+            "vitals",
+            0,
+            events(0, 100),
+        ))
+        .unwrap();
+
+    // The hospital's access, committed; delivered; opened with the re-derived key.
+    let access = fx.access(&hospital, &tree, &stream, 2, day, 77);
+    let id = access.id();
+    let r = client.submit(&access, true).unwrap();
+    assert_eq!(r.status, consentry::api::TxStatus::Committed);
+    let sealed = deliver(&store, &nodes, &genesis, id, day).unwrap();
+    let (secret, public) = hospital.delivery_key(&stream, 77);
+    let consentry::ledger::Body::Access(on_chain) = &access.body else {
+        unreachable!()
+    };
+    assert_eq!(
+        public, on_chain.delivery_key,
+        "the key on chain is re-derivable"
+    );
+    let plain = open(&secret, CHAIN_ID, id, &sealed).unwrap();
+    let got: Vec<serde_json::Value> = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(got, events(0, 100), "exactly the records");
+
+    // The research centre cannot open the hospital's delivery, even knowing the nonce.
+    let (other, _) = research.delivery_key(&stream, 77);
+    assert!(open(&other, CHAIN_ID, id, &sealed).is_err());
+
+    // Refusals: an access never submitted, a transaction that is not an access, a stream
+    // this data node does not hold.
+    let pending = fx.access(&hospital, &tree, &stream, 2, day, 78);
+    assert!(matches!(
+        deliver(&store, &nodes, &genesis, pending.id(), day),
+        Err(Refusal::NotFinal(_))
+    ));
+    assert!(matches!(
+        deliver(&store, &nodes, &genesis, share.id(), day),
+        Err(Refusal::NotAnAccess(_))
+    ));
+    let patient2 = fx.patient_key();
+    let mut policy2 = Fixture::policy(&[Role::Hospital], 2);
+    policy2.valid_from = day - 1;
+    policy2.valid_until = day + 10;
+    let share2 = fx.consent(&platform, &patient2, &tree, "other", policy2, day);
+    client.submit(&share2, true).unwrap();
+    let stream2 = Fixture::stream_id(&patient2, "other");
+    let elsewhere = fx.access(&hospital, &tree, &stream2, 2, day, 79);
+    client.submit(&elsewhere, true).unwrap();
+    assert!(matches!(
+        deliver(&store, &nodes, &genesis, elsewhere.id(), day),
+        Err(Refusal::UnknownStream(_))
+    ));
+    // A genesis whose validators did not sign these blocks: nothing is final under it.
+    let mut stranger = genesis.clone();
+    stranger.validators = vec![[7; 32]];
+    assert!(matches!(
+        deliver(&store, &nodes, &stranger, id, day),
+        Err(Refusal::NotFinal(_))
+    ));
+
+    // The patient withdraws: the earlier access gets nothing any more.
+    client
+        .submit(&fx.withdraw(&patient, "vitals", 1), true)
+        .unwrap();
+    assert!(matches!(
+        deliver(&store, &nodes, &genesis, id, day),
+        Err(Refusal::ConsentRevoked(_))
+    ));
+}
