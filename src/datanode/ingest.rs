@@ -81,7 +81,10 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> IngestError {
 }
 
 impl Ingest {
-    /// What the patient signs.
+    /// What the patient signs: chain, data node and stream (each u32-length-prefixed), the
+    /// sequence (u64 big-endian), and the tagged SHA-256 of the records as compact JSON with
+    /// object keys sorted (serde_json's form without `preserve_order`), which a client in any
+    /// language can reproduce.
     pub fn signing_bytes(&self, chain_id: &str) -> Vec<u8> {
         let records = serde_json::to_vec(&self.records).expect("JSON values serialise");
         let mut out = Vec::new();
