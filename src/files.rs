@@ -54,7 +54,8 @@ fn format_err(path: &Path, reason: impl ToString) -> FileError {
     }
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, FileError> {
+/// A JSON file, parsed; the error names the file and what is wrong.
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, FileError> {
     let text = fs::read_to_string(path).map_err(io(path))?;
     serde_json::from_str(&text).map_err(|e| format_err(path, e))
 }

@@ -6,6 +6,7 @@
 //! async executor. Bodies are limited to [`MAX_BODY`] bytes and requests to [`TIMEOUT`].
 
 mod chain;
+pub mod datanode;
 mod dto;
 mod openapi;
 pub mod peer;

@@ -19,6 +19,7 @@ mod bench;
 mod chain;
 mod clients;
 pub mod cluster;
+mod datanode;
 mod demo;
 mod identity;
 mod leaves;
@@ -58,6 +59,9 @@ pub enum Command {
     Cluster(cluster::ClusterCommand),
     /// Run a validator node (HTTP API, block production, RocksDB).
     Node(node::NodeArgs),
+    /// Run a data platform's data node: patients' records, delivered sealed to the reader of
+    /// an access the validators committed.
+    Datanode(datanode::DataNodeArgs),
     /// The whole story on an embedded node: accreditation, consent, anonymous access, audit,
     /// revocation, verify-chain. Exits 0 when every step behaved as expected.
     Demo(demo::DemoArgs),
@@ -114,6 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::VerifyChain(a) => chain::verify_chain(a),
         Command::DevWriteBlocks(a) => chain::write_blocks(a),
         Command::Node(a) => node::run(a),
+        Command::Datanode(a) => datanode::run(a),
         Command::Cluster(c) => cluster::run(c),
         Command::Demo(a) => demo::run(a),
         Command::Issuer(c) => clients::issuer(c),
