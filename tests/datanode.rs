@@ -373,6 +373,86 @@ fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient
     let (status, body) = post("/v1/deliveries", &json!({ "access_tx": "zz" }));
     assert_eq!(status, 400, "{body}");
 
+    // The commands: `patient put` from a key file, `institution fetch` with the identity.
+    let cli = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let mini = schnorrkel::MiniSecretKey::from_bytes(&[11; 32]).unwrap();
+    let key_file = tmp.path().join("cli-stream.key");
+    consentry::ledger::keys::write_patient(&key_file, &mini).unwrap();
+    let cli_patient = mini.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
+    let mut policy3 = Fixture::policy(&[Role::Hospital], 2);
+    policy3.valid_from = day - 1;
+    policy3.valid_until = day + 10;
+    client
+        .submit(
+            &fx.consent(&platform, &cli_patient, &tree, "cli", policy3, day),
+            true,
+        )
+        .unwrap();
+    let records_file = tmp.path().join("events.json");
+    std::fs::write(&records_file, serde_json::to_vec(&events(500, 20)).unwrap()).unwrap();
+    let (ok, text) = cli(&[
+        &os("patient"),
+        &os("put"),
+        &os("--key"),
+        key_file.as_os_str(),
+        &os("--name"),
+        &os("cli"),
+        &os("--file"),
+        records_file.as_os_str(),
+        &os("--datanode"),
+        &os(&base),
+        &os("--datanode-name"),
+        &os(NODE),
+        &os("--node"),
+        &os(&node.url),
+    ]);
+    assert!(ok && text.contains("20 records held"), "{text}");
+    let cli_stream = Fixture::stream_id(&cli_patient, "cli");
+    let cli_access = fx.access(&hospital, &tree, &cli_stream, 2, day, 5);
+    client.submit(&cli_access, true).unwrap();
+    let identity = tmp.path().join("hospital.id");
+    consentry::files::write_identity(&identity, &hospital.sk).unwrap();
+    let fetched = tmp.path().join("fetched.json");
+    let fetch = |identity: &std::path::Path, out: &std::path::Path| {
+        cli(&[
+            &os("institution"),
+            &os("fetch"),
+            &os("--identity"),
+            identity.as_os_str(),
+            &os("--tx"),
+            &os(&cli_access.id().to_hex()),
+            &os("--datanode"),
+            &os(&base),
+            &os("--out"),
+            out.as_os_str(),
+            &os("--node"),
+            &os(&node.url),
+        ])
+    };
+    let (ok, text) = fetch(&identity, &fetched);
+    assert!(ok, "{text}");
+    let got: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&fetched).unwrap()).unwrap();
+    assert_eq!(got, events(500, 20), "fetched exactly the records");
+    // Another institution's identity: one line naming the check, nothing written.
+    let other_id = tmp.path().join("research.id");
+    consentry::files::write_identity(&other_id, &research.sk).unwrap();
+    let not_written = tmp.path().join("not-written.json");
+    let (ok, text) = fetch(&other_id, &not_written);
+    assert!(!ok && text.contains("not this identity's"), "{text}");
+    assert!(!not_written.exists());
+
     // The patient withdraws: the earlier access gets nothing any more, in-process or over
     // HTTP.
     client

@@ -157,6 +157,25 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
 /// Institution subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum InstitutionCommand {
+    /// Receive the records of one of this identity's committed accesses from a data node,
+    /// sealed to the key re-derived from the identity; checked, then written (mode 0600).
+    Fetch {
+        /// The identity that made the access.
+        #[arg(long, value_name = "FILE")]
+        identity: PathBuf,
+        /// The access transaction's id.
+        #[arg(long)]
+        tx: String,
+        /// The data node's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:7900")]
+        datanode: String,
+        /// Where to write the records (a new file).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Node.
+        #[command(flatten)]
+        node: NodeArg,
+    },
     /// Download the public leaf list of an issuer's registry (the client never asks for its
     /// own path).
     Sync {
@@ -263,6 +282,13 @@ fn holder_tree_checked(
 /// Runs an institution subcommand.
 pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
     match c {
+        InstitutionCommand::Fetch {
+            identity,
+            tx,
+            datanode,
+            out,
+            node,
+        } => super::data::fetch(&identity, &tx, &datanode, &out, &node)?,
         InstitutionCommand::Sync {
             issuer_id,
             out,
@@ -466,6 +492,28 @@ pub enum PatientCommand {
         #[command(flatten)]
         node: NodeArg,
     },
+    /// Sign the records of a JSON file (an array of objects with an integer `time_ms`) with
+    /// the stream key and add them to the stream on a data node.
+    Put {
+        /// The stream key.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The stream's name (the one it was shared under).
+        #[arg(long)]
+        name: String,
+        /// The records.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The data node's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:7900")]
+        datanode: String,
+        /// The data node's name (its `--name`).
+        #[arg(long, default_value = "datanode")]
+        datanode_name: String,
+        /// Node (for the chain id).
+        #[command(flatten)]
+        node: NodeArg,
+    },
     /// The id of the stream a platform shares under `--name` with this stream key.
     StreamId {
         /// The stream key.
@@ -567,6 +615,14 @@ pub fn patient(c: PatientCommand) -> anyhow::Result<()> {
             )?;
         }
         PatientCommand::Share { key, consent, node } => sign_and_submit(&key, &consent, &node)?,
+        PatientCommand::Put {
+            key,
+            name,
+            file,
+            datanode,
+            datanode_name,
+            node,
+        } => super::data::put(&key, &name, &file, &datanode, &datanode_name, &node)?,
         PatientCommand::StreamId { key, name } => {
             crate::ledger::check_stream_name(&name).map_err(|e| anyhow::anyhow!("{e}"))?;
             let keypair = keys::read_patient(&key)?;

@@ -19,6 +19,7 @@ mod bench;
 mod chain;
 mod clients;
 pub mod cluster;
+mod data;
 mod datanode;
 mod demo;
 mod identity;
