@@ -235,16 +235,8 @@ fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient
     // The patient puts records into the platform's data node.
     let dir = tmp.path().join("datanode");
     let store = RecordStore::open(&dir, CHAIN_ID, NODE).unwrap();
-    store
-        .append(&Ingest::sign(
-            &patient,
-            CHAIN_ID,
-            NODE,
-            "vitals",
-            0,
-            events(0, 100),
-        ))
-        .unwrap();
+    let vitals = Ingest::sign(&patient, CHAIN_ID, NODE, "vitals", 0, events(0, 100));
+    store.append(&vitals).unwrap();
 
     // The hospital's access, committed; delivered; opened with the re-derived key.
     let access = fx.access(&hospital, &tree, &stream, 2, day, 77);
@@ -336,15 +328,8 @@ fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient
             }
         }
     };
-    let put = serde_json::to_value(Ingest::sign(
-        &patient,
-        CHAIN_ID,
-        NODE,
-        "vitals",
-        0,
-        events(0, 100),
-    ))
-    .unwrap();
+    // The same signed ingest: the HTTP data node has its own store and sequence.
+    let put = serde_json::to_value(&vitals).unwrap();
     let (status, body) = post("/v1/ingest", &put);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["records"], 100);
