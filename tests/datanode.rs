@@ -59,6 +59,18 @@ fn the_patient_ingests_and_every_forgery_is_refused_with_nothing_written() {
         refused(&store, &squatter),
         IngestError::NotThePatientsStream
     );
+    // The identity point as the "patient key" (a signature by it proves nothing), with the
+    // stream id it derives.
+    let mut identity = Ingest::sign(&p, CHAIN, NODE, "other", 0, events(5, 1));
+    identity.patient_key = [0; 32];
+    identity.stream_id = consentry::ledger::stream_id_for(&[0; 32], "other");
+    assert!(matches!(
+        refused(&store, &identity),
+        IngestError::Invalid {
+            field: "patient_key",
+            ..
+        }
+    ));
     // Signed for another data node, or another chain.
     let elsewhere = Ingest::sign(&p, CHAIN, "platform-b", "vitals", 2, events(5, 1));
     assert!(matches!(

@@ -128,17 +128,15 @@ async fn delivery(
                     Refusal::NotAnAccess(_) => StatusCode::UNPROCESSABLE_ENTITY,
                     Refusal::UnknownStream(_) => StatusCode::NOT_FOUND,
                     Refusal::ConsentRevoked(_) | Refusal::PolicyDenied(_) => StatusCode::FORBIDDEN,
-                    Refusal::Store(_) => return store_problem_ref(&r),
+                    Refusal::Store(e) => {
+                        tracing::error!(error = %e, "delivery");
+                        return Problem::internal();
+                    }
                 };
                 Problem::new(status, r.code(), "Delivery refused", r.to_string())
             })
     })
     .await
-}
-
-fn store_problem_ref(r: &Refusal) -> Problem {
-    tracing::error!(error = %r, "delivery");
-    Problem::internal()
 }
 
 /// The data node's router.

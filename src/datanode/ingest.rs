@@ -163,11 +163,8 @@ impl Ingest {
         if stream_id_for(&self.patient_key, &self.stream_name) != self.stream_id {
             return Err(IngestError::NotThePatientsStream);
         }
-        let key = schnorrkel::PublicKey::from_bytes(&self.patient_key)
-            .map_err(|_| invalid("patient_key", "not a valid Ristretto point"))?;
-        if curve25519_dalek::traits::IsIdentity::is_identity(key.as_point()) {
-            return Err(invalid("patient_key", "the identity point is not a key"));
-        }
+        let key = crate::ledger::patient_key(&self.patient_key)
+            .map_err(|why| invalid("patient_key", why))?;
         let sig = schnorrkel::Signature::from_bytes(&self.signature)
             .map_err(|_| invalid("signature", "not an sr25519 signature"))?;
         key.verify_simple(INGEST_SIGNING_CONTEXT, &self.signing_bytes(chain_id), &sig)

@@ -112,18 +112,24 @@ fn check_issuer_signature(
     .map_err(|_| Rejection::BadIssuerSignature)
 }
 
+/// A patient's stream key (sr25519), or why it is none: not a Ristretto point, or the
+/// identity. The Ristretto group has prime order: the identity is its only low-order point, and
+/// a signature "by" it proves nothing about who signed. Used by the ledger and the data node.
+pub fn patient_key(bytes: &[u8; 32]) -> Result<schnorrkel::PublicKey, &'static str> {
+    let key =
+        schnorrkel::PublicKey::from_bytes(bytes).map_err(|_| "not a valid Ristretto point")?;
+    if curve25519_dalek::traits::IsIdentity::is_identity(key.as_point()) {
+        return Err("the identity point is not a key");
+    }
+    Ok(key)
+}
+
 fn check_patient_signature(
     chain_id: &str,
     patient_key: &[u8; 32],
     tx: &Transaction,
 ) -> Result<(), Rejection> {
-    let key = schnorrkel::PublicKey::from_bytes(patient_key)
-        .map_err(|_| invalid("patient_key", "not a valid Ristretto point"))?;
-    // The Ristretto group has prime order: the identity is its only low-order point, and a
-    // signature "by" it proves nothing about who signed.
-    if curve25519_dalek::traits::IsIdentity::is_identity(key.as_point()) {
-        return Err(invalid("patient_key", "the identity point is not a key"));
-    }
+    let key = self::patient_key(patient_key).map_err(|why| invalid("patient_key", why))?;
     let sig = schnorrkel::Signature::from_bytes(&tx.auth.signature)
         .map_err(|_| invalid("auth.signature", "not a 64-byte sr25519 signature"))?;
     key.verify_simple(

@@ -25,7 +25,7 @@ pub use chain::{
     check_quorum, read_block, read_genesis, read_height, read_tx, AdmissionContext, Countersign,
     Ledger, LedgerError, LoadedKey, Proposal, Sealed,
 };
-pub use checks::{check_stream_id, check_stream_name, PROOF_BYTES, SIGNATURE_BYTES};
+pub use checks::{check_stream_id, check_stream_name, patient_key, PROOF_BYTES, SIGNATURE_BYTES};
 pub use forest::{Forest, RegistryOp, RootWindow};
 pub use rejection::Rejection;
 pub use transaction::{
