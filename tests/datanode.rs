@@ -182,6 +182,56 @@ fn records_at_rest_open_only_with_the_key_and_in_place() {
     }
 }
 
+/// Three records of `patient`'s stream `name`, signed for this data node (first ingest).
+fn vitals_for(patient: &schnorrkel::Keypair, name: &str) -> Ingest {
+    Ingest::sign(patient, CHAIN, NODE, name, 0, events(900, 3))
+}
+
+/// A share may name a snapshot: the store finds the prefix of the stream whose records digest
+/// it is, for every length, and nothing for a digest of records that are not a prefix.
+#[test]
+fn the_snapshot_a_share_names_is_the_prefix_with_its_digest() {
+    use consentry::delivery::records_digest;
+    let dir = tempfile::tempdir().unwrap();
+    let store = RecordStore::open(dir.path(), CHAIN, NODE).unwrap();
+    let p = patient(4);
+    store
+        .append(&Ingest::sign(&p, CHAIN, NODE, "vitals", 0, events(0, 5)))
+        .unwrap();
+    store
+        .append(&Ingest::sign(&p, CHAIN, NODE, "vitals", 1, events(5, 3)))
+        .unwrap();
+    let stream = consentry::ledger::stream_id_for(&p.public.to_bytes(), "vitals");
+    for k in 1..=8 {
+        let plain = serde_json::to_vec(&events(0, k)).unwrap();
+        let got = store.snapshot(&stream, &records_digest(&plain)).unwrap();
+        assert_eq!(
+            got.as_deref().map(|v| &v[..]),
+            Some(&plain[..]),
+            "prefix {k}"
+        );
+    }
+    assert_eq!(
+        store.records(&stream).unwrap()[..],
+        serde_json::to_vec(&events(0, 8)).unwrap()[..],
+        "the whole stream is the same JSON array"
+    );
+    for not_a_prefix in [events(1, 2), events(0, 9), Vec::new()] {
+        let d = records_digest(&serde_json::to_vec(&not_a_prefix).unwrap());
+        assert!(store.snapshot(&stream, &d).unwrap().is_none());
+    }
+}
+
+/// A child process killed (SIGKILL) when the test ends, also when it fails.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn key(stream: &str, index: u64) -> Vec<u8> {
     let mut k = stream.as_bytes().to_vec();
     k.push(0);
@@ -303,6 +353,27 @@ fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient
         deliver(&store, &nodes, &stranger, id, day),
         Err(Refusal::NotFinal(_))
     ));
+    // A consortium of three with a quorum of two, of which only this validator signed: its
+    // one signature does not reach quorum.
+    let mut short_of_quorum = genesis.clone();
+    short_of_quorum.validators.extend([[8; 32], [9; 32]]);
+    short_of_quorum.quorum = 2;
+    assert!(matches!(
+        deliver(&store, &nodes, &short_of_quorum, id, day),
+        Err(Refusal::NotFinal(_))
+    ));
+    // An access the ledger rejected (the share asks level 2, the access offers 1): it is in
+    // no block, so nothing makes it final.
+    let rejected = fx.access(&hospital, &tree, &stream, 1, day, 80);
+    match client.submit(&rejected, true) {
+        Ok(r) => assert_eq!(r.status, consentry::api::TxStatus::Rejected),
+        Err(consentry::client::ClientError::Problem { .. }) => {}
+        Err(e) => panic!("{e}"),
+    }
+    assert!(matches!(
+        deliver(&store, &nodes, &genesis, rejected.id(), day),
+        Err(Refusal::NotFinal(_))
+    ));
 
     // The same over HTTP: `consentry datanode` as a process, with its own store.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -311,18 +382,21 @@ fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient
         .unwrap()
         .port();
     let genesis_path = tmp.path().join("genesis.json");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
-        .args(["datanode", "--name", NODE, "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data")
-        .arg(tmp.path().join("datanode-http"))
-        .arg("--ledger")
-        .arg(&node.url)
-        .arg("--genesis")
-        .arg(&genesis_path)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let _child = Child(
+        std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+            .args(["datanode", "--name", NODE, "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data")
+            .arg(tmp.path().join("datanode-http"))
+            .arg("--ledger")
+            .arg(&node.url)
+            .arg("--genesis")
+            .arg(&genesis_path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::blocking::Client::new();
     let post = |path: &str, body: &serde_json::Value| {
@@ -390,31 +464,51 @@ fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient
     let mut policy3 = Fixture::policy(&[Role::Hospital], 2);
     policy3.valid_from = day - 1;
     policy3.valid_until = day + 10;
+    // This share names the snapshot of the 20 records below (`data_digest`).
+    let snapshot = consentry::ledger::Hash32(consentry::delivery::records_digest(
+        &serde_json::to_vec(&events(500, 20)).unwrap(),
+    ));
     client
         .submit(
-            &fx.consent(&platform, &cli_patient, &tree, "cli", policy3, day),
+            &fx.consent_of_snapshot(
+                &platform,
+                &cli_patient,
+                &tree,
+                "cli",
+                policy3,
+                day,
+                Some(snapshot),
+            ),
             true,
         )
         .unwrap();
     let records_file = tmp.path().join("events.json");
     std::fs::write(&records_file, serde_json::to_vec(&events(500, 20)).unwrap()).unwrap();
-    let (ok, text) = cli(&[
-        &os("patient"),
-        &os("put"),
-        &os("--key"),
-        key_file.as_os_str(),
-        &os("--name"),
-        &os("cli"),
-        &os("--file"),
-        records_file.as_os_str(),
-        &os("--datanode"),
-        &os(&base),
-        &os("--datanode-name"),
-        &os(NODE),
-        &os("--node"),
-        &os(&node.url),
-    ]);
+    let put = |file: &std::path::Path| {
+        cli(&[
+            &os("patient"),
+            &os("put"),
+            &os("--key"),
+            key_file.as_os_str(),
+            &os("--name"),
+            &os("cli"),
+            &os("--file"),
+            file.as_os_str(),
+            &os("--datanode"),
+            &os(&base),
+            &os("--datanode-name"),
+            &os(NODE),
+            &os("--node"),
+            &os(&node.url),
+        ])
+    };
+    let (ok, text) = put(&records_file);
     assert!(ok && text.contains("20 records held"), "{text}");
+    // Records put after the share are not part of the snapshot it names.
+    let later_file = tmp.path().join("later.json");
+    std::fs::write(&later_file, serde_json::to_vec(&events(520, 5)).unwrap()).unwrap();
+    let (ok, text) = put(&later_file);
+    assert!(ok && text.contains("25 records held"), "{text}");
     let cli_stream = Fixture::stream_id(&cli_patient, "cli");
     let cli_access = fx.access(&hospital, &tree, &cli_stream, 2, day, 5);
     client.submit(&cli_access, true).unwrap();
@@ -438,10 +532,51 @@ fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient
         ])
     };
     let (ok, text) = fetch(&identity, &fetched);
-    assert!(ok, "{text}");
+    assert!(
+        ok && text.contains("the snapshot the share names"),
+        "{text}"
+    );
     let got: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(&fetched).unwrap()).unwrap();
-    assert_eq!(got, events(500, 20), "fetched exactly the records");
+    assert_eq!(
+        got,
+        events(500, 20),
+        "fetched exactly the snapshot, not the later records"
+    );
+    // A share naming records this data node does not hold: refused, nothing written.
+    let unheld_patient = fx.patient_key();
+    let mut policy4 = Fixture::policy(&[Role::Hospital], 2);
+    policy4.valid_from = day - 1;
+    policy4.valid_until = day + 10;
+    client
+        .submit(
+            &fx.consent_of_snapshot(
+                &platform,
+                &unheld_patient,
+                &tree,
+                "unheld",
+                policy4,
+                day,
+                Some(consentry::ledger::Hash32([3; 32])),
+            ),
+            true,
+        )
+        .unwrap();
+    let unheld = vitals_for(&unheld_patient, "unheld");
+    let (status, body) = post("/v1/ingest", &serde_json::to_value(&unheld).unwrap());
+    assert_eq!(status, 200, "{body}");
+    let unheld_stream = Fixture::stream_id(&unheld_patient, "unheld");
+    let unheld_access = fx.access(&hospital, &tree, &unheld_stream, 2, day, 6);
+    client.submit(&unheld_access, true).unwrap();
+    let (status, body) = post(
+        "/v1/deliveries",
+        &json!({ "access_tx": unheld_access.id().to_hex() }),
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("SnapshotMissing")),
+        "{body}"
+    );
     // Another institution's identity: one line naming the check, nothing written.
     let other_id = tmp.path().join("research.id");
     consentry::files::write_identity(&other_id, &research.sk).unwrap();
@@ -465,6 +600,115 @@ fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient
         (403, Some("ConsentRevoked")),
         "{body}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+}
+
+/// Crash safety of the data node: a patient streams ingests of 200 records into a
+/// `consentry datanode` process that is SIGKILLed at a random moment, three times. After each
+/// kill the store reopens; every acknowledged ingest is there, at most the one in flight is
+/// there besides (its answer was lost), no ingest is there in part, and every record still
+/// decrypts, in order.
+#[test]
+fn sigkill_during_ingest_keeps_every_acknowledged_record_and_no_half_written_one() {
+    use rand::Rng;
+    let tmp = tempfile::tempdir().unwrap();
+    let genesis = consentry::ledger::Genesis {
+        chain_id: CHAIN.into(),
+        validators: vec![],
+        quorum: 1,
+        issuers: vec![],
+        verifying_keys: vec![],
+        root_window_secs: 60,
+        registry_depth: 4,
+        time_ms: 0,
+    };
+    let genesis_file = tmp.path().join("genesis.json");
+    std::fs::write(&genesis_file, serde_json::to_vec(&genesis).unwrap()).unwrap();
+    let data = tmp.path().join("datanode");
+    let p = patient(9);
+    let stream = consentry::ledger::stream_id_for(&p.public.to_bytes(), "vitals");
+    const BATCH: u64 = 200;
+    let mut rng = rand::thread_rng();
+    let mut acknowledged_total = 0u64;
+    for round in 0..3 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Child(
+            std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+                .args(["datanode", "--name", NODE, "--ledger", "http://127.0.0.1:9"])
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("--data")
+                .arg(&data)
+                .arg("--genesis")
+                .arg(&genesis_file)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let client =
+            consentry::client::data::DataNodeClient::new(&format!("http://127.0.0.1:{port}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let first = loop {
+            match client.stream(&stream) {
+                Ok(s) => break s.next_sequence,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                Err(e) => panic!("data node unreachable: {e}"),
+            }
+        };
+        // The writer: one ingest after another until the process dies.
+        let (acks, acked) = std::sync::mpsc::channel();
+        let writer = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                for seq in first.. {
+                    let ingest =
+                        Ingest::sign(&p, CHAIN, NODE, "vitals", seq, events(seq * BATCH, BATCH));
+                    match client.ingest(&ingest) {
+                        Ok(r) => {
+                            assert_eq!(r.records, (seq + 1) * BATCH);
+                            let _ = acks.send(seq);
+                        }
+                        Err(_) => return,
+                    }
+                }
+            })
+        };
+        // Kill once the writer is well under way, at a random moment.
+        let _ = acked
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("a first ack");
+        std::thread::sleep(std::time::Duration::from_millis(rng.gen_range(10..300)));
+        child.0.kill().expect("SIGKILL");
+        child.0.wait().unwrap();
+        writer.join().unwrap();
+        let last_ack = acked.try_iter().last().unwrap_or(first);
+
+        // Reopened: every acknowledged ingest, whole; at most one more (its answer was lost).
+        let store = RecordStore::open(&data, CHAIN, NODE).unwrap();
+        let next = store.next_sequence(&stream).unwrap();
+        assert!(
+            next == last_ack + 1 || next == last_ack + 2,
+            "round {round}: acknowledged up to {last_ack}, the store's next is {next}"
+        );
+        assert_eq!(
+            store.count(&stream).unwrap(),
+            next * BATCH,
+            "no ingest in part"
+        );
+        let all: Vec<serde_json::Value> =
+            serde_json::from_slice(&store.records(&stream).unwrap()).unwrap();
+        assert_eq!(
+            all,
+            events(0, next * BATCH),
+            "round {round}: every record, in order"
+        );
+        acknowledged_total = next * BATCH;
+    }
+    assert!(acknowledged_total >= 3 * BATCH);
 }

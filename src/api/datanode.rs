@@ -5,7 +5,8 @@
 //!   (a replay or a gap), 422 `BadSignature`, `NotThePatientsStream`, `OtherDataNode`.
 //! - `GET /v1/streams/{id}/next` → `{stream_id, next_sequence, records}`.
 //! - `POST /v1/deliveries` `{access_tx}` → [`SealedRecords`]: 409 `NotFinal`, 422
-//!   `NotAnAccess`, 404 `UnknownStream`, 403 `ConsentRevoked` or `PolicyDenied`.
+//!   `NotAnAccess`, 404 `UnknownStream`, 403 `ConsentRevoked` or `PolicyDenied`, 409
+//!   `SnapshotMissing` (the share names records this node does not hold).
 
 use std::sync::Arc;
 
@@ -124,7 +125,7 @@ async fn delivery(
             .map(Json)
             .map_err(|r| {
                 let status = match &r {
-                    Refusal::NotFinal(_) => StatusCode::CONFLICT,
+                    Refusal::NotFinal(_) | Refusal::SnapshotMissing(_) => StatusCode::CONFLICT,
                     Refusal::NotAnAccess(_) => StatusCode::UNPROCESSABLE_ENTITY,
                     Refusal::UnknownStream(_) => StatusCode::NOT_FOUND,
                     Refusal::ConsentRevoked(_) | Refusal::PolicyDenied(_) => StatusCode::FORBIDDEN,

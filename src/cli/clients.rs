@@ -254,6 +254,11 @@ pub enum InstitutionCommand {
         /// Days the consent is valid from today.
         #[arg(long, default_value_t = 365)]
         valid_days: u32,
+        /// The records this share covers (a JSON array, as put to the data node): their
+        /// records digest becomes the consent's `data_digest`, the data node then delivers
+        /// exactly them and readers check it. Without it, the stream as it grows.
+        #[arg(long, value_name = "FILE")]
+        snapshot: Option<PathBuf>,
         /// Where to write the prepared consent.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -420,9 +425,19 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             reader_min_level,
             purpose,
             valid_days,
+            snapshot,
             out,
             node,
         } => {
+            let data_digest = match &snapshot {
+                Some(file) => {
+                    let records: Vec<serde_json::Value> = files::read_json(file)?;
+                    Some(crate::ledger::Hash32(crate::delivery::records_digest(
+                        &serde_json::to_vec(&records)?,
+                    )))
+                }
+                None => None,
+            };
             crate::ledger::check_stream_name(&stream_name).map_err(|e| anyhow::anyhow!("{e}"))?;
             let key = parse_patient_key(&patient_key)?;
             let client = NodeClient::new(&node.node);
@@ -452,7 +467,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                     valid_from: day,
                     valid_until: day + valid_days,
                 },
-                data_digest: None,
+                data_digest,
                 study: None,
                 replaces,
                 patient_key: key,

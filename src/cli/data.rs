@@ -3,41 +3,12 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
 use super::clients::NodeArg;
-use crate::api::datanode::{DeliveryRequest, StreamRecords};
-use crate::client::NodeClient;
-use crate::datanode::Ingest;
-use crate::delivery::{open, SealedRecords};
-use crate::ledger::{keys, stream_id_for, Body, Transaction, TxId};
-
-fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
-    url: &str,
-    body: &T,
-) -> anyhow::Result<R> {
-    let r = reqwest::blocking::Client::new()
-        .post(url)
-        .json(body)
-        .send()
-        .with_context(|| format!("the data node at {url} cannot be reached"))?;
-    let status = r.status();
-    let text = r.text().unwrap_or_default();
-    if !status.is_success() {
-        let detail = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| {
-                Some(format!(
-                    "{} ({})",
-                    v["detail"].as_str()?,
-                    v["code"].as_str()?
-                ))
-            })
-            .unwrap_or(text);
-        bail!("the data node refused: {detail}");
-    }
-    serde_json::from_str(&text).context("unexpected answer from the data node")
-}
+use crate::client::data::DataNodeClient;
+use crate::client::{self, NodeClient};
+use crate::ledger::{keys, TxId};
 
 /// `consentry patient put`: the records of `file` (a JSON array of objects with `time_ms`)
 /// into the stream `name` of the key `key`, signed for the data node `datanode_name`.
@@ -51,27 +22,13 @@ pub fn put(
 ) -> anyhow::Result<()> {
     let patient = keys::read_patient(key)?;
     let records: Vec<serde_json::Value> = crate::files::read_json(file)?;
-    let stream = stream_id_for(&patient.public.to_bytes(), name);
     let chain = NodeClient::new(&node.node).status()?.chain_id;
-    let base = datanode.trim_end_matches('/');
-    let next: StreamRecords = reqwest::blocking::get(format!("{base}/v1/streams/{stream}/next"))
-        .with_context(|| format!("the data node at {base} cannot be reached"))?
-        .json()
-        .context("unexpected answer from the data node")?;
-    let ingest = Ingest::sign(
-        &patient,
-        &chain,
-        datanode_name,
-        name,
-        next.next_sequence,
-        records,
-    );
-    ingest
-        .verify(&chain, datanode_name)
-        .map_err(|e| anyhow::anyhow!("{}: {e}; nothing was sent", file.display()))?;
-    let done: StreamRecords = post(&format!("{base}/v1/ingest"), &ingest)?;
+    let done = DataNodeClient::new(datanode)
+        .put(&patient, &chain, datanode_name, name, records)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     outln!(
-        "stream {stream}: {} records held, next sequence {}",
+        "stream {}: {} records held, next sequence {}",
+        done.stream_id,
         done.records,
         done.next_sequence
     )?;
@@ -93,40 +50,24 @@ pub fn fetch(
     }
     let sk = crate::files::read_identity(identity)?;
     let id = TxId::from_hex(tx).map_err(|e| anyhow::anyhow!("--tx: {e}"))?;
-    let client = NodeClient::new(&node.node);
-    let chain = client.status()?.chain_id;
-    let r = client.transaction(&id.to_hex())?;
-    let access: Transaction = match (r.height, r.transaction) {
-        (Some(_), Some(t)) => serde_json::from_value(t).context("the node's transaction")?,
-        _ => bail!("check failed: transaction {id} is not committed"),
-    };
-    if access.id() != id {
-        bail!("check failed: the node answered another transaction than {id}");
-    }
-    let Body::Access(a) = &access.body else {
-        bail!("check failed: transaction {id} is not an access");
-    };
-    let (secret, public) = crate::delivery::derive(&sk, &a.stream_id, a.nonce);
-    if public != a.delivery_key {
-        bail!("check failed: the access's delivery key is not this identity's (another institution's access?)");
-    }
-    let sealed: SealedRecords = post(
-        &format!("{}/v1/deliveries", datanode.trim_end_matches('/')),
-        &DeliveryRequest {
-            access_tx: id.to_hex(),
-        },
+    let got = client::data::fetch(
+        &NodeClient::new(&node.node),
+        &DataNodeClient::new(datanode),
+        &sk,
+        id,
     )?;
-    let plain =
-        open(&secret, &chain, id, &sealed).map_err(|e| anyhow::anyhow!("check failed: {e}"))?;
-    let records: Vec<serde_json::Value> = serde_json::from_slice(&plain)
-        .map_err(|_| anyhow::anyhow!("check failed: the records are not a JSON array"))?;
-    crate::files::write_atomic(out, &plain, 0o600)?;
+    crate::files::write_atomic(out, &got.plaintext, 0o600)?;
     outln!(
-        "{} records of stream {} written to {} (digest {})",
-        records.len(),
-        a.stream_id,
+        "{} records of stream {} written to {} (digest {}{})",
+        got.count,
+        got.stream_id,
         out.display(),
-        hex::encode(sealed.digest)
+        hex::encode(got.digest),
+        if got.snapshot_checked {
+            ", the snapshot the share names"
+        } else {
+            ""
+        }
     )?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! transactions, tokens and public keys are sent.
 
 pub mod builder;
+pub mod data;
 
 use std::time::Duration;
 
@@ -88,11 +89,11 @@ impl NodeClient {
         serde_json::from_str(&text).map_err(|e| ClientError::Protocol(format!("{e}: {text}")))
     }
 
-    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+    pub(crate) fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         self.handle(self.http.get(format!("{}{path}", self.base)).send())
     }
 
-    fn post<B: Serialize, T: DeserializeOwned>(
+    pub(crate) fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,

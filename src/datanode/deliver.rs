@@ -36,6 +36,10 @@ pub enum Refusal {
     /// The share no longer admits the access.
     #[error("the share no longer admits this access: {0}")]
     PolicyDenied(String),
+    /// The share names a snapshot (`data_digest`) that no prefix of the stream's records
+    /// matches: the platform does not hold the data the patient shared.
+    #[error("this data node holds no snapshot of stream {0} with the digest the share names")]
+    SnapshotMissing(String),
     /// The record store failed.
     #[error(transparent)]
     Store(#[from] RecordStoreError),
@@ -50,6 +54,7 @@ impl Refusal {
             Refusal::UnknownStream(_) => "UnknownStream",
             Refusal::ConsentRevoked(_) => "ConsentRevoked",
             Refusal::PolicyDenied(_) => "PolicyDenied",
+            Refusal::SnapshotMissing(_) => "SnapshotMissing",
             Refusal::Store(_) => "Internal",
         }
     }
@@ -132,7 +137,9 @@ pub fn admit(
     Ok(Admitted { id, access, share })
 }
 
-/// [`admit`], then the stream's records sealed to the access's delivery key.
+/// [`admit`], then the stream's records sealed to the access's delivery key: all of them, or,
+/// when the share names a `data_digest`, exactly the snapshot it names (the first records
+/// whose digest it is; records added later are not shared until the patient shares again).
 pub fn deliver(
     store: &RecordStore,
     nodes: &[NodeClient],
@@ -145,7 +152,12 @@ pub fn deliver(
     if store.count(stream)? == 0 {
         return Err(Refusal::UnknownStream(stream.clone()));
     }
-    let records = store.records(stream)?;
+    let records = match &admitted.share.data_digest {
+        None => store.records(stream)?,
+        Some(digest) => store
+            .snapshot(stream, &digest.0)?
+            .ok_or_else(|| Refusal::SnapshotMissing(stream.clone()))?,
+    };
     seal(
         &admitted.access.delivery_key,
         &genesis.chain_id,

@@ -204,6 +204,59 @@ impl RecordStore {
 
     /// Every record of `stream`, decrypted, in order, as one JSON array.
     pub fn records(&self, stream: &str) -> Result<Zeroizing<Vec<u8>>, RecordStoreError> {
+        let mut out = Zeroizing::new(vec![b'[']);
+        self.each_record(stream, |i, plain| {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(plain);
+            true
+        })?;
+        out.push(b']');
+        Ok(out)
+    }
+
+    /// The first records of `stream` whose JSON array has the records digest `digest`
+    /// ([`records_digest`](crate::delivery::records_digest)): the snapshot a share names in
+    /// its `data_digest`. `None` when no prefix of the stream has that digest. One pass: the
+    /// digest of each prefix `[r0,…,ri]` is the running hash of `tag‖0‖[r0,…,ri` finished with
+    /// `]`.
+    pub fn snapshot(
+        &self,
+        stream: &str,
+        digest: &[u8; 32],
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, RecordStoreError> {
+        use sha2::{Digest, Sha256};
+        let mut out = Zeroizing::new(vec![b'[']);
+        let mut running = Sha256::new();
+        running.update(crate::delivery::RECORDS_DIGEST_TAG);
+        running.update([0u8, b'[']);
+        let mut found = false;
+        self.each_record(stream, |i, plain| {
+            if i > 0 {
+                out.push(b',');
+                running.update(b",");
+            }
+            out.extend_from_slice(plain);
+            running.update(plain);
+            let mut prefix = running.clone();
+            prefix.update(b"]");
+            found = prefix.finalize().as_slice() == digest;
+            !found
+        })?;
+        out.push(b']');
+        Ok(found.then_some(out))
+    }
+
+    /// Decrypts the records of `stream` in order, giving each to `visit` with its index until
+    /// `visit` answers `false`. A missing, moved or modified record is [`Corrupt`].
+    ///
+    /// [`Corrupt`]: RecordStoreError::Corrupt
+    fn each_record(
+        &self,
+        stream: &str,
+        mut visit: impl FnMut(u64, &[u8]) -> bool,
+    ) -> Result<(), RecordStoreError> {
         let count = self.count(stream)?;
         let mut prefix = stream.as_bytes().to_vec();
         prefix.push(0);
@@ -216,8 +269,6 @@ impl RecordStore {
                 index: rows.len() as u64,
             });
         }
-        let mut out = Zeroizing::new(Vec::new());
-        out.push(b'[');
         for (i, (key, value)) in rows.iter().enumerate() {
             let index = i as u64;
             let corrupt = || RecordStoreError::Corrupt {
@@ -238,13 +289,11 @@ impl RecordStore {
                     )
                     .map_err(|_| corrupt())?,
             );
-            if i > 0 {
-                out.push(b',');
+            if !visit(index, &plain) {
+                break;
             }
-            out.extend_from_slice(&plain);
         }
-        out.push(b']');
-        Ok(out)
+        Ok(())
     }
 
     /// The underlying store (tests that tamper with it).

@@ -23,4 +23,6 @@ pub mod seal;
 
 pub use finality::{check_final, FinalityError};
 pub use keys::{check_public, derive, DeliverySecret, DELIVERY_KEY_TAG};
-pub use seal::{open, records_digest, seal, DeliveryError, SealedRecords};
+pub use seal::{
+    open, records_digest, seal, DeliveryError, SealedRecords, DELIVERY_INFO_TAG, RECORDS_DIGEST_TAG,
+};

@@ -7,8 +7,10 @@
 //! half-way, the story goes on under the new leader, and the killed validator is restarted and
 //! must catch up to identical blocks.
 
+mod datanode;
 mod processes;
 
+pub use datanode::EmbeddedDataNode;
 pub use processes::Processes;
 
 use std::io::Write;
@@ -25,7 +27,8 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 
 use crate::client::builder::{self, Holder};
-use crate::client::{ClientError, NodeClient};
+use crate::client::data::DataNodeClient;
+use crate::client::{self, ClientError, NodeClient};
 use crate::ledger::{
     self, keys, stream_id_for, Body, Consent, Hash32, IssueCredential, Policy, RevokeConsent,
     RevokeCredential, Transaction,
@@ -189,6 +192,9 @@ fn rejection_code(r: Result<crate::api::TxResponse, ClientError>) -> anyhow::Res
 /// refused after the window without making any block in between.
 const DEMO_ROOT_WINDOW_SECS: u32 = 2;
 
+/// The demo data node's name (patients sign their ingests for it).
+const DEMO_DATANODE: &str = "demo-datanode";
+
 /// Where the story runs.
 enum Net {
     /// One embedded validator.
@@ -264,14 +270,24 @@ pub fn run(
             },
         )?
     };
-    let (url, issuer_key) = match &net {
-        Net::Solo(n) => (
-            n.url.clone(),
-            n.node.dev.clone().context("dev files")?.issuer_key,
-        ),
+    let (url, issuer_key, genesis_file, validator_urls) = match &net {
+        Net::Solo(n) => {
+            let dev = n.node.dev.clone().context("dev files")?;
+            (
+                n.url.clone(),
+                dev.issuer_key,
+                dev.genesis,
+                vec![n.url.clone()],
+            )
+        }
         Net::Cluster {
             processes, client, ..
-        } => (processes.url(*client), processes.issuer_key()),
+        } => (
+            processes.url(*client),
+            processes.issuer_key(),
+            processes.genesis(),
+            (0..processes.len()).map(|i| processes.url(i)).collect(),
+        ),
     };
     let client = NodeClient::new(&url);
     let issuer = keys::read_ed25519(&issuer_key, "issuer")?;
@@ -333,38 +349,95 @@ pub fn run(
     let day = today();
     let stream1 = stream_id_for(&patient.public.to_bytes(), "stream-1");
     let stream2 = stream_id_for(&patient.public.to_bytes(), "stream-2");
-    let consent =
-        |tree: &RegistryTree, name: &str, roles: Vec<Role>| -> anyhow::Result<Transaction> {
-            let scope = builder::fresh_scope(&mut OsRng);
-            let body = Body::Consent(Consent {
-                stream_id: stream_id_for(&patient.public.to_bytes(), name),
-                stream_name: name.into(),
-                policy: Policy {
-                    roles,
-                    min_level: 2,
-                    purpose: "care".into(),
-                    valid_from: day - 1,
-                    valid_until: day + 365,
-                },
-                data_digest: Some(Hash32(field::sha256_tagged(b"demo/data", name.as_bytes()))),
-                study: None,
-                replaces: None,
-                patient_key: patient.public.to_bytes(),
-                nonce: OsRng.next_u64(),
-                claim: platform.claim(tree, scope, 0, day),
-            });
-            let proof = platform.prove(&prover, &chain, tree, &body, &mut OsRng)?;
-            Ok(builder::patient_signed(
+
+    // The data path: a data node beside the validators holds the stream's records.
+    let datanode = story.step(
+        "start a data node beside the validators (own RocksDB)",
+        || {
+            let genesis: ledger::Genesis = crate::files::read_json(&genesis_file)?;
+            let dn = EmbeddedDataNode::start(
+                &data.join("datanode"),
+                DEMO_DATANODE,
+                validator_urls.clone(),
+                genesis,
+            )?;
+            let detail = format!("{}, records encrypted at rest", dn.url);
+            Ok((dn, detail))
+        },
+    )?;
+    let datanode_client = DataNodeClient::new(&datanode.url);
+    let measurements: Vec<serde_json::Value> = (0..5u64)
+        .map(|i| {
+            serde_json::json!({
+                "time_ms": node::now_ms() - (5 - i) * 60_000,
+                "heart_rate": 62 + 3 * i,
+                "spo2": 97 + i % 2,
+            })
+        })
+        .collect();
+    let snapshot = Hash32(crate::delivery::records_digest(&serde_json::to_vec(
+        &measurements,
+    )?));
+    story.step(
+        "patient puts 5 measurements into stream-1 (stream key)",
+        || {
+            let r = datanode_client.put(
                 &patient,
-                &patient_chain,
-                builder::with_proof(body, proof),
+                &chain,
+                DEMO_DATANODE,
+                "stream-1",
+                measurements.clone(),
+            )?;
+            Ok((
+                (),
+                format!(
+                    "{} records held, next sequence {}",
+                    r.records, r.next_sequence
+                ),
             ))
-        };
+        },
+    )?;
+
+    let consent = |tree: &RegistryTree,
+                   name: &str,
+                   roles: Vec<Role>,
+                   data_digest: Option<Hash32>|
+     -> anyhow::Result<Transaction> {
+        let scope = builder::fresh_scope(&mut OsRng);
+        let body = Body::Consent(Consent {
+            stream_id: stream_id_for(&patient.public.to_bytes(), name),
+            stream_name: name.into(),
+            policy: Policy {
+                roles,
+                min_level: 2,
+                purpose: "care".into(),
+                valid_from: day - 1,
+                valid_until: day + 365,
+            },
+            data_digest,
+            study: None,
+            replaces: None,
+            patient_key: patient.public.to_bytes(),
+            nonce: OsRng.next_u64(),
+            claim: platform.claim(tree, scope, 0, day),
+        });
+        let proof = platform.prove(&prover, &chain, tree, &body, &mut OsRng)?;
+        Ok(builder::patient_signed(
+            &patient,
+            &patient_chain,
+            builder::with_proof(body, proof),
+        ))
+    };
     story.step(
         "patient shares stream-1 (hospital, research; level >= 2; care)",
         || {
             let r = client.submit(
-                &consent(&tree, "stream-1", vec![Role::Hospital, Role::Research])?,
+                &consent(
+                    &tree,
+                    "stream-1",
+                    vec![Role::Hospital, Role::Research],
+                    Some(snapshot),
+                )?,
                 true,
             )?;
             ensure!(
@@ -374,7 +447,7 @@ pub fn run(
             Ok((
                 (),
                 format!(
-                    "platform token + patient signature, block {:?}",
+                    "platform token + patient signature, block {:?}, names the 5 records",
                     r.height.unwrap_or(0)
                 ),
             ))
@@ -390,15 +463,38 @@ pub fn run(
         let proof = who.prove(&prover, &chain, tree, &body, &mut OsRng)?;
         Ok((builder::with_proof(body, proof), nym))
     };
-    let nym1 = story.step("hospital reads stream-1 anonymously (Access)", || {
+    let (nym1, access1) = story.step("hospital reads stream-1 anonymously (Access)", || {
         let (tx, nym) = access(&hospital, &tree, &stream1)?;
         let r = client.submit(&tx, true)?;
         ensure!(
             r.status == crate::api::TxStatus::Committed,
             "access not committed: {r:?}"
         );
-        Ok((nym, format!("accepted, pseudonym {}", short(&nym))))
+        Ok((
+            (nym, tx.id()),
+            format!("accepted, pseudonym {}", short(&nym)),
+        ))
     })?;
+    let records = story.step(
+        "hospital fetches its access's records from the data node",
+        || {
+            let got = client::data::fetch(&client, &datanode_client, &hospital.sk, access1)?;
+            ensure!(
+                got.count == measurements.len() && got.snapshot_checked,
+                "expected the 5 shared records, got {}",
+                got.count
+            );
+            let records: Vec<serde_json::Value> = serde_json::from_slice(&got.plaintext)?;
+            ensure!(records == measurements, "not the records the patient put");
+            Ok((
+                records,
+                "finality checked by the data node, HPKE-opened, digest = the share's".into(),
+            ))
+        },
+    )?;
+    for r in &records {
+        writeln!(story.out, "       {r}")?;
+    }
     story.step("hospital reads stream-1 again", || {
         let (tx, nym) = access(&hospital, &tree, &stream1)?;
         client.submit(&tx, true)?;
@@ -470,6 +566,18 @@ pub fn run(
             Ok(((), format!("block {:?}", r.height.unwrap_or(0))))
         },
     )?;
+    story.step(
+        "hospital fetches its earlier access after the withdrawal",
+        || match client::data::fetch(&client, &datanode_client, &hospital.sk, access1) {
+            Err(client::data::FetchError::DataNode(ClientError::Problem { code, .. }))
+                if code == "ConsentRevoked" =>
+            {
+                Ok(((), format!("refused by the data node: {code}")))
+            }
+            Err(e) => Err(anyhow::anyhow!("expected ConsentRevoked, got: {e}")),
+            Ok(_) => Err(anyhow::anyhow!("delivered after the withdrawal")),
+        },
+    )?;
     story.step("hospital reads stream-1 after the revocation", || {
         let (tx, _) = access(&hospital, &tree, &stream1)?;
         let code = rejection_code(client.submit(&tx, true))?;
@@ -482,7 +590,10 @@ pub fn run(
 
     // Revocation of a credential and the root window.
     story.step("patient shares stream-2 with research", || {
-        client.submit(&consent(&tree, "stream-2", vec![Role::Research])?, true)?;
+        client.submit(
+            &consent(&tree, "stream-2", vec![Role::Research], None)?,
+            true,
+        )?;
         Ok(((), String::new()))
     })?;
     let window = registry.root_window_secs;
@@ -535,6 +646,10 @@ pub fn run(
         ))
     })?;
 
+    story.step("stop the data node", || {
+        datanode.stop()?;
+        Ok(((), String::new()))
+    })?;
     let dirs: Vec<PathBuf> = match net {
         Net::Solo(embedded) => {
             story.step("stop the node gracefully", || {

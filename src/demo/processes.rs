@@ -68,6 +68,11 @@ impl Processes {
         self.dir.join("issuer.key")
     }
 
+    /// The consortium's genesis file.
+    pub fn genesis(&self) -> PathBuf {
+        self.dir.join("genesis.json")
+    }
+
     /// Validator `i`'s (0-based) data directory.
     pub fn data(&self, i: usize) -> PathBuf {
         self.dir.join(format!("validator-{}", i + 1))

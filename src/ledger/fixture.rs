@@ -209,7 +209,8 @@ impl Fixture {
     }
 
     /// A share of `patient`'s stream named `name` (its id is
-    /// [`Fixture::stream_id`]`(patient, name)`), proven by `platform` and signed by `patient`.
+    /// [`Fixture::stream_id`]`(patient, name)`), proven by `platform` and signed by `patient`;
+    /// it names no snapshot (the stream as it grows).
     pub fn consent(
         &mut self,
         platform: &Institution,
@@ -219,12 +220,27 @@ impl Fixture {
         policy: Policy,
         today: u32,
     ) -> Transaction {
+        self.consent_of_snapshot(platform, patient, tree, name, policy, today, None)
+    }
+
+    /// [`Fixture::consent`] naming the snapshot whose records digest is `data_digest`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn consent_of_snapshot(
+        &mut self,
+        platform: &Institution,
+        patient: &schnorrkel::Keypair,
+        tree: &RegistryTree,
+        name: &str,
+        policy: Policy,
+        today: u32,
+        data_digest: Option<Hash32>,
+    ) -> Transaction {
         let scope = self.fresh_scope();
         let body = Body::Consent(Consent {
             stream_id: Self::stream_id(patient, name),
             stream_name: name.into(),
             policy,
-            data_digest: Some(Hash32([7; 32])),
+            data_digest,
             study: None,
             replaces: None,
             patient_key: patient.public.to_bytes(),

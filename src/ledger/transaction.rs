@@ -229,7 +229,12 @@ pub struct Consent {
     pub stream_name: String,
     /// The access policy.
     pub policy: Policy,
-    /// SHA-256 of the shared data set, so a reader can check what it receives.
+    /// The snapshot shared, when the share names one: the records digest
+    /// (`delivery::records_digest`: SHA-256 of `consentry/v1/records‖0‖[r0,…,rk]`, each record
+    /// compact JSON with sorted keys) of the stream's first records. The data node then
+    /// delivers exactly those records, and the reader checks the digest it receives against
+    /// this one; records added later are not shared until the patient shares again. `None`:
+    /// the stream as it grows.
     pub data_digest: Option<Hash32>,
     /// The study request this consent answers, if any.
     pub study: Option<TxId>,
