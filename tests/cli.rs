@@ -585,6 +585,103 @@ fn the_node_flow_of_the_readme_works_over_http() {
     assert!(objects.iter().all(|o| o["status"] == "committed"), "{out}");
     assert_eq!(audit("s-2"), (4, 1));
 
+    // The data path of the README: a data node beside the node; the patient puts records
+    // into s-4; the platform's share names exactly them (--snapshot); the hospital's access
+    // is followed by a fetch that gets them, checked against the share's digest.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let datanode_url = format!("http://127.0.0.1:{port}");
+    let mut datanode = Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .args([
+            "datanode",
+            "--data",
+            "datanode",
+            "--genesis",
+            "data/genesis.json",
+        ])
+        .args(["--ledger", &url, "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let s4_key = ok(dir, &["patient", "keygen", "--out", "s-4.key"]);
+    let events =
+        r#"[{"time_ms":1796256000000,"glucose":5.4},{"time_ms":1796259600000,"glucose":6.1}]"#;
+    std::fs::write(dir.join("events.json"), events).unwrap();
+    let put = on(
+        &net,
+        &[
+            "patient",
+            "put",
+            "--key",
+            "s-4.key",
+            "--name",
+            "s-4",
+            "--file",
+            "events.json",
+            "--datanode",
+            &datanode_url,
+        ],
+    );
+    // (The data node may still be starting: the put is retried until it answers.)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let put_out = loop {
+        let out = consentry(dir, &put);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if out.status.success() || std::time::Instant::now() > deadline {
+            break text + &String::from_utf8_lossy(&out.stderr);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(put_out.contains("2 records held"), "{put_out}");
+    let mut args = vec!["institution", "consent", "--identity", "platform.id"];
+    args.extend(["--leaves", "leaves.json"]);
+    args.extend(platform_attrs);
+    args.extend(["--stream-name", "s-4", "--patient-key", s4_key.trim()]);
+    args.extend(["--roles", "hospital", "--snapshot", "events.json"]);
+    args.extend(["--out", "s-4.consent.json"]);
+    let out = ok(dir, &on(&net, &args));
+    let s4 = out.split("for stream ").nth(1).unwrap()[..64].to_string();
+    let share = [
+        "patient",
+        "share",
+        "--key",
+        "s-4.key",
+        "--consent",
+        "s-4.consent.json",
+    ];
+    assert!(ok(dir, &on(&net, &share)).contains("consent committed"));
+    let mut args = access(&s4, "2");
+    args.push("--json".into());
+    let committed: serde_json::Value = serde_json::from_str(ok(dir, &run(&args)).trim()).unwrap();
+    let tx = committed["id"].as_str().unwrap().to_string();
+    let fetch = [
+        "institution",
+        "fetch",
+        "--identity",
+        "hospital.id",
+        "--tx",
+        &tx,
+        "--datanode",
+        &datanode_url,
+        "--out",
+        "records.json",
+    ];
+    let out = ok(dir, &on(&net, &fetch));
+    assert!(out.contains("the snapshot the share names"), "{out}");
+    let got: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("records.json")).unwrap()).unwrap();
+    assert_eq!(
+        got,
+        serde_json::from_str::<serde_json::Value>(events).unwrap()
+    );
+    let _ = datanode.kill();
+    let _ = datanode.wait();
+
     // The patient withdraws s-2 alone, with a withdrawal signed in advance: the next access
     // is refused.
     let s2 = id("s-2");
@@ -616,8 +713,8 @@ fn the_node_flow_of_the_readme_works_over_http() {
     node.stop();
     let verified = ok(dir, &["verify-chain", "--data", "data"]);
     assert!(verified.starts_with("ok: "), "{verified}");
-    // Tokens: three consents, and 3 + 1 + 2 accesses.
-    assert!(verified.contains("9 tokens verified"), "{verified}");
+    // Tokens: four consents, and 3 + 1 + 2 + 1 accesses.
+    assert!(verified.contains("11 tokens verified"), "{verified}");
 }
 
 #[test]
@@ -627,6 +724,8 @@ fn the_demo_on_three_validators_survives_its_leader_being_killed() {
     for expected in [
         "SIGKILL the leader",
         "leads after",
+        "digest = the share's",
+        "refused by the data node: ConsentRevoked",
         "it catches up",
         "same header hashes on 3",
         "validator-3: ",

@@ -1,9 +1,9 @@
 //! The data node: the data platform's service that holds a stream's records and releases
 //! them, sealed to the reader, for an access the ledger committed (`docs/delivery.md`).
 //!
-//! Built so far: signed ingest ([`ingest`]), the record store, encrypted at rest
-//! ([`records`]), and the delivery decision and sealing ([`deliver`](mod@deliver)). Not yet:
-//! the HTTP service and its command, `patient put`, `institution fetch`.
+//! Signed ingest ([`ingest`]), the record store, encrypted at rest ([`records`]), and the
+//! delivery decision and sealing ([`deliver`](mod@deliver)). The HTTP service is
+//! `api::datanode`; the client side (`patient put`, `institution fetch`) is `client::data`.
 //!
 //! Who may add records: **the patient alone**, with the stream's own key. An ingest names the
 //! stream's name and patient key, and the data node checks that they derive the stream id
