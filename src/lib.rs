@@ -21,6 +21,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod cohort;
 pub mod consensus;
 pub mod datanode;
 pub mod delivery;
