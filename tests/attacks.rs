@@ -30,6 +30,7 @@ fn consent_body(
         policy: Fixture::policy(&[Role::Hospital, Role::Research], 0),
         data_digest: None,
         study: None,
+        cohort: vec![],
         replaces: None,
         patient_key: key.public.to_bytes(),
         nonce: 1,

@@ -354,6 +354,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         },
         data_digest: None,
         study: None,
+        cohort: vec![],
         replaces: None,
         patient_key: patient.public.to_bytes(),
         nonce: 1,
@@ -473,8 +474,8 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
         min_level: 2,
         cohort: vec![consentry::ledger::CohortRange {
             attribute: "age".into(),
-            min: 40,
-            max: 60,
+            lo: 40,
+            hi: 60,
         }],
         nonce: 1,
         claim: research.claim(&tree3, builder::fresh_scope(&mut rand::rngs::OsRng), 2, day),

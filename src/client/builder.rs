@@ -171,7 +171,7 @@ pub fn with_proof(body: Body, proof: Vec<u8>) -> Transaction {
         body,
         auth: Auth {
             proof,
-            signature: vec![],
+            ..Auth::default()
         },
     }
 }
@@ -185,8 +185,8 @@ pub fn issuer_signed(key: &SigningKey, chain_id: &str, body: Body) -> Transactio
     Transaction {
         body,
         auth: Auth {
-            proof: vec![],
             signature,
+            ..Auth::default()
         },
     }
 }
@@ -206,8 +206,8 @@ pub fn patient_signed(
         .to_vec();
     Transaction {
         auth: Auth {
-            proof: tx.auth.proof,
             signature,
+            ..tx.auth
         },
         body: tx.body,
     }

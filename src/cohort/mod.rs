@@ -26,8 +26,10 @@
 //!   an age range of 20 years proves in 8 bits (a proof of 7 + 2·4 points and scalars), and
 //!   cost grows with `n` only where a study's range needs it.
 
+mod answer;
 mod proof;
 
+pub use answer::Answer;
 pub use proof::{
     bits_for, commit, prove, verify, CohortError, Criterion, Statement, COHORT_TRANSCRIPT_LABEL,
     MAX_CRITERIA,

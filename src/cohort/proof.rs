@@ -64,6 +64,14 @@ pub enum CohortError {
         /// Upper bound.
         hi: u64,
     },
+    /// Not one value per criterion.
+    #[error("{values} values for {criteria} criteria")]
+    Count {
+        /// Criteria.
+        criteria: usize,
+        /// Values.
+        values: usize,
+    },
     /// The commitment is not a canonical encoding of a Ristretto point.
     #[error("{0}: the commitment is not a Ristretto point")]
     BadCommitment(String),

@@ -416,6 +416,7 @@ pub fn run(
             },
             data_digest,
             study: None,
+            cohort: vec![],
             replaces: None,
             patient_key: patient.public.to_bytes(),
             nonce: OsRng.next_u64(),

@@ -10,10 +10,11 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use super::forest::RootWindow;
 use super::rejection::Rejection;
 use super::transaction::{
-    stream_id_for, Body, Genesis, Policy, TokenClaim, Transaction, MAX_TX_BYTES,
+    stream_id_for, Body, Consent, Genesis, Policy, TokenClaim, Transaction, MAX_TX_BYTES,
     PATIENT_SIGNING_CONTEXT,
 };
 use super::types::{Hash32, MAX_LIST, MAX_TEXT};
+use crate::cohort::MAX_CRITERIA;
 
 /// Bytes of a compressed Groth16 proof over BLS12-381 (A and C in G1, B in G2).
 pub const PROOF_BYTES: usize = 192;
@@ -215,6 +216,45 @@ fn require_role(claim: &TokenClaim, role: Role) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// A consent's cohort answer: none without a study; with one, one range proof per
+/// commitment, each verifying for its criterion, the study, this body and this chain. Whether
+/// the criteria are the study's is checked against the study itself when the consent is
+/// applied (`CriteriaMismatch`).
+fn check_cohort(ctx: &Context, tx: &Transaction, b: &Consent) -> Result<(), Rejection> {
+    let proofs = &tx.auth.cohort;
+    let Some(study) = b.study else {
+        if b.cohort.is_empty() && proofs.is_empty() {
+            return Ok(());
+        }
+        return Err(Rejection::CriteriaMismatch(
+            "cohort commitments or proofs without a study".into(),
+        ));
+    };
+    if b.cohort.len() > MAX_CRITERIA {
+        return Err(Rejection::CriteriaMismatch(format!(
+            "at most {MAX_CRITERIA} criteria"
+        )));
+    }
+    if proofs.len() != b.cohort.len() {
+        return Err(Rejection::CohortProofInvalid(format!(
+            "{} proofs for {} criteria",
+            proofs.len(),
+            b.cohort.len()
+        )));
+    }
+    let statement = crate::cohort::Statement {
+        chain_id: &ctx.genesis.chain_id,
+        study,
+        body: tx.id(),
+    };
+    for (i, (c, proof)) in b.cohort.iter().zip(proofs).enumerate() {
+        check_text("cohort.attribute", &c.attribute)?;
+        crate::cohort::verify(&statement, i, &c.criterion(), &c.commitment, proof)
+            .map_err(|e| Rejection::CohortProofInvalid(e.to_string()))?;
+    }
+    Ok(())
+}
+
 /// What authorises each kind: exactly a proof, a signature, or both, of their exact sizes.
 /// Nothing else is stored, so nothing oversized can reach the chain.
 fn check_auth_shape(tx: &Transaction) -> Result<(), Rejection> {
@@ -227,6 +267,12 @@ fn check_auth_shape(tx: &Transaction) -> Result<(), Rejection> {
         Body::Consent(_) => (true, true),
     };
     let kind = tx.body.kind();
+    if !matches!(tx.body, Body::Consent(_)) && !tx.auth.cohort.is_empty() {
+        return Err(invalid(
+            "auth.cohort",
+            format!("a {kind} transaction carries no cohort proofs"),
+        ));
+    }
     match (proof, tx.auth.proof.len()) {
         (false, 0) | (true, PROOF_BYTES) => {}
         (false, n) => {
@@ -282,17 +328,16 @@ pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection
         }
         Body::StudyRequest(b) => {
             check_text("purpose", &b.purpose)?;
-            if b.cohort.len() > MAX_LIST {
-                return Err(invalid("cohort", format!("at most {MAX_LIST} ranges")));
+            if b.cohort.len() > MAX_CRITERIA {
+                return Err(invalid(
+                    "cohort",
+                    format!("at most {MAX_CRITERIA} criteria"),
+                ));
             }
             for r in &b.cohort {
                 check_text("cohort.attribute", &r.attribute)?;
-                if r.min >= r.max {
-                    return Err(invalid(
-                        "cohort",
-                        format!("{}: min must be below max", r.attribute),
-                    ));
-                }
+                crate::cohort::bits_for(&r.criterion())
+                    .map_err(|e| invalid("cohort", e.to_string()))?;
             }
             require_role(&b.claim, Role::Research)?;
             token_for(ctx, &b.claim, &tx.body, &tx.auth.proof).map(Some)
@@ -307,6 +352,7 @@ pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection
             require_role(&b.claim, Role::Platform)?;
             let token = token_for(ctx, &b.claim, &tx.body, &tx.auth.proof)?;
             check_patient_signature(&ctx.genesis.chain_id, &b.patient_key, tx)?;
+            check_cohort(ctx, tx, b)?;
             Ok(Some(token))
         }
         Body::RevokeConsent(b) => {

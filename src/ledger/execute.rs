@@ -20,7 +20,7 @@ use super::records::{
 };
 use super::rejection::Rejection;
 use super::state::ChainState;
-use super::transaction::{Body, Transaction};
+use super::transaction::{Body, Consent, StudyRequest, Transaction};
 use super::types::{Hash32, TxId};
 use crate::store::{Batch, Column, Store, StoreError};
 
@@ -142,7 +142,7 @@ struct Overlay {
     ids: HashSet<TxId>,
     streams: HashMap<String, StreamState>,
     pseudonyms: HashSet<Vec<u8>>,
-    studies: HashSet<TxId>,
+    studies: HashMap<TxId, StudyRequest>,
     appended: HashMap<u32, u64>,
     revoked: HashSet<(u32, u64)>,
 }
@@ -196,7 +196,12 @@ pub fn execute<S: Store>(
                 _ => checks::check(&ctx, tx),
             })
             .collect(),
-        _ => txs.iter().map(|tx| checks::check(&ctx, tx)).collect(),
+        // Replaying or proposing without admission: every transaction's checks, including
+        // its cohort range proofs, in parallel (results in block order).
+        _ => {
+            use rayon::prelude::*;
+            txs.par_iter().map(|tx| checks::check(&ctx, tx)).collect()
+        }
     };
 
     // 2. One batch verification per depth of every token that passed and was not verified
@@ -211,7 +216,7 @@ pub fn execute<S: Store>(
         ids: HashSet::new(),
         streams: HashMap::new(),
         pseudonyms: HashSet::new(),
-        studies: HashSet::new(),
+        studies: HashMap::new(),
         appended: HashMap::new(),
         revoked: HashSet::new(),
     };
@@ -230,6 +235,58 @@ pub fn execute<S: Store>(
         }
     }
     Ok(out)
+}
+
+/// The study request `id`, committed or earlier in this block.
+fn study_request<S: Store>(
+    store: &S,
+    overlay: &Overlay,
+    id: &TxId,
+) -> Result<StudyRequest, Failure> {
+    if let Some(s) = overlay.studies.get(id) {
+        return Ok(s.clone());
+    }
+    match super::chain::read_tx(store, id)? {
+        Some((_, tx)) => match tx.body {
+            Body::StudyRequest(s) => Ok(s),
+            _ => Err(Rejection::UnknownStudy(*id).into()),
+        },
+        None => Err(Rejection::UnknownStudy(*id).into()),
+    }
+}
+
+/// Whether a consent answers `study`: exactly its criteria, in its order (the proofs were
+/// verified against them with the stateless checks), and a policy that lets the study's
+/// readers read (its purpose, its role, its level).
+fn check_answers(study: &StudyRequest, consent: &Consent) -> Result<(), Rejection> {
+    if consent.cohort.len() != study.cohort.len() {
+        return Err(Rejection::CriteriaMismatch(format!(
+            "the study names {} criteria, the consent answers {}",
+            study.cohort.len(),
+            consent.cohort.len()
+        )));
+    }
+    for (i, (c, r)) in consent.cohort.iter().zip(&study.cohort).enumerate() {
+        if !c.answers(r) {
+            return Err(Rejection::CriteriaMismatch(format!(
+                "criterion {i} is {} in [{}, {}) in the study, {} in [{}, {}) in the consent",
+                r.attribute, r.lo, r.hi, c.attribute, c.lo, c.hi
+            )));
+        }
+    }
+    let p = &consent.policy;
+    if p.purpose != study.purpose {
+        return Err(Rejection::StudyPolicyMismatch(format!(
+            "purpose {:?}, the study's is {:?}",
+            p.purpose, study.purpose
+        )));
+    }
+    if !p.roles.contains(&study.required_role) || p.min_level > study.min_level {
+        return Err(Rejection::StudyPolicyMismatch(
+            "the study's role or level is not admitted".into(),
+        ));
+    }
+    Ok(())
 }
 
 enum Failure {
@@ -381,10 +438,10 @@ fn apply<S: Store>(
             });
             overlay.revoked.insert((b.issuer_id, b.index));
         }
-        Body::StudyRequest(_) => {
+        Body::StudyRequest(b) => {
             out.batch
                 .put(Column::Meta, records::study_key(&id), Vec::new());
-            overlay.studies.insert(id);
+            overlay.studies.insert(id, b.clone());
         }
         Body::Consent(b) => {
             let existing = stream_state(store, overlay, &b.stream_id)?;
@@ -403,13 +460,13 @@ fn apply<S: Store>(
                 .into());
             }
             if let Some(study) = &b.study {
-                if !overlay.studies.contains(study)
-                    && store
-                        .get(Column::Meta, &records::study_key(study))?
-                        .is_none()
-                {
-                    return Err(Rejection::UnknownStudy(*study).into());
-                }
+                let request = study_request(store, overlay, study)?;
+                check_answers(&request, b)?;
+                out.batch.put(
+                    Column::Meta,
+                    records::study_consent_key(study, &b.stream_id),
+                    id.0.to_vec(),
+                );
             }
             let mut s = existing.unwrap_or(StreamState {
                 patient_key: b.patient_key,

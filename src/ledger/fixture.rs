@@ -242,6 +242,7 @@ impl Fixture {
             policy,
             data_digest,
             study: None,
+            cohort: vec![],
             replaces: None,
             patient_key: patient.public.to_bytes(),
             nonce: 0,

@@ -29,9 +29,9 @@ pub use checks::{check_stream_id, check_stream_name, patient_key, PROOF_BYTES, S
 pub use forest::{Forest, RegistryOp, RootWindow};
 pub use rejection::Rejection;
 pub use transaction::{
-    stream_id_for, Access, Auth, Body, CohortRange, Consent, Genesis, IssueCredential, IssuerEntry,
-    Policy, RevokeConsent, RevokeCredential, StudyRequest, TokenClaim, Transaction,
-    VerifyingKeyEntry, MAX_TX_BYTES, PATIENT_SIGNING_CONTEXT,
+    stream_id_for, Access, Auth, Body, CohortCommitment, CohortRange, Consent, Genesis,
+    IssueCredential, IssuerEntry, Policy, RevokeConsent, RevokeCredential, StudyRequest,
+    TokenClaim, Transaction, VerifyingKeyEntry, MAX_TX_BYTES, PATIENT_SIGNING_CONTEXT,
 };
 pub use types::{Hash32, TxId};
 pub use verify_chain::{verify_chain, ChainFault, ChainSummary};

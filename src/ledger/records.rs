@@ -135,6 +135,17 @@ pub fn study_key(id: &TxId) -> Vec<u8> {
     [b"study/".as_slice(), &id.0].concat()
 }
 
+/// Key of the consent of `stream` answering the study `study` in [`Column::Meta`] (value: the
+/// consent's id). A prefix of its own, so that listing studies does not meet it.
+pub fn study_consent_key(study: &TxId, stream: &str) -> Vec<u8> {
+    [study_consents_prefix(study).as_slice(), stream.as_bytes()].concat()
+}
+
+/// Prefix of the consents answering `study` in [`Column::Meta`].
+pub fn study_consents_prefix(study: &TxId) -> Vec<u8> {
+    [b"study-consent/".as_slice(), &study.0].concat()
+}
+
 /// Key of the committed height in [`Column::Meta`].
 pub const HEIGHT_KEY: &[u8] = b"height";
 

@@ -127,6 +127,18 @@ pub enum Rejection {
     /// A consent answering an unknown study request.
     #[error("no study request {0}")]
     UnknownStudy(TxId),
+    /// A cohort range proof is missing, malformed, or does not verify for its commitment, its
+    /// criterion, the study, this consent and this chain.
+    #[error("cohort proof: {0}")]
+    CohortProofInvalid(String),
+    /// A consent's criteria are not exactly its study's (one missing, another order, other
+    /// bounds), or it carries criteria without answering a study.
+    #[error("cohort criteria: {0}")]
+    CriteriaMismatch(String),
+    /// A consent answering a study does not let the study's readers read (purpose, role,
+    /// level): answering it would grant nothing.
+    #[error("the share does not admit the study's readers: {0}")]
+    StudyPolicyMismatch(String),
 }
 
 impl Rejection {
@@ -159,6 +171,9 @@ impl Rejection {
             Rejection::Busy { .. } => "Busy",
             Rejection::NotShared(_) => "NotShared",
             Rejection::UnknownStudy(_) => "UnknownStudy",
+            Rejection::CohortProofInvalid(_) => "CohortProofInvalid",
+            Rejection::CriteriaMismatch(_) => "CriteriaMismatch",
+            Rejection::StudyPolicyMismatch(_) => "StudyPolicyMismatch",
         }
     }
 }

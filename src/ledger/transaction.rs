@@ -159,16 +159,62 @@ pub struct RevokeCredential {
     pub index: u64,
 }
 
-/// An inclusive range of a committed attribute a study asks for.
+/// A criterion of a study: `lo ≤ value < hi` for a patient attribute the data platform holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CohortRange {
     /// Attribute name (e.g. `age`).
     pub attribute: String,
     /// Lower bound (inclusive).
-    pub min: u64,
+    pub lo: u64,
     /// Upper bound (exclusive).
-    pub max: u64,
+    pub hi: u64,
+}
+
+impl CohortRange {
+    /// As the cohort proofs take it.
+    pub fn criterion(&self) -> crate::cohort::Criterion<'_> {
+        crate::cohort::Criterion {
+            attribute: &self.attribute,
+            lo: self.lo,
+            hi: self.hi,
+        }
+    }
+}
+
+/// A consent's answer to one criterion of a study: the criterion, repeated from the study so
+/// that a validator verifies the proof before looking anything up (a consent whose criteria
+/// differ from the study's in any way is refused, `CriteriaMismatch`), and the data
+/// platform's Pedersen commitment to the patient's value. The range proof is in
+/// [`Auth::cohort`], at the same position.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortCommitment {
+    /// Attribute name, as the study's criterion.
+    pub attribute: String,
+    /// Lower bound (inclusive), as the study's criterion.
+    pub lo: u64,
+    /// Upper bound (exclusive), as the study's criterion.
+    pub hi: u64,
+    /// Pedersen commitment `v·B + r·B̃` to the value (compressed Ristretto, hex).
+    #[serde(with = "hex_bytes")]
+    pub commitment: [u8; 32],
+}
+
+impl CohortCommitment {
+    /// The criterion it answers.
+    pub fn criterion(&self) -> crate::cohort::Criterion<'_> {
+        crate::cohort::Criterion {
+            attribute: &self.attribute,
+            lo: self.lo,
+            hi: self.hi,
+        }
+    }
+
+    /// Whether it answers exactly the criterion `r`.
+    pub fn answers(&self, r: &CohortRange) -> bool {
+        self.attribute == r.attribute && self.lo == r.lo && self.hi == r.hi
+    }
 }
 
 /// A research institution asks for consent.
@@ -185,7 +231,8 @@ pub struct StudyRequest {
     pub required_role: Role,
     /// Minimum level of the readers.
     pub min_level: u16,
-    /// Cohort eligibility ranges (proofs come with the cohort issue).
+    /// Cohort criteria (at most `cohort::MAX_CRITERIA`); a consent answering the study proves
+    /// each with a range proof over a committed value, never disclosing it.
     pub cohort: Vec<CohortRange>,
     /// Makes otherwise identical requests distinct.
     pub nonce: u64,
@@ -238,6 +285,10 @@ pub struct Consent {
     pub data_digest: Option<Hash32>,
     /// The study request this consent answers, if any.
     pub study: Option<TxId>,
+    /// With `study`: one commitment per criterion of the study, in its order (the proofs are
+    /// in [`Auth::cohort`]); empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cohort: Vec<CohortCommitment>,
     /// The stream's latest consent (share or withdrawal) when this one was prepared; none for
     /// a first share. A consent applies only while that is still the latest, so a signed but
     /// unsent consent cannot undo a later withdrawal (or a later policy).
@@ -317,6 +368,14 @@ pub struct Auth {
     /// Ed25519 (issuer) or sr25519 (patient) signature, 64 bytes, else empty.
     #[serde(with = "hex::serde", default)]
     pub signature: Vec<u8>,
+    /// A consent answering a study: one Bulletproofs range proof per criterion (hex each),
+    /// bound to the consent body's digest; empty otherwise.
+    #[serde(
+        with = "super::types::hex_list",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub cohort: Vec<Vec<u8>>,
 }
 
 /// A transaction.
