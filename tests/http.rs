@@ -47,12 +47,20 @@ fn the_demo_story_runs_over_http_and_survives_a_restart() {
         text.contains("rejected: ConsentRevoked") && text.contains("rejected: RootNotInWindow"),
         "{text}"
     );
+    assert!(
+        text.contains("refused by the data node: ConsentRevoked")
+            && text.contains("1 eligible consent")
+            && text.contains("not eligible, no proof can be made"),
+        "{text}"
+    );
 
     // Restart on the same data directory: height, registry and history are intact.
     let n = EmbeddedNode::start(config(&data)).unwrap();
     let client = NodeClient::new(&n.url);
     let status = client.status().unwrap();
-    assert_eq!(status.height, 11, "{status:?}");
+    // 3 accreditations, 2 shares, 4 accesses, a withdrawal, a study, its answer, the study's
+    // access, a revocation.
+    assert_eq!(status.height, 14, "{status:?}");
     // Block 4 holds the share of stream-1 (after three accreditations).
     let http = Client::new();
     let b4 = get_json(&http, format!("{}/v1/blocks/4", n.url));
@@ -496,7 +504,86 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     let studies: Value = get_json(&http, format!("{url}/v1/studies"));
     assert_eq!(studies["studies"], json!([study.id.clone()]));
     let one: Value = get_json(&http, format!("{url}/v1/studies/{}", study.id));
-    assert_eq!(one["transaction"]["body"]["purpose"], "cardiology cohort");
+    assert_eq!(one["purpose"], "cardiology cohort");
+    assert_eq!(
+        one["criteria"],
+        json!([{"attribute": "age", "lo": 40, "hi": 60, "bits": 8}])
+    );
+    assert_eq!(one["eligible_consents"], 0);
+    // A platform answers for an eligible patient: commitments and range proofs, no value.
+    let platform = new_holder(Role::Platform, 1);
+    let tree4 = issue_and_sync(&client, &issuer, &platform);
+    let study_id = consentry::ledger::Hash32::from_hex(&study.id).unwrap();
+    let answer = |age: u64, name: &str, tamper: bool| {
+        let a = consentry::cohort::Answer::commit(
+            &[consentry::ledger::CohortRange {
+                attribute: "age".into(),
+                lo: 40,
+                hi: 60,
+            }],
+            &[age],
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap();
+        let patient = schnorrkel::MiniSecretKey::generate_with(rand::rngs::OsRng)
+            .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
+        let body = Body::Consent(consentry::ledger::Consent {
+            stream_id: consentry::ledger::stream_id_for(&patient.public.to_bytes(), name),
+            stream_name: name.into(),
+            policy: consentry::ledger::Policy {
+                roles: vec![Role::Research],
+                min_level: 2,
+                purpose: "cardiology cohort".into(),
+                valid_from: day - 1,
+                valid_until: day + 10,
+            },
+            data_digest: None,
+            study: Some(study_id),
+            cohort: a.commitments.clone(),
+            replaces: None,
+            patient_key: patient.public.to_bytes(),
+            nonce: 0,
+            claim: platform.claim(&tree4, builder::fresh_scope(&mut rand::rngs::OsRng), 0, day),
+        });
+        let mut cohort = a
+            .prove("consentry-dev", study_id, body.id(), &mut rand::rngs::OsRng)
+            .unwrap();
+        if tamper {
+            cohort[0][100] ^= 1;
+        }
+        let proof = platform
+            .prove(
+                &prover,
+                "consentry-dev",
+                &tree4,
+                &body,
+                &mut rand::rngs::OsRng,
+            )
+            .unwrap();
+        let mut tx = builder::with_proof(body, proof);
+        tx.auth.cohort = cohort;
+        builder::patient_signed(&patient, "consentry-dev", tx)
+    };
+    let bad = answer(45, "cohort-bad", true);
+    problem(
+        http.post(format!("{url}/v1/transactions?wait=true"))
+            .json(&bad)
+            .send()
+            .unwrap(),
+        422,
+        "CohortProofInvalid",
+    );
+    let good = answer(45, "cohort-good", false);
+    let r = client.submit(&good, true).unwrap();
+    assert_eq!(r.status, consentry::api::TxStatus::Committed);
+    let one: Value = get_json(&http, format!("{url}/v1/studies/{}", study.id));
+    assert_eq!(one["eligible_consents"], 1);
+    assert_eq!(one["streams"][0]["consent"], json!(r.id));
+    assert_eq!(one["streams"][0]["current"], true);
+    assert!(
+        !one.to_string().contains("\"45\"") && !one.to_string().contains(":45"),
+        "no value: {one}"
+    );
     problem(
         http.get(format!("{url}/v1/studies/{}", "00".repeat(32)))
             .send()
@@ -507,8 +594,8 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
     let status = client.status().unwrap();
     assert_eq!(
         status.height,
-        h + 2,
-        "the research credential and the study request"
+        h + 4,
+        "the research and platform credentials, the study request and one answer"
     );
     assert!(status.params.iter().any(|p| p.file == "access-d20.vk"));
     let metrics = http

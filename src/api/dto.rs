@@ -231,6 +231,52 @@ pub struct HistoryResponse {
     pub entries: Vec<HistoryItem>,
 }
 
+/// A study's criterion, as `GET /v1/studies/{id}` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CriterionView {
+    /// Attribute name.
+    pub attribute: String,
+    /// Lower bound (inclusive).
+    pub lo: u64,
+    /// Upper bound (exclusive).
+    pub hi: u64,
+    /// Bit width of its range proofs (8, 16, 32 or 64).
+    pub bits: u32,
+}
+
+/// A stream whose consent answered a study with valid cohort proofs.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StudyStream {
+    /// Stream id (the study's institution reads it with ordinary, anonymous accesses).
+    pub stream_id: String,
+    /// The consent that answered the study (hex).
+    pub consent: String,
+    /// Whether that consent is still the stream's latest (not withdrawn or replaced).
+    pub current: bool,
+}
+
+/// `GET /v1/studies/{id}`: the request, its criteria, and the eligible consents received. No
+/// value is ever shown: the ledger holds only commitments and range proofs.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StudyResponse {
+    /// Study request transaction id.
+    pub id: String,
+    /// Block height of the request.
+    pub height: u64,
+    /// What the data is for.
+    pub purpose: String,
+    /// Role of the readers.
+    pub required_role: String,
+    /// Minimum level of the readers.
+    pub min_level: u16,
+    /// The criteria, in order.
+    pub criteria: Vec<CriterionView>,
+    /// Number of consents (streams) that answered with valid proofs.
+    pub eligible_consents: u64,
+    /// The streams, in stream id order.
+    pub streams: Vec<StudyStream>,
+}
+
 /// `GET /v1/studies`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StudiesResponse {

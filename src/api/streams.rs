@@ -5,8 +5,8 @@ use axum::Json;
 
 use super::problem::{ApiResult, Problem};
 use super::{
-    blocking, AppState, HistoryItem, HistoryResponse, Page, StreamResponse, StudiesResponse,
-    TxResponse, TxStatus,
+    blocking, AppState, CriterionView, HistoryItem, HistoryResponse, Page, StreamResponse,
+    StudiesResponse, StudyResponse, StudyStream,
 };
 use crate::ledger::{check_stream_id, records::HistoryKind, Body, Hash32};
 
@@ -98,24 +98,58 @@ pub async fn studies(
     .await
 }
 
-/// A study request.
+/// Most consenting streams a study page lists.
+const MAX_STUDY_STREAMS: usize = 10_000;
+
+/// A study request: its criteria and the eligible consents received (never a value).
 #[utoipa::path(get, path = "/v1/studies/{id}", params(("id" = String, Path, description = "Study request transaction id")),
-    responses((status = 200, body = TxResponse), (status = 404, body = Problem)))]
-pub async fn study(State(node): State<AppState>, Path(id): Path<String>) -> ApiResult<TxResponse> {
+    responses((status = 200, body = StudyResponse), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn study(
+    State(node): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<StudyResponse> {
     let id = Hash32::from_hex(&id).map_err(|e| Problem::bad_request(format!("study id: {e}")))?;
-    blocking(
-        move || match node.pool().with_ledger(|l| l.transaction(&id))? {
-            Some((height, tx)) if matches!(tx.body, Body::StudyRequest(_)) => {
-                Ok(Json(TxResponse {
+    blocking(move || {
+        node.pool().with_ledger(
+            |l| -> Result<ApiResult<StudyResponse>, crate::ledger::LedgerError> {
+                let Some((height, tx)) = l.transaction(&id)? else {
+                    return Ok(Err(Problem::not_found(format!("no study request {id}"))));
+                };
+                let Body::StudyRequest(s) = tx.body else {
+                    return Ok(Err(Problem::not_found(format!("no study request {id}"))));
+                };
+                let mut streams = Vec::new();
+                for (stream_id, consent) in l.study_consents(&id, MAX_STUDY_STREAMS)? {
+                    let current = l
+                        .stream(&stream_id)?
+                        .is_some_and(|st| st.shared && st.latest_consent == consent);
+                    streams.push(StudyStream {
+                        stream_id,
+                        consent: consent.to_hex(),
+                        current,
+                    });
+                }
+                Ok(Ok(Json(StudyResponse {
                     id: id.to_hex(),
-                    status: TxStatus::Committed,
-                    height: Some(height),
-                    reason: None,
-                    transaction: serde_json::to_value(&tx).ok(),
-                }))
-            }
-            _ => Err(Problem::not_found(format!("no study request {id}"))),
-        },
-    )
+                    height,
+                    purpose: s.purpose,
+                    required_role: s.required_role.name().into(),
+                    min_level: s.min_level,
+                    criteria: s
+                        .cohort
+                        .iter()
+                        .map(|r| CriterionView {
+                            attribute: r.attribute.clone(),
+                            lo: r.lo,
+                            hi: r.hi,
+                            bits: crate::cohort::bits_for(&r.criterion()).unwrap_or(64) as u32,
+                        })
+                        .collect(),
+                    eligible_consents: streams.len() as u64,
+                    streams,
+                })))
+            },
+        )?
+    })
     .await
 }

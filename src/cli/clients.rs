@@ -230,6 +230,29 @@ pub enum InstitutionCommand {
         #[command(flatten)]
         node: NodeArg,
     },
+    /// As a research institution: ask for consent with cohort criteria (anonymous, through a
+    /// research token). Prints the study id.
+    Study {
+        /// Who acts (a research institution).
+        #[command(flatten)]
+        holder: HolderArgs,
+        /// Criteria, `NAME=LO..HI` comma-separated (`LO` inclusive, `HI` exclusive), e.g.
+        /// `age=40..60,hba1c=48..75`. Consents prove each in range; no value is disclosed.
+        #[arg(long)]
+        criteria: String,
+        /// What the data is for (consents answering the study take it as their purpose).
+        #[arg(long)]
+        purpose: String,
+        /// The role the study's readers will have.
+        #[arg(long, alias = "roles", default_value = "research")]
+        role: Role,
+        /// Minimum level of the study's readers.
+        #[arg(long, default_value_t = 0)]
+        min_level: u16,
+        /// Node.
+        #[command(flatten)]
+        node: NodeArg,
+    },
     /// As a data platform: prepare a share for a patient to sign. The stream id is derived
     /// from the patient's stream key and the platform's name of the stream, and printed.
     Consent {
@@ -259,6 +282,15 @@ pub enum InstitutionCommand {
         /// exactly them and readers check it. Without it, the stream as it grows.
         #[arg(long, value_name = "FILE")]
         snapshot: Option<PathBuf>,
+        /// Answer this study request (its id): the share takes the study's purpose, role and
+        /// level, and carries a commitment and a range proof per criterion for `--values`.
+        #[arg(long, requires = "values")]
+        study: Option<String>,
+        /// The patient's values for the study's criteria, `NAME=VALUE` comma-separated (e.g.
+        /// `age=52,hba1c=60`). They never leave this process: only commitments and proofs do.
+        /// A value outside its range is refused here and nothing is prepared.
+        #[arg(long, requires = "study")]
+        values: Option<String>,
         /// Where to write the prepared consent.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -417,6 +449,45 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                 }
             }
         }
+        InstitutionCommand::Study {
+            holder,
+            criteria,
+            purpose,
+            role,
+            min_level,
+            node,
+        } => {
+            let cohort = super::study::parse_criteria(&criteria)?;
+            let client = NodeClient::new(&node.node);
+            let chain = client.status()?.chain_id;
+            let (h, tree) = holder_tree_checked(&holder, &client)?;
+            let prover = holder.prover(tree.depth())?;
+            let day = today();
+            let body = Body::StudyRequest(crate::ledger::StudyRequest {
+                purpose,
+                required_role: role,
+                min_level,
+                cohort,
+                nonce: super::study::nonce(),
+                // Discloses the role alone (level ≥ 0), under a fresh scope.
+                claim: h.claim(&tree, builder::fresh_scope(&mut rand::rngs::OsRng), 0, day),
+            });
+            let proof = h.prove(&prover, &chain, &tree, &body, &mut rand::rngs::OsRng)?;
+            let r = client.submit(&builder::with_proof(body, proof), true)?;
+            match r.status {
+                TxStatus::Committed => outln!(
+                    "study {} committed in block {}",
+                    r.id,
+                    r.height.unwrap_or(0)
+                )?,
+                _ => bail!(
+                    "study {} not committed: {:?} {}",
+                    r.id,
+                    r.status,
+                    r.reason.unwrap_or_default()
+                ),
+            }
+        }
         InstitutionCommand::Consent {
             holder,
             stream_name,
@@ -426,6 +497,8 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             purpose,
             valid_days,
             snapshot,
+            study,
+            values,
             out,
             node,
         } => {
@@ -457,7 +530,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                 ),
                 None => None,
             };
-            let body = Body::Consent(Consent {
+            let mut consent = Consent {
                 stream_id: stream_id.clone(),
                 stream_name,
                 policy: Policy {
@@ -474,9 +547,29 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                 patient_key: key,
                 nonce: rand::rngs::OsRng.next_u64(),
                 claim: h.claim(&tree, scope, 0, day),
-            });
+            };
+            let answer = match (&study, &values) {
+                (Some(id), Some(values)) => {
+                    let request = client.study(id)?;
+                    Some(super::study::answer_study(
+                        id,
+                        &request,
+                        values,
+                        &mut consent,
+                    )?)
+                }
+                _ => None,
+            };
+            let body = Body::Consent(consent);
+            let cohort = match (&answer, &body) {
+                (Some(a), Body::Consent(Consent { study: Some(s), .. })) => {
+                    super::study::prove_answer(a, &chain, *s, &body)?
+                }
+                _ => vec![],
+            };
             let proof = h.prove(&prover, &chain, &tree, &body, &mut rand::rngs::OsRng)?;
-            let tx = builder::with_proof(body, proof);
+            let mut tx = builder::with_proof(body, proof);
+            tx.auth.cohort = cohort;
             files::write_atomic(&out, &serde_json::to_vec_pretty(&tx)?, 0o644)?;
             outln!(
                 "prepared consent {} for stream {stream_id} (for the patient to sign)",

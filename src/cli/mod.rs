@@ -27,6 +27,7 @@ mod leaves;
 mod node;
 mod prove;
 mod setup;
+mod study;
 mod verify;
 
 /// Consentry: privacy-preserving consent ledger for medical data sharing.

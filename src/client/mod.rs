@@ -220,6 +220,11 @@ impl NodeClient {
         }
     }
 
+    /// `GET /v1/studies/{id}`.
+    pub fn study(&self, id: &str) -> Result<crate::api::StudyResponse, ClientError> {
+        self.get(&format!("/v1/studies/{id}"))
+    }
+
     /// `GET /v1/streams/{id}/history`.
     pub fn history(&self, stream: &str) -> Result<HistoryResponse, ClientError> {
         self.get(&format!("/v1/streams/{stream}/history?limit=10000"))

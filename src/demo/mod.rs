@@ -589,6 +589,134 @@ pub fn run(
         Ok(((), format!("rejected: {code}")))
     })?;
 
+    // Recruitment: a study learns that a patient is eligible, never the values.
+    let study_purpose = "cardiology cohort";
+    let study = story.step(
+        "research centre asks: age in [40,60), hba1c in [48,75)",
+        || {
+            let body = Body::StudyRequest(ledger::StudyRequest {
+                purpose: study_purpose.into(),
+                required_role: Role::Research,
+                min_level: 2,
+                cohort: vec![
+                    ledger::CohortRange {
+                        attribute: "age".into(),
+                        lo: 40,
+                        hi: 60,
+                    },
+                    ledger::CohortRange {
+                        attribute: "hba1c".into(),
+                        lo: 48,
+                        hi: 75,
+                    },
+                ],
+                nonce: OsRng.next_u64(),
+                claim: research.claim(&tree, builder::fresh_scope(&mut OsRng), 0, day),
+            });
+            let proof = research.prove(&prover, &chain, &tree, &body, &mut OsRng)?;
+            let r = client.submit(&builder::with_proof(body, proof), true)?;
+            ensure!(
+                r.status == crate::api::TxStatus::Committed,
+                "study not committed: {r:?}"
+            );
+            let detail = format!("study {}… (research token, fresh scope)", &r.id[..12]);
+            Ok((r.id, detail))
+        },
+    )?;
+    let request = client.study(&study)?;
+    let criteria: Vec<ledger::CohortRange> = request
+        .criteria
+        .iter()
+        .map(|c| ledger::CohortRange {
+            attribute: c.attribute.clone(),
+            lo: c.lo,
+            hi: c.hi,
+        })
+        .collect();
+    let study_id = Hash32::from_hex(&study).map_err(anyhow::Error::msg)?;
+    let eligible_stream = story.step(
+        "platform answers for patient A (age 52, hba1c 60): range proofs",
+        || {
+            let answer = crate::cohort::Answer::commit(&criteria, &[52, 60], &mut OsRng)?;
+            let a = schnorrkel::MiniSecretKey::generate_with(OsRng)
+                .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
+            let stream = stream_id_for(&a.public.to_bytes(), "cohort-a");
+            let body = Body::Consent(Consent {
+                stream_id: stream.clone(),
+                stream_name: "cohort-a".into(),
+                policy: Policy {
+                    roles: vec![Role::Research],
+                    min_level: 2,
+                    purpose: study_purpose.into(),
+                    valid_from: day - 1,
+                    valid_until: day + 365,
+                },
+                data_digest: None,
+                study: Some(study_id),
+                cohort: answer.commitments.clone(),
+                replaces: None,
+                patient_key: a.public.to_bytes(),
+                nonce: OsRng.next_u64(),
+                claim: platform.claim(&tree, builder::fresh_scope(&mut OsRng), 0, day),
+            });
+            let cohort = answer.prove(&chain, study_id, body.id(), &mut OsRng)?;
+            let bytes: usize = cohort.iter().map(Vec::len).sum();
+            let proof = platform.prove(&prover, &chain, &tree, &body, &mut OsRng)?;
+            let mut tx = builder::with_proof(body, proof);
+            tx.auth.cohort = cohort;
+            let r = client.submit(&builder::patient_signed(&a, &patient_chain, tx), true)?;
+            ensure!(
+                r.status == crate::api::TxStatus::Committed,
+                "answer not committed: {r:?}"
+            );
+            Ok((
+                stream,
+                format!("2 commitments, 2 aggregated proofs ({bytes} B), committed"),
+            ))
+        },
+    )?;
+    story.step(
+        "platform for patient B (age 35) cannot prove, and says so",
+        || match crate::cohort::Answer::commit(&criteria, &[35, 60], &mut OsRng) {
+            Err(e @ crate::cohort::CohortError::NotEligible { .. }) => {
+                Ok(((), format!("refused locally, nothing sent: {e}")))
+            }
+            other => anyhow::bail!("expected NotEligible, got {other:?}"),
+        },
+    )?;
+    story.step("the study sees its eligible consents, no value", || {
+        let s = client.study(&study)?;
+        ensure!(
+            s.eligible_consents == 1 && s.streams[0].stream_id == eligible_stream,
+            "unexpected study view: {s:?}"
+        );
+        Ok((
+            (),
+            format!(
+                "{} eligible consent: stream {}…",
+                s.eligible_consents,
+                &eligible_stream[..12]
+            ),
+        ))
+    })?;
+    story.step("research centre reads the eligible stream (Access)", || {
+        let body = research.access_body(
+            &tree,
+            &eligible_stream,
+            study_purpose,
+            2,
+            day,
+            OsRng.next_u64(),
+        );
+        let proof = research.prove(&prover, &chain, &tree, &body, &mut OsRng)?;
+        let r = client.submit(&builder::with_proof(body, proof), true)?;
+        ensure!(
+            r.status == crate::api::TxStatus::Committed,
+            "access not committed: {r:?}"
+        );
+        Ok(((), "accepted, anonymous".into()))
+    })?;
+
     // Revocation of a credential and the root window.
     story.step("patient shares stream-2 with research", || {
         client.submit(

@@ -851,6 +851,31 @@ impl<S: Store> Ledger<S> {
             .collect())
     }
 
+    /// The streams whose consent answered `study` and those consents, in stream id order, at
+    /// most `limit`.
+    pub fn study_consents(
+        &self,
+        study: &TxId,
+        limit: usize,
+    ) -> Result<Vec<(String, TxId)>, LedgerError> {
+        let prefix = records::study_consents_prefix(study);
+        self.store
+            .scan(Column::Meta, &prefix, None, limit)?
+            .into_iter()
+            .map(|(k, v)| {
+                let stream = String::from_utf8(k[prefix.len()..].to_vec());
+                let id: Result<[u8; 32], _> = v.as_slice().try_into();
+                match (stream, id) {
+                    (Ok(s), Ok(id)) => Ok((s, Hash32(id))),
+                    _ => Err(LedgerError::from(StoreError::Corrupt {
+                        column: "meta",
+                        reason: "a study consent record".into(),
+                    })),
+                }
+            })
+            .collect()
+    }
+
     /// A stream's state.
     pub fn stream(&self, stream: &str) -> Result<Option<StreamState>, LedgerError> {
         match self
