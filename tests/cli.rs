@@ -773,3 +773,128 @@ fn cluster_init_writes_configs_and_refuses_a_second_cluster_and_the_dev_key_with
     let err = fails(dir.path(), &["node", "--config", "c/validator-1.toml"]);
     assert!(err.contains("bogus"), "{err}");
 }
+
+/// The README's study flow against a node process: a research centre asks with criteria; a
+/// platform answers for an eligible patient (commitments and range proofs, the values never
+/// sent) and the patient signs; an ineligible patient's answer is refused locally with
+/// nothing written; the study shows one eligible consent, which the research centre reads.
+#[test]
+fn the_study_flow_of_the_readme_works_over_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let node = NodeProcess::start(dir);
+    let url = node.url.clone();
+    let net = ["--node", url.as_str()];
+    let research = ok(dir, &["identity", "new", "--out", "research.id"]);
+    let platform = ok(dir, &["identity", "new", "--out", "platform.id"]);
+    let attrs = |role: &'static str| ATTRS.map(|a| if a == "hospital" { role } else { a });
+    for (id, role) in [(&research, "research"), (&platform, "platform")] {
+        let mut args = vec!["issuer", "issue", "--key", "data/issuer.key"];
+        args.extend(["--id", id.trim()]);
+        args.extend(attrs(role));
+        ok(dir, &on(&net, &args));
+    }
+    ok(
+        dir,
+        &on(
+            &net,
+            &[
+                "institution",
+                "sync",
+                "--issuer-id",
+                "1",
+                "--out",
+                "leaves.json",
+            ],
+        ),
+    );
+    let research_attrs = attrs("research");
+    let mut args = vec!["institution", "study", "--identity", "research.id"];
+    args.extend(["--leaves", "leaves.json"]);
+    args.extend(research_attrs);
+    args.extend(["--criteria", "age=40..60,hba1c=48..75"]);
+    args.extend([
+        "--purpose",
+        "cardiology",
+        "--roles",
+        "research",
+        "--min-level",
+        "2",
+    ]);
+    let out = ok(dir, &on(&net, &args));
+    assert!(
+        out.starts_with("study ") && out.contains("committed"),
+        "{out}"
+    );
+    let study = out.split_whitespace().nth(1).unwrap().to_string();
+
+    let platform_attrs = attrs("platform");
+    let consent = |key: &str, values: &str, out: &str| {
+        let patient_key = ok(dir, &["patient", "keygen", "--out", key]);
+        let mut args: Vec<String> = ["institution", "consent", "--identity", "platform.id"]
+            .map(String::from)
+            .to_vec();
+        args.extend(["--leaves", "leaves.json"].map(String::from));
+        args.extend(platform_attrs.map(String::from));
+        args.extend([
+            "--stream-name".into(),
+            key.trim_end_matches(".key").into(),
+            "--patient-key".into(),
+            patient_key.trim().into(),
+            "--study".into(),
+            study.clone(),
+            "--values".into(),
+            values.into(),
+            "--out".into(),
+            out.into(),
+        ]);
+        args.extend(net.map(String::from));
+        args
+    };
+    // Not eligible: refused locally, nothing written.
+    let err = fails(dir, &run(&consent("b.key", "age=35,hba1c=60", "b.json")));
+    assert!(err.contains("not eligible") && err.contains("age"), "{err}");
+    assert!(!dir.join("b.json").exists());
+    // Eligible: prepared (no value in the file), signed and committed by the patient.
+    ok(dir, &run(&consent("a.key", "age=52,hba1c=60", "a.json")));
+    let prepared: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("a.json")).unwrap()).unwrap();
+    for c in prepared["body"]["cohort"].as_array().unwrap() {
+        let mut keys: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            ["attribute", "commitment", "hi", "lo"],
+            "no value: {c}"
+        );
+    }
+    assert_eq!(prepared["auth"]["cohort"].as_array().unwrap().len(), 2);
+    let share = ["patient", "share", "--key", "a.key", "--consent", "a.json"];
+    assert!(ok(dir, &on(&net, &share)).contains("consent committed"));
+
+    let view: serde_json::Value = reqwest::blocking::get(format!("{url}/v1/studies/{study}"))
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(view["eligible_consents"], 1, "{view}");
+    let stream = view["streams"][0]["stream_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut args = vec!["institution", "access", "--identity", "research.id"];
+    args.extend(["--leaves", "leaves.json"]);
+    args.extend(research_attrs);
+    args.extend([
+        "--stream",
+        &stream,
+        "--purpose",
+        "cardiology",
+        "--min-level",
+        "2",
+    ]);
+    let out = ok(dir, &on(&net, &args));
+    assert!(out.contains("committed"), "{out}");
+    node.stop();
+    let verified = ok(dir, &["verify-chain", "--data", "data"]);
+    assert!(verified.starts_with("ok: "), "{verified}");
+}

@@ -243,9 +243,9 @@ pub enum InstitutionCommand {
         /// What the data is for (consents answering the study take it as their purpose).
         #[arg(long)]
         purpose: String,
-        /// The role the study's readers will have.
-        #[arg(long, alias = "roles", default_value = "research")]
-        role: Role,
+        /// The role the study's readers will have (one).
+        #[arg(long = "roles", value_name = "ROLE", default_value = "research")]
+        reader_role: Role,
         /// Minimum level of the study's readers.
         #[arg(long, default_value_t = 0)]
         min_level: u16,
@@ -453,7 +453,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             holder,
             criteria,
             purpose,
-            role,
+            reader_role,
             min_level,
             node,
         } => {
@@ -465,7 +465,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             let day = today();
             let body = Body::StudyRequest(crate::ledger::StudyRequest {
                 purpose,
-                required_role: role,
+                required_role: reader_role,
                 min_level,
                 cohort,
                 nonce: super::study::nonce(),
