@@ -82,14 +82,14 @@ fn seal(
     w: &mut World,
     consent: Consent,
     patient: &schnorrkel::Keypair,
-    proofs: Vec<Vec<u8>>,
+    proof: Vec<u8>,
 ) -> Transaction {
     let tree = w.tree();
     let p = w.platform.clone();
     let mut tx =
         w.fx.finish_consent(&p, patient, &tree, Body::Consent(consent));
-    // The proofs are bound to the body through their transcript, not by the signature.
-    tx.auth.cohort = proofs;
+    // The proof is bound to the body through its transcript, not by the signature.
+    tx.auth.cohort = proof;
     tx
 }
 
@@ -121,7 +121,7 @@ fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
 
     // A flipped byte in a proof.
     let mut tx = answer(&mut w, &s, &cohort, &[52, 60], "p-3");
-    tx.auth.cohort[1][40] ^= 1;
+    tx.auth.cohort[40] ^= 1;
     assert_eq!(w.reject(tx), "CohortProofInvalid");
 
     // A changed commitment (the token and the signature made over the changed body).
@@ -158,15 +158,18 @@ fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
         let tx = seal(&mut w, consent, &patient, proofs);
         assert_eq!(w.reject(tx), "CohortProofInvalid", "{chain}");
     }
-    // Proofs of one consent moved to another (same study, same values).
+    // The proof of one consent moved to another (same study, same values).
     let donor = answer(&mut w, &s, &cohort, &[52, 60], "p-6");
     let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
     let (consent, patient) = body(&mut w, &s, &a, "p-7");
     let tx = seal(&mut w, consent, &patient, donor.auth.cohort.clone());
     assert_eq!(w.reject(tx), "CohortProofInvalid");
-    // Fewer proofs than criteria.
+    // A truncated proof, and none at all.
     let mut tx = answer(&mut w, &s, &cohort, &[52, 60], "p-8");
-    tx.auth.cohort.pop();
+    tx.auth.cohort.truncate(tx.auth.cohort.len() - 32);
+    assert_eq!(w.reject(tx), "CohortProofInvalid");
+    let mut tx = answer(&mut w, &s, &cohort, &[52, 60], "p-8b");
+    tx.auth.cohort.clear();
     assert_eq!(w.reject(tx), "CohortProofInvalid");
 
     // Criteria in another order, or one missing: valid proofs, but not the study's criteria.
@@ -175,7 +178,11 @@ fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
     assert_eq!(w.reject(tx), "CriteriaMismatch");
     let tx = answer(&mut w, &s, &cohort[..1], &[52], "p-10");
     assert_eq!(w.reject(tx), "CriteriaMismatch");
-    let tx = answer(&mut w, &s, &[], &[], "p-11");
+    // No answer at all to a study with criteria.
+    let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
+    let (mut consent, patient) = body(&mut w, &s, &a, "p-11");
+    consent.cohort.clear();
+    let tx = seal(&mut w, consent, &patient, vec![]);
     assert_eq!(w.reject(tx), "CriteriaMismatch");
     // Wider bounds than the study's (an easier statement) with a valid proof for them.
     let mut wider = cohort.clone();
@@ -204,6 +211,20 @@ fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
     consent.study = None;
     let tx = seal(&mut w, consent, &patient, vec![]);
     assert_eq!(w.reject(tx), "CriteriaMismatch");
+    // A proof on a consent without a study, or without commitments.
+    let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
+    let (mut consent, patient) = body(&mut w, &s, &a, "p-14b");
+    let proof = a
+        .prove(
+            CHAIN_ID,
+            s.id(),
+            Body::Consent(consent.clone()).id(),
+            &mut OsRng,
+        )
+        .unwrap();
+    consent.cohort.clear();
+    let tx = seal(&mut w, consent, &patient, proof);
+    assert_eq!(w.reject(tx), "CohortProofInvalid");
 
     // A study nobody asked.
     let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
@@ -238,7 +259,7 @@ fn a_patient_outside_the_range_cannot_answer_and_the_platform_says_so() {
         Answer::commit(&criteria(), &[52], &mut OsRng),
         Err(CohortError::Count {
             criteria: 2,
-            values: 1
+            given: 1
         })
     ));
 }

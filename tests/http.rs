@@ -549,7 +549,7 @@ fn every_endpoint_answers_and_bad_inputs_get_problems() {
             .prove("consentry-dev", study_id, body.id(), &mut rand::rngs::OsRng)
             .unwrap();
         if tamper {
-            cohort[0][100] ^= 1;
+            cohort[100] ^= 1;
         }
         let proof = platform
             .prove(

@@ -112,13 +112,13 @@ pub fn answer_study(
     Ok(answer)
 }
 
-/// The range proofs of `answer` for the final consent `body`.
+/// The range proof of `answer` for the final consent `body`.
 pub fn prove_answer(
     answer: &Answer,
     chain_id: &str,
     study: TxId,
     body: &Body,
-) -> anyhow::Result<Vec<Vec<u8>>> {
+) -> anyhow::Result<Vec<u8>> {
     answer
         .prove(chain_id, study, body.id(), &mut rand::rngs::OsRng)
         .map_err(|e| anyhow::anyhow!("{e}; nothing was prepared"))

@@ -43,10 +43,13 @@ impl Answer {
         values: &[u64],
         rng: &mut R,
     ) -> Result<Answer, CohortError> {
-        if criteria.len() != values.len() {
+        if criteria.is_empty()
+            || criteria.len() > super::MAX_CRITERIA
+            || criteria.len() != values.len()
+        {
             return Err(CohortError::Count {
                 criteria: criteria.len(),
-                values: values.len(),
+                given: values.len(),
             });
         }
         for (r, v) in criteria.iter().zip(values) {
@@ -80,25 +83,22 @@ impl Answer {
         })
     }
 
-    /// The range proofs, one per criterion, for the consent body whose digest (transaction
-    /// id) is `body`, answering `study` on `chain_id`: they go into `Auth::cohort`.
+    /// The aggregated range proof of every criterion for the consent body whose digest
+    /// (transaction id) is `body`, answering `study` on `chain_id`: it goes into
+    /// `Auth::cohort`.
     pub fn prove<R: RngCore + CryptoRng>(
         &self,
         chain_id: &str,
         study: TxId,
         body: TxId,
         rng: &mut R,
-    ) -> Result<Vec<Vec<u8>>, CohortError> {
+    ) -> Result<Vec<u8>, CohortError> {
         let statement = Statement {
             chain_id,
             study,
             body,
         };
-        self.commitments
-            .iter()
-            .zip(self.values.iter().zip(&self.blindings))
-            .enumerate()
-            .map(|(i, (c, (v, r)))| prove(&statement, i, &c.criterion(), *v, r, rng))
-            .collect()
+        let criteria: Vec<_> = self.commitments.iter().map(|c| c.criterion()).collect();
+        prove(&statement, &criteria, &self.values, &self.blindings, rng)
     }
 }

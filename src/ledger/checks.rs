@@ -216,43 +216,45 @@ fn require_role(claim: &TokenClaim, role: Role) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// A consent's cohort answer: none without a study; with one, one range proof per
-/// commitment, each verifying for its criterion, the study, this body and this chain. Whether
-/// the criteria are the study's is checked against the study itself when the consent is
-/// applied (`CriteriaMismatch`).
+/// A consent's cohort answer: none without a study; with one, a commitment per criterion and
+/// one aggregated range proof that verifies for them, the study, this body and this chain.
+/// Whether the criteria are the study's is checked against the study itself when the consent
+/// is applied (`CriteriaMismatch`).
 fn check_cohort(ctx: &Context, tx: &Transaction, b: &Consent) -> Result<(), Rejection> {
-    let proofs = &tx.auth.cohort;
+    let proof = &tx.auth.cohort;
     let Some(study) = b.study else {
-        if b.cohort.is_empty() && proofs.is_empty() {
+        if b.cohort.is_empty() && proof.is_empty() {
             return Ok(());
         }
         return Err(Rejection::CriteriaMismatch(
-            "cohort commitments or proofs without a study".into(),
+            "cohort commitments or a proof without a study".into(),
         ));
     };
+    if b.cohort.is_empty() {
+        if proof.is_empty() {
+            return Ok(());
+        }
+        return Err(Rejection::CohortProofInvalid(
+            "a proof without commitments".into(),
+        ));
+    }
     if b.cohort.len() > MAX_CRITERIA {
         return Err(Rejection::CriteriaMismatch(format!(
             "at most {MAX_CRITERIA} criteria"
         )));
     }
-    if proofs.len() != b.cohort.len() {
-        return Err(Rejection::CohortProofInvalid(format!(
-            "{} proofs for {} criteria",
-            proofs.len(),
-            b.cohort.len()
-        )));
+    for c in &b.cohort {
+        check_text("cohort.attribute", &c.attribute)?;
     }
     let statement = crate::cohort::Statement {
         chain_id: &ctx.genesis.chain_id,
         study,
         body: tx.id(),
     };
-    for (i, (c, proof)) in b.cohort.iter().zip(proofs).enumerate() {
-        check_text("cohort.attribute", &c.attribute)?;
-        crate::cohort::verify(&statement, i, &c.criterion(), &c.commitment, proof)
-            .map_err(|e| Rejection::CohortProofInvalid(e.to_string()))?;
-    }
-    Ok(())
+    let criteria: Vec<_> = b.cohort.iter().map(|c| c.criterion()).collect();
+    let commitments: Vec<[u8; 32]> = b.cohort.iter().map(|c| c.commitment).collect();
+    crate::cohort::verify(&statement, &criteria, &commitments, proof)
+        .map_err(|e| Rejection::CohortProofInvalid(e.to_string()))
 }
 
 /// What authorises each kind: exactly a proof, a signature, or both, of their exact sizes.

@@ -185,8 +185,8 @@ impl CohortRange {
 /// A consent's answer to one criterion of a study: the criterion, repeated from the study so
 /// that a validator verifies the proof before looking anything up (a consent whose criteria
 /// differ from the study's in any way is refused, `CriteriaMismatch`), and the data
-/// platform's Pedersen commitment to the patient's value. The range proof is in
-/// [`Auth::cohort`], at the same position.
+/// platform's Pedersen commitment to the patient's value. The range proof of all of a
+/// consent's criteria is [`Auth::cohort`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CohortCommitment {
@@ -285,8 +285,8 @@ pub struct Consent {
     pub data_digest: Option<Hash32>,
     /// The study request this consent answers, if any.
     pub study: Option<TxId>,
-    /// With `study`: one commitment per criterion of the study, in its order (the proofs are
-    /// in [`Auth::cohort`]); empty otherwise.
+    /// With `study`: one commitment per criterion of the study, in its order (the proof is
+    /// [`Auth::cohort`]); empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cohort: Vec<CohortCommitment>,
     /// The stream's latest consent (share or withdrawal) when this one was prepared; none for
@@ -368,14 +368,10 @@ pub struct Auth {
     /// Ed25519 (issuer) or sr25519 (patient) signature, 64 bytes, else empty.
     #[serde(with = "hex::serde", default)]
     pub signature: Vec<u8>,
-    /// A consent answering a study: one Bulletproofs range proof per criterion (hex each),
-    /// bound to the consent body's digest; empty otherwise.
-    #[serde(
-        with = "super::types::hex_list",
-        default,
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub cohort: Vec<Vec<u8>>,
+    /// A consent answering a study with criteria: one aggregated Bulletproofs range proof of
+    /// every criterion (hex), bound to the consent body's digest; empty otherwise.
+    #[serde(with = "hex::serde", default, skip_serializing_if = "Vec::is_empty")]
+    pub cohort: Vec<u8>,
 }
 
 /// A transaction.

@@ -80,26 +80,6 @@ pub mod hex_bytes {
     }
 }
 
-/// Lists of byte strings as lists of hex strings in JSON.
-pub mod hex_list {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Serializes each as lowercase hex.
-    pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(v.iter().map(hex::encode))
-    }
-
-    /// Deserializes a list of hex strings.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        Vec::<String>::deserialize(d)?
-            .iter()
-            .map(|s| {
-                hex::decode(s.strip_prefix("0x").unwrap_or(s)).map_err(serde::de::Error::custom)
-            })
-            .collect()
-    }
-}
-
 /// Longest stream id, purpose or other free-text field, in bytes.
 pub const MAX_TEXT: usize = 256;
 /// Most entries in a list field (roles, cohort ranges, validators, issuers).
