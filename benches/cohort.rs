@@ -10,6 +10,10 @@
 //!   commit), without and with an answer to a 2-criterion study (ages and HbA1c, 8-bit
 //!   ranges); the difference is the cohort proofs' cost per block.
 //!
+//! - `cohort_groth16/{prove,verify}/k`: the same predicate as a Groth16 circuit
+//!   (`consentry_circuits::cohort`: Poseidon commitments, bit-decomposition range checks), with
+//!   arkworks' prover and verifier; the setup time and constraint counts are printed once.
+//!
 //! Run: `cargo bench --bench cohort`.
 
 use consentry::circuits::credential::Role;
@@ -203,5 +207,46 @@ fn blocks(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(cohort, proofs, blocks);
+fn groth16(c: &mut Criterion) {
+    use consentry::circuits::cohort::{
+        commitment, constraints, prove, setup, verify, CohortRangeCircuit, RangeCriterion,
+    };
+    use consentry::circuits::Fr;
+    let mut g = c.benchmark_group("cohort_groth16");
+    for k in [1usize, 2, 4] {
+        let started = std::time::Instant::now();
+        let (pk, pvk) = setup(k, 32, &mut OsRng).expect("setup");
+        eprintln!(
+            "cohort_groth16: {k} criteria at 32 bits: {} constraints, setup {:.2?}, proof 192 bytes",
+            constraints(k, 32),
+            started.elapsed()
+        );
+        let criteria: Vec<RangeCriterion> = (0..k as u64)
+            .map(|i| RangeCriterion {
+                lo: 1_000,
+                hi: 1_000 + (1u64 << 32),
+                opening: Some((5_000_000 + i, Fr::from(77 + i))),
+            })
+            .collect();
+        let commitments: Vec<Fr> = criteria
+            .iter()
+            .map(|r| {
+                let (v, b) = r.opening.expect("opening");
+                commitment(v, b)
+            })
+            .collect();
+        let public = CohortRangeCircuit::public_inputs(&commitments, &criteria);
+        g.throughput(Throughput::Elements(k as u64));
+        g.bench_function(format!("prove/{k}"), |b| {
+            b.iter(|| prove(&pk, &criteria, 32, &mut OsRng).expect("prove"))
+        });
+        let proof = prove(&pk, &criteria, 32, &mut OsRng).expect("prove");
+        g.bench_function(format!("verify/{k}"), |b| {
+            b.iter(|| assert!(verify(&pvk, &public, &proof)))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(cohort, proofs, blocks, groth16);
 criterion_main!(cohort);

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod cohort;
 pub mod credential;
 pub mod field;
 pub mod groth;

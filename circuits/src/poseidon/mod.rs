@@ -93,6 +93,9 @@ pub enum Domain {
     Escrow = 6,
     /// Maps a 256-bit scope digest (e.g. `H("access", stream_id)`) to a field element. Width 3.
     Scope = 7,
+    /// `C = H_commit(value, blinding)`: a hiding commitment inside a circuit. Used by the
+    /// Groth16 cohort circuit that `benches/cohort.rs` measures beside the Bulletproofs. Width 3.
+    Commitment = 8,
 }
 
 impl Domain {
@@ -110,7 +113,8 @@ impl Domain {
             | Domain::Pseudonym
             | Domain::Message
             | Domain::Escrow
-            | Domain::Scope => Width::Three,
+            | Domain::Scope
+            | Domain::Commitment => Width::Three,
         }
     }
 }

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha20Rng;
 use super::*;
 use crate::field;
 
-const DOMAINS: [Domain; 7] = [
+const DOMAINS: [Domain; 8] = [
     Domain::Identity,
     Domain::Leaf,
     Domain::MerkleNode,
@@ -20,6 +20,7 @@ const DOMAINS: [Domain; 7] = [
     Domain::Message,
     Domain::Escrow,
     Domain::Scope,
+    Domain::Commitment,
 ];
 
 fn inputs(n: usize) -> Vec<Fr> {
