@@ -231,7 +231,8 @@ fn bench_reports_every_figure() {
 
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("b.json")).unwrap()).unwrap();
-    assert_eq!(v["version"], 3);
+    assert_eq!(v["version"], 4);
+    assert_eq!(v["cohort"].as_array().unwrap().len(), 6);
     assert!(v["date"].as_str().unwrap().ends_with('Z'));
     assert!(!v["machine"]["cpu"].as_str().unwrap().is_empty());
     assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);

@@ -5,6 +5,7 @@
 //! - [`sampler`]: the timing loop (warm-up, calibration of calls per sample).
 //! - [`keys`]: which keys each depth uses (the parameter directory's, or seeded dev keys).
 //! - [`zk`]: per-depth proof figures, registry insert, native Poseidon.
+//! - [`cohort`]: Bulletproofs cohort answers, proven and verified (depth-independent).
 //! - [`node`]: committed Access transactions per second on an embedded node.
 //! - [`report`]: the JSON schema and the table.
 //! - [`machine`]: CPU, cores, UTC date, command line.
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use consentry_circuits::groth::{ParamsError, ProveError};
 use consentry_circuits::registry::{levels, RegistryError, MAX_DEPTH};
 
+pub mod cohort;
 pub mod keys;
 pub mod machine;
 pub mod node;
@@ -167,7 +169,7 @@ pub fn planned_steps(cfg: &Config) -> u64 {
         + prepare_runs
         + zk::pool_top_up(cfg.iterations) as u64;
     let node = cfg.node_txs.map_or(0, |n| 2 * n as u64 + node::FIXED_STEPS);
-    runs + per_depth * cfg.depths.len() as u64 + node
+    runs + cohort::FIGURES as u64 * runs + per_depth * cfg.depths.len() as u64 + node
 }
 
 /// Runs every measurement of `cfg` (validate it first) and returns the report.
@@ -175,6 +177,7 @@ pub fn run(cfg: &Config, progress: &Progress, command: String) -> Result<Report,
     let date = machine::utc_now();
     let scratch = tempfile::tempdir().map_err(BenchError::Scratch)?;
     let poseidon = zk::poseidon(cfg.iterations, progress)?;
+    let cohort = cohort::figures(cfg.iterations, progress)?;
 
     let mut depths = vec![];
     for &depth in &cfg.depths {
@@ -227,6 +230,7 @@ pub fn run(cfg: &Config, progress: &Progress, command: String) -> Result<Report,
         iterations: cfg.iterations,
         command,
         depths,
+        cohort,
         node,
     })
 }
@@ -278,6 +282,19 @@ mod tests {
             }
         }
         assert!(r.depths[0].constraints < r.depths[1].constraints);
+        let cohort: Vec<&str> = r.cohort.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            cohort,
+            [
+                "cohort_prove_1",
+                "cohort_verify_1",
+                "cohort_prove_2",
+                "cohort_verify_2",
+                "cohort_prove_4",
+                "cohort_verify_4"
+            ]
+        );
+        assert!(r.cohort.iter().all(|f| f.median_us > 0.0));
         assert!(r.node.is_none());
     }
 }

@@ -1,8 +1,9 @@
 //! The bench report: its JSON form (for machines) and its table (for people).
 //!
-//! JSON schema, version 3 (a report script parses these names; only add fields). Version 2
+//! JSON schema, version 4 (a report script parses these names; only add fields). Version 2
 //! added the `prepare` and `prove_arkworks` figures (version 1 had the nine others), version
-//! 3 `prove_repeat`:
+//! 3 `prove_repeat`, version 4 the depth-independent `cohort` figures (`cohort_prove_k`,
+//! `cohort_verify_k` for k = 1, 2, 4 criteria at 32 bits; not shown below):
 //!
 //! ```json
 //! {"version":3,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
@@ -28,7 +29,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 /// Current schema version.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// Every figure name of a depth, in report order.
 pub const FIGURE_NAMES: [&str; 12] = [
@@ -66,6 +67,9 @@ pub struct Report {
     pub command: String,
     /// Per-depth figures, ascending depth.
     pub depths: Vec<DepthReport>,
+    /// Cohort proof figures (Bulletproofs; depth-independent).
+    #[serde(default)]
+    pub cohort: Vec<Figure>,
     /// The end-to-end node figure, unless skipped.
     pub node: Option<NodeReport>,
 }
@@ -208,6 +212,9 @@ impl Report {
                 }
             }
         }
+        for f in &self.cohort {
+            rows.push(row("-".into(), f));
+        }
         if let Some(n) = &self.node {
             rows.push([
                 n.depth.to_string(),
@@ -309,6 +316,14 @@ impl Report {
             "prove: a fresh proof. prove_repeat: the same holder and root with a new scope and \
              message each call, through a warm ProofCache (the same proofs)."
         );
+        if !self.cohort.is_empty() {
+            let _ = writeln!(
+                w,
+                "cohort_prove_k: a platform commits to k values and proves them in k 32-bit \
+                 ranges (one aggregated Bulletproofs range proof); cohort_verify_k: a validator \
+                 verifies it."
+            );
+        }
         if let Some(n) = &self.node {
             let _ = writeln!(
                 w,
@@ -358,6 +373,7 @@ mod tests {
                 setup_s: None,
                 figures: FIGURE_NAMES.iter().map(|n| figure(n, 2000.0)).collect(),
             }],
+            cohort: vec![figure("cohort_verify_4", 2800.0)],
             node: Some(NodeReport {
                 depth: 4,
                 transactions: 256,
@@ -372,7 +388,7 @@ mod tests {
     #[test]
     fn json_has_the_agreed_shape() {
         let v: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
-        assert_eq!(v["version"], 3);
+        assert_eq!(v["version"], 4);
         assert_eq!(v["date"], "2026-11-27T10:00:00Z");
         assert_eq!(v["machine"]["cpu"], "AMD EPYC 7B13");
         assert_eq!(v["machine"]["cores"], 2);

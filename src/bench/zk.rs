@@ -139,7 +139,7 @@ impl World {
 }
 
 /// [`measure`] with the bench's error type (fixes the error type the closures' `?` infers).
-fn sample(
+pub(super) fn sample(
     iterations: usize,
     max_calls: usize,
     progress: &Progress,
