@@ -564,3 +564,81 @@ fn an_address_that_sends_bad_proofs_is_refused_and_others_are_not() {
     seq.submit_from(valid, Some(flood), later).unwrap();
     drop((fx, dir));
 }
+
+/// 10. A cohort range proof that fails costs a verification like a bad token does, and counts
+///     the same: an address sending consents with broken cohort proofs is banned, and its
+///     next submission, even a valid one, is refused without any check.
+#[test]
+fn an_address_that_sends_bad_cohort_proofs_is_refused() {
+    use consentry::cohort::Answer;
+    let mut w = World::new(300);
+    let r = w.research.clone();
+    let p = w.platform.clone();
+    let tree = w.tree();
+    let cohort = vec![CohortRange {
+        attribute: "age".into(),
+        lo: 40,
+        hi: 60,
+    }];
+    let scope = w.fx.fresh_scope();
+    let study = w.fx.finish(
+        &r,
+        &tree,
+        Body::StudyRequest(StudyRequest {
+            purpose: "care".into(),
+            required_role: Role::Research,
+            min_level: 1,
+            cohort: cohort.clone(),
+            nonce: 1,
+            claim: w.fx.claim(&r, &tree, scope, 0, TODAY),
+        }),
+    );
+    w.block_ok(vec![study.clone()]);
+    let answer = |w: &mut World, n: u64, broken: bool| {
+        let patient = w.fx.patient_key();
+        let a = Answer::commit(&cohort, &[50], &mut rand::rngs::OsRng).unwrap();
+        let scope = w.fx.fresh_scope();
+        let name = format!("c{n}");
+        let body = Body::Consent(Consent {
+            stream_id: Fixture::stream_id(&patient, &name),
+            stream_name: name,
+            policy: Fixture::policy(&[Role::Research], 1),
+            data_digest: None,
+            study: Some(study.id()),
+            cohort: a.commitments.clone(),
+            replaces: None,
+            patient_key: patient.public.to_bytes(),
+            nonce: n,
+            claim: w.fx.claim(&p, &tree, scope, 0, TODAY),
+        });
+        let mut proof = a
+            .prove(CHAIN_ID, study.id(), body.id(), &mut rand::rngs::OsRng)
+            .unwrap();
+        if broken {
+            proof[64] ^= 1;
+        }
+        let mut tx = w.fx.finish_consent(&p, &patient, &tree, body);
+        tx.auth.cohort = proof;
+        tx
+    };
+    let bad: Vec<Transaction> = (0..3).map(|n| answer(&mut w, n, true)).collect();
+    let valid = answer(&mut w, 9, false);
+    let limits = Limits {
+        bad_proofs_per_source: 3,
+        ..Limits::default()
+    };
+    let (seq, fx, dir) = sequencer(w, limits);
+    let flood: std::net::IpAddr = [127, 0, 0, 3].into();
+    let now = NOON_MS + 60_000;
+    for tx in bad {
+        let r = seq.submit_from(tx, Some(flood), now).unwrap_err();
+        assert_eq!(r.code(), "CohortProofInvalid");
+    }
+    match seq.submit_from(valid.clone(), Some(flood), now + 1) {
+        Err(Rejection::Busy { .. }) => {}
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    seq.submit_from(valid, Some([127, 0, 0, 1].into()), now + 1)
+        .unwrap();
+    drop((fx, dir));
+}

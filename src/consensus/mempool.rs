@@ -235,12 +235,15 @@ impl<S: Store> Mempool<S> {
             .admission_context(now_ms);
         let token = match context.token_of(&tx) {
             Err(
-                r @ Rejection::InvalidField {
+                r @ (Rejection::InvalidField {
                     field: "auth.proof",
                     ..
-                },
+                }
+                | Rejection::CohortProofInvalid(_)),
             ) => {
-                // Proof bytes that are not even valid points count as a bad proof.
+                // Proof bytes that are not even valid points count as a bad proof, and so
+                // does a cohort range proof that fails: each cost the validator a
+                // verification.
                 self.bad_proof(source, now_ms);
                 return Err(r);
             }
