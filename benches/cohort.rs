@@ -26,22 +26,12 @@ use rand::rngs::OsRng;
 
 const TODAY: u32 = 20_400;
 
-fn criteria_32(k: usize) -> Vec<CohortRange> {
-    (0..k)
-        .map(|i| CohortRange {
-            attribute: format!("a{i}"),
-            lo: 1_000,
-            hi: 1_000 + (1u64 << 32),
-        })
-        .collect()
-}
-
 fn proofs(c: &mut Criterion) {
     let study = Hash32([1; 32]);
     let body = Hash32([2; 32]);
     let mut g = c.benchmark_group("cohort");
     for k in [1usize, 2, 4] {
-        let criteria = criteria_32(k);
+        let criteria = consentry::bench::cohort::criteria(k);
         let values: Vec<u64> = (0..k as u64).map(|i| 5_000_000 + i).collect();
         let answer = Answer::commit(&criteria, &values, &mut OsRng).expect("eligible");
         let made = answer

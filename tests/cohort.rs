@@ -108,6 +108,28 @@ fn answer(
     seal(w, consent, &patient, proofs)
 }
 
+/// An answer to `study` with the values 52 and 60, `tweak`ed before it is proven: proven for
+/// the study the tweaked consent names, with no proof when it names none or has no
+/// commitments.
+fn tweaked(
+    w: &mut World,
+    study: &Transaction,
+    name: &str,
+    tweak: impl FnOnce(&mut Consent),
+) -> Transaction {
+    let a = Answer::commit(&criteria(), &[52, 60], &mut OsRng).unwrap();
+    let (mut consent, patient) = body(w, study, &a, name);
+    tweak(&mut consent);
+    let proof = match consent.study {
+        Some(named) if !consent.cohort.is_empty() => {
+            let id = Body::Consent(consent.clone()).id();
+            a.prove(CHAIN_ID, named, id, &mut OsRng).unwrap()
+        }
+        _ => vec![],
+    };
+    seal(w, consent, &patient, proof)
+}
+
 #[test]
 fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
     let mut w = World::new(4);
@@ -179,10 +201,7 @@ fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
     let tx = answer(&mut w, &s, &cohort[..1], &[52], "p-10");
     assert_eq!(w.reject(tx), "CriteriaMismatch");
     // No answer at all to a study with criteria.
-    let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
-    let (mut consent, patient) = body(&mut w, &s, &a, "p-11");
-    consent.cohort.clear();
-    let tx = seal(&mut w, consent, &patient, vec![]);
+    let tx = tweaked(&mut w, &s, "p-11", |c| c.cohort.clear());
     assert_eq!(w.reject(tx), "CriteriaMismatch");
     // Wider bounds than the study's (an easier statement) with a valid proof for them.
     let mut wider = cohort.clone();
@@ -191,27 +210,13 @@ fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
     assert_eq!(w.reject(tx), "CriteriaMismatch");
 
     // A policy that does not let the study read: another purpose.
-    let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
-    let (mut consent, patient) = body(&mut w, &s, &a, "p-13");
-    consent.policy.purpose = "care".into();
-    let proofs = a
-        .prove(
-            CHAIN_ID,
-            s.id(),
-            Body::Consent(consent.clone()).id(),
-            &mut OsRng,
-        )
-        .unwrap();
-    let tx = seal(&mut w, consent, &patient, proofs);
+    let tx = tweaked(&mut w, &s, "p-13", |c| c.policy.purpose = "care".into());
     assert_eq!(w.reject(tx), "StudyPolicyMismatch");
 
     // Commitments without a study.
-    let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
-    let (mut consent, patient) = body(&mut w, &s, &a, "p-14");
-    consent.study = None;
-    let tx = seal(&mut w, consent, &patient, vec![]);
+    let tx = tweaked(&mut w, &s, "p-14", |c| c.study = None);
     assert_eq!(w.reject(tx), "CriteriaMismatch");
-    // A proof on a consent without a study, or without commitments.
+    // A proof on a consent without commitments.
     let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
     let (mut consent, patient) = body(&mut w, &s, &a, "p-14b");
     let proof = a
@@ -227,18 +232,7 @@ fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
     assert_eq!(w.reject(tx), "CohortProofInvalid");
 
     // A study nobody asked.
-    let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
-    let (mut consent, patient) = body(&mut w, &s, &a, "p-15");
-    consent.study = Some(Hash32([9; 32]));
-    let proofs = a
-        .prove(
-            CHAIN_ID,
-            Hash32([9; 32]),
-            Body::Consent(consent.clone()).id(),
-            &mut OsRng,
-        )
-        .unwrap();
-    let tx = seal(&mut w, consent, &patient, proofs);
+    let tx = tweaked(&mut w, &s, "p-15", |c| c.study = Some(Hash32([9; 32])));
     assert_eq!(w.reject(tx), "UnknownStudy");
 }
 

@@ -19,7 +19,8 @@ pub const CRITERIA: [usize; 3] = [1, 2, 4];
 /// Figures measured, each with `iterations + 1` runs.
 pub const FIGURES: usize = 2 * CRITERIA.len();
 
-fn criteria(k: usize) -> Vec<CohortRange> {
+/// `k` criteria whose ranges need 32 bits (`a0`, `a1`, …; each `[1000, 1000 + 2^32)`).
+pub fn criteria(k: usize) -> Vec<CohortRange> {
     (0..k)
         .map(|i| CohortRange {
             attribute: format!("a{i}"),

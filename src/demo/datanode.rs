@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::Background;
 use crate::api::datanode::{serve_datanode, DataNode};
 use crate::datanode::RecordStore;
 use crate::ledger::Genesis;
@@ -14,8 +15,7 @@ use crate::ledger::Genesis;
 pub struct EmbeddedDataNode {
     /// Its base URL.
     pub url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+    server: Background,
 }
 
 impl EmbeddedDataNode {
@@ -51,31 +51,12 @@ impl EmbeddedDataNode {
         });
         Ok(EmbeddedDataNode {
             url,
-            stop: Some(stop),
-            thread: Some(thread),
+            server: Background::new("data node", stop, thread),
         })
     }
 
     /// Stops the data node and waits for it (its store is closed when this returns).
     pub fn stop(mut self) -> anyhow::Result<()> {
-        self.shutdown()
-    }
-
-    fn shutdown(&mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match self.thread.take() {
-            Some(t) => t
-                .join()
-                .map_err(|_| anyhow::anyhow!("data node thread panicked"))?,
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for EmbeddedDataNode {
-    fn drop(&mut self) {
-        let _ = self.shutdown();
+        self.server.shutdown()
     }
 }

@@ -36,14 +36,53 @@ use crate::ledger::{
 use crate::node::{self, Node, NodeConfig};
 use crate::params;
 
+/// A server on a thread of its own: told to stop gracefully and waited for on
+/// [`Background::shutdown`] or on drop.
+struct Background {
+    what: &'static str,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Background {
+    fn new(
+        what: &'static str,
+        stop: tokio::sync::oneshot::Sender<()>,
+        thread: std::thread::JoinHandle<anyhow::Result<()>>,
+    ) -> Background {
+        Background {
+            what,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn shutdown(&mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| anyhow::anyhow!("{} thread panicked", self.what))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
 /// A node running on a background thread, stopped on drop.
 pub struct EmbeddedNode {
     /// Its base URL.
     pub url: String,
     /// The shared node state.
     pub node: Arc<Node>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+    server: Background,
 }
 
 impl EmbeddedNode {
@@ -105,32 +144,13 @@ impl EmbeddedNode {
         Ok(EmbeddedNode {
             url,
             node,
-            stop: Some(stop),
-            thread: Some(thread),
+            server: Background::new("node", stop, thread),
         })
     }
 
     /// Stops the node gracefully and waits for it.
     pub fn stop(mut self) -> anyhow::Result<()> {
-        self.shutdown()
-    }
-
-    fn shutdown(&mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match self.thread.take() {
-            Some(t) => t
-                .join()
-                .map_err(|_| anyhow::anyhow!("node thread panicked"))?,
-            None => Ok(()),
-        }
-    }
-}
-
-impl Drop for EmbeddedNode {
-    fn drop(&mut self) {
-        let _ = self.shutdown();
+        self.server.shutdown()
     }
 }
 
