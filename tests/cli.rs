@@ -199,9 +199,14 @@ fn setup_writes_keys_and_manifest() {
         tmp.path(),
         &["setup", "--out", "p", "--depth", "4", "--random"],
     );
-    assert_eq!(out.lines().count(), 2);
+    assert_eq!(out.lines().count(), 3, "{out}");
     let manifest = std::fs::read_to_string(tmp.path().join("p/SHA256SUMS")).unwrap();
-    assert!(manifest.contains("access-d4.pk") && manifest.contains("access-d4.vk"));
+    for file in ["access-d4.pk", "access-d4.pk.raw", "access-d4.vk"] {
+        assert!(
+            manifest.lines().any(|l| l.ends_with(&format!("  {file}"))),
+            "{file} not in {manifest}"
+        );
+    }
 }
 
 /// `consentry bench` at a small depth: the JSON report has every figure with sane values. No

@@ -12,7 +12,12 @@ fn shipped() -> &'static Path {
 }
 
 fn copy_params(to: &Path) {
-    for f in ["SHA256SUMS", "access-d20.pk", "access-d20.vk"] {
+    for f in [
+        "SHA256SUMS",
+        "access-d20.pk",
+        "access-d20.pk.raw",
+        "access-d20.vk",
+    ] {
         fs::copy(shipped().join(f), to.join(f)).unwrap();
     }
 }
@@ -23,7 +28,11 @@ fn dev_keys_regenerate_from_the_public_seed() {
     let (pk, vk) = groth::setup_from_seed(20, DEV_SEED).unwrap();
     let regenerated = groth::write_keys(dir.path(), 20, &pk, &vk).unwrap();
     let manifest = Manifest::read(shipped()).unwrap();
-    for name in [groth::pk_file_name(20), groth::vk_file_name(20)] {
+    for name in [
+        groth::pk_file_name(20),
+        groth::pk_raw_file_name(20),
+        groth::vk_file_name(20),
+    ] {
         assert_eq!(
             regenerated.entries[&name], manifest.entries[&name],
             "{name} is not reproducible"
@@ -40,6 +49,31 @@ fn shipped_keys_load_and_match_the_manifest() {
         Manifest::read(shipped()).unwrap().entries["access-d20.vk"]
     );
     params::load_prover(shipped(), 20).unwrap();
+}
+
+/// The uncompressed proving key (loaded without point checks, under its manifest digest) is
+/// the same key as the compressed one loaded with every point checked; a modified raw file is
+/// refused by its digest; without a manifest entry for it, the checked path is taken.
+#[test]
+fn the_raw_proving_key_is_the_checked_one_and_pinned_by_its_digest() {
+    let raw = groth::load_proving_key(shipped(), 20).unwrap();
+    let checked = groth::load_proving_key_checked(shipped(), 20).unwrap();
+    assert!(raw == checked, "the raw key differs from the checked key");
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_params(dir.path());
+    let file = dir.path().join("access-d20.pk.raw");
+    let mut bytes = fs::read(&file).unwrap();
+    bytes[5000] ^= 1;
+    fs::write(&file, &bytes).unwrap();
+    let err = groth::load_proving_key(dir.path(), 20).unwrap_err();
+    assert!(matches!(err, ParamsError::DigestMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("access-d20.pk.raw"), "{err}");
+
+    let mut manifest = Manifest::read(dir.path()).unwrap();
+    manifest.entries.remove("access-d20.pk.raw");
+    manifest.write(dir.path()).unwrap();
+    assert!(groth::load_proving_key(dir.path(), 20).unwrap() == checked);
 }
 
 #[test]

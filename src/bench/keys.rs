@@ -84,9 +84,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (pk, vk) = groth::setup_from_seed(2, [1; 32]).unwrap();
         groth::write_keys(dir.path(), 2, &pk, &vk).unwrap();
+        // The key loaded is the uncompressed one, the compressed one with the checked load.
+        std::fs::write(dir.path().join(groth::pk_raw_file_name(2)), b"tampered").unwrap();
         std::fs::write(dir.path().join(groth::pk_file_name(2)), b"tampered").unwrap();
         let k = obtain(dir.path(), 2, dir.path()).unwrap();
         let err = groth::load_proving_key(&k.dir, 2).unwrap_err();
+        assert!(err.to_string().contains("access-d2.pk.raw"), "{err}");
+        let err = groth::load_proving_key_checked(&k.dir, 2).unwrap_err();
         assert!(err.to_string().contains("access-d2.pk"), "{err}");
     }
 }

@@ -300,8 +300,9 @@ impl Report {
         );
         let _ = writeln!(
             w,
-            "key_load: read, SHA-256 check, deserialise and validate every point of the proving \
-             key; key generation is not included. prepare: constraint matrices and window tables \
+            "key_load: read, SHA-256 check against the manifest, deserialise the proving key \
+             (uncompressed and validated when written, or compressed with every point \
+             validated); key generation is not included. prepare: constraint matrices and window tables \
              of a long-lived prover, at most {} samples.",
             super::zk::PREPARE_SAMPLES
         );

@@ -3,7 +3,8 @@
 //!
 //! What each figure times (everything else in its sample is prepared untimed):
 //! - `key_load`: [`groth::load_proving_key`]: read the file, check its SHA-256 against the
-//!   manifest, deserialise with every point validated.
+//!   manifest, deserialise: the uncompressed `.pk.raw` without point checks when the manifest
+//!   lists it (validated when written), else the compressed key with every point validated.
 //! - `prepare`: [`Prover::with_preparation`] with [`Preparation::Tables`]: derive the
 //!   constraint matrices and build the window tables of the proving key's bases, once per
 //!   process for a long-lived prover. At most [`PREPARE_SAMPLES`] samples: it takes seconds.

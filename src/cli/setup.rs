@@ -48,7 +48,11 @@ pub fn run(a: SetupArgs) -> anyhow::Result<()> {
         a.depth,
         started.elapsed()
     );
-    for name in [groth::pk_file_name(a.depth), groth::vk_file_name(a.depth)] {
+    for name in [
+        groth::pk_file_name(a.depth),
+        groth::pk_raw_file_name(a.depth),
+        groth::vk_file_name(a.depth),
+    ] {
         outln!(
             "{}  {}",
             hex::encode(manifest.entries[&name]),

@@ -316,7 +316,7 @@ pub fn run(
     let patient_chain = chain.clone();
     let depth = registry.depth as usize;
     let prover: Prover = story.step(
-        "load the proving key (digest checked, points validated)",
+        "load the proving key (digest checked against the manifest)",
         || {
             Ok((
                 params::load_prover(params_dir, depth)?,

@@ -1,11 +1,28 @@
-//! Key generation and the key files `access-d{depth}.pk` / `.vk` (compressed, validated on load).
+//! Key generation and the key files: `access-d{depth}.pk` / `.vk` (compressed, every point
+//! validated on load), and `access-d{depth}.pk.raw`, the same proving key uncompressed, loaded
+//! without re-validating its points.
+//!
+//! **What is checked when.** Every file is read only through the manifest (`SHA256SUMS`): its
+//! SHA-256 must match first. The compressed files are then decompressed and every point checked
+//! (on the curve, in the prime-order subgroup): 1.3 s for the depth-20 proving key on the 2-core
+//! machine, nearly all of it the square roots and subgroup checks. The `.pk.raw` file is written
+//! only by [`write_keys`], from a key that was generated here or loaded through the checked
+//! path, and its digest goes into the manifest then: the manifest vouches for bytes that were
+//! fully validated when they were written, so loading them again needs no point check (10 ms).
+//! Why the checks matter at all for a proving key: a point outside the subgroup would let a
+//! proof leak a witness's residue to whoever reads the proof; a verifier's own checks come too
+//! late for that. Keys that come from anywhere else must therefore arrive without a `.pk.raw`
+//! entry (or be loaded with [`load_proving_key_checked`]), and take the checked path; whoever
+//! can change the manifest can change the code that reads it.
 
 use std::path::Path;
 
 use ark_bls12_381::G1Affine;
 use ark_ec::AffineRepr;
 use ark_groth16::Groth16;
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError};
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Validate,
+};
 use ark_snark::SNARK;
 use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -23,6 +40,11 @@ pub const DEV_SEED: [u8; 32] = *b"consentry-dev-params-INSECURE-v1";
 /// File name of the proving key for `depth`.
 pub fn pk_file_name(depth: usize) -> String {
     format!("access-d{depth}.pk")
+}
+
+/// File name of the uncompressed proving key for `depth` (see the module documentation).
+pub fn pk_raw_file_name(depth: usize) -> String {
+    format!("access-d{depth}.pk.raw")
 }
 
 /// File name of the verifying key for `depth`.
@@ -65,8 +87,12 @@ pub fn write_keys(
 ) -> Result<Manifest, ParamsError> {
     std::fs::create_dir_all(dir).map_err(super::manifest::io_err(dir))?;
     let mut manifest = Manifest::read(dir)?;
+    let mut raw = Vec::with_capacity(pk.uncompressed_size());
+    pk.serialize_uncompressed(&mut raw)
+        .expect("writing to a Vec cannot fail");
     for (name, bytes) in [
         (pk_file_name(depth), to_bytes(pk)),
+        (pk_raw_file_name(depth), raw),
         (vk_file_name(depth), to_bytes(vk)),
     ] {
         write_atomic(&dir.join(&name), &bytes)?;
@@ -153,8 +179,25 @@ pub fn decode_verifying_key(name: &str, bytes: &[u8]) -> Result<VerifyingKey, Pa
     decode(Path::new(""), name, bytes)
 }
 
-/// Loads the proving key for `depth` from `dir`, checking the manifest digest first.
+/// Loads the proving key for `depth` from `dir`, checking the manifest digest first: the
+/// uncompressed `.pk.raw` form without point checks when the manifest lists it (it was
+/// validated when written, see the module documentation), else the compressed form with every
+/// point checked.
 pub fn load_proving_key(dir: &Path, depth: usize) -> Result<ProvingKey, ParamsError> {
+    let manifest = Manifest::read(dir)?;
+    let raw = pk_raw_file_name(depth);
+    if !manifest.entries.contains_key(&raw) {
+        return load_proving_key_checked(dir, depth);
+    }
+    let bytes = manifest.read_checked(dir, &raw)?;
+    decode_with(dir, &raw, &bytes, |reader| {
+        ProvingKey::deserialize_with_mode(reader, Compress::No, Validate::No)
+    })
+}
+
+/// Loads the compressed proving key for `depth` from `dir`, checking the manifest digest and
+/// then every point, whatever else the manifest lists.
+pub fn load_proving_key_checked(dir: &Path, depth: usize) -> Result<ProvingKey, ParamsError> {
     let name = pk_file_name(depth);
     let bytes = Manifest::read(dir)?.read_checked(dir, &name)?;
     decode_with(dir, &name, &bytes, read_proving_key)
