@@ -130,6 +130,22 @@ fn tweaked(
     seal(w, consent, &patient, proof)
 }
 
+/// An answer to `study` with the values 52 and 60, proven honestly and then `changed`: what a
+/// relay or the platform alters after the proof was made.
+fn changed_after_proving(
+    w: &mut World,
+    study: &Transaction,
+    name: &str,
+    changed: impl FnOnce(&mut Consent),
+) -> Transaction {
+    let a = Answer::commit(&criteria(), &[52, 60], &mut OsRng).unwrap();
+    let (mut consent, patient) = body(w, study, &a, name);
+    let id = Body::Consent(consent.clone()).id();
+    let proof = a.prove(CHAIN_ID, study.id(), id, &mut OsRng).unwrap();
+    changed(&mut consent);
+    seal(w, consent, &patient, proof)
+}
+
 #[test]
 fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
     let mut w = World::new(4);
@@ -147,21 +163,10 @@ fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
     assert_eq!(w.reject(tx), "CohortProofInvalid");
 
     // A changed commitment (the token and the signature made over the changed body).
-    let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
-    let (mut consent, patient) = body(&mut w, &s, &a, "p-4");
-    let proofs = a
-        .prove(
-            CHAIN_ID,
-            s.id(),
-            Body::Consent(consent.clone()).id(),
-            &mut OsRng,
-        )
-        .unwrap();
-    consent.cohort[0].commitment = Answer::commit(&cohort, &[41, 60], &mut OsRng)
-        .unwrap()
-        .commitments[0]
-        .commitment;
-    let tx = seal(&mut w, consent, &patient, proofs);
+    let other = Answer::commit(&cohort, &[41, 60], &mut OsRng).unwrap();
+    let tx = changed_after_proving(&mut w, &s, "p-4", |c| {
+        c.cohort[0].commitment = other.commitments[0].commitment
+    });
     assert_eq!(w.reject(tx), "CohortProofInvalid");
 
     // Proofs made for another study (same criteria), or on another chain.
@@ -217,18 +222,7 @@ fn an_eligible_answer_is_recorded_and_every_wrong_one_is_refused_by_name() {
     let tx = tweaked(&mut w, &s, "p-14", |c| c.study = None);
     assert_eq!(w.reject(tx), "CriteriaMismatch");
     // A proof on a consent without commitments.
-    let a = Answer::commit(&cohort, &[52, 60], &mut OsRng).unwrap();
-    let (mut consent, patient) = body(&mut w, &s, &a, "p-14b");
-    let proof = a
-        .prove(
-            CHAIN_ID,
-            s.id(),
-            Body::Consent(consent.clone()).id(),
-            &mut OsRng,
-        )
-        .unwrap();
-    consent.cohort.clear();
-    let tx = seal(&mut w, consent, &patient, proof);
+    let tx = changed_after_proving(&mut w, &s, "p-14b", |c| c.cohort.clear());
     assert_eq!(w.reject(tx), "CohortProofInvalid");
 
     // A study nobody asked.
