@@ -3,7 +3,7 @@
 //! The directory is `--params DIR` when given, else `$CONSENTRY_PARAMS`, else `./params` when
 //! it exists, else the `params/` directory of the source tree this binary was built from (so
 //! `cargo run` works from any directory). Every key is checked against `SHA256SUMS` before it
-//! is deserialized, and every point is validated while deserializing.
+//! is deserialized; [`groth::load_proving_key`] says when the points are validated again.
 
 use std::path::{Path, PathBuf};
 
@@ -61,10 +61,12 @@ pub fn resolve_dir(explicit: Option<&Path>) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("params")
 }
 
-/// Loads the proving key for `depth` from `dir`.
+/// The prover for `depth` with the proving key from `dir`, bases used directly (one proof per
+/// process); the key loads while the matrices are derived ([`Prover::load_with`]).
 pub fn load_prover(dir: &Path, depth: usize) -> Result<Prover, ParamsError> {
-    let pk = groth::load_proving_key(dir, depth)?;
-    Prover::new(depth, pk).map_err(|e| ParamsError::Setup(e.to_string()))
+    Prover::load_with(depth, groth::Preparation::Direct, || {
+        groth::load_proving_key(dir, depth)
+    })
 }
 
 /// Loads and prepares the verifying key for `depth` from `dir`; also returns its digest.

@@ -61,6 +61,9 @@ pub enum ParamsError {
     /// Key generation failed.
     #[error("key generation failed: {0}")]
     Setup(String),
+    /// The prover could not be made for a loaded key.
+    #[error("preparing the prover: {0}")]
+    Prover(#[from] super::ProveError),
     /// The depth is not a registry depth (even, 2 to 32).
     #[error(transparent)]
     Depth(#[from] crate::registry::RegistryError),
