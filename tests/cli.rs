@@ -259,6 +259,7 @@ fn bench_reports_every_figure() {
             "prepare",
             "witness",
             "prove",
+            "cli_prove",
             "prove_repeat",
             "prove_arkworks",
             "verify",

@@ -6,6 +6,8 @@
 #      (CONSENTRY_ITERATIONS / PEER_ITERATIONS override one side);
 #      SKIP_PEER=1       reuse benches/peer/results/snarkjs.json if it exists;
 #      SKIP_CONSENTRY=1  reuse benches/peer/results/consentry.json if it exists;
+#      SKIP_CLI=1        reuse benches/peer/results/cli.json (the CLI pair) if it exists;
+#      CLI_ITERATIONS    paired runs of the CLI pair (default ITERATIONS);
 #      CONSENTRY_JSON=f  take Consentry's figures from file f instead of running cargo
 #                        (e.g. benches/peer/testdata/consentry.sample.json to test the report).
 set -euo pipefail
@@ -37,5 +39,18 @@ else
     --iterations "${CONSENTRY_ITERATIONS:-$ITERATIONS}" --json benches/peer/results/consentry.json)
 fi
 
-# 3. The report.
-node "$HERE/report.mjs" "$consentry_json" "$RESULTS/snarkjs.json" "$ROOT/benches/report.md"
+# 3. The CLI pair: `consentry prove` and `snarkjs groth16 fullprove`, whole processes, in
+#    alternation (cli-pair.mjs). Needs the release binary and the peer's build outputs.
+if [ "${SKIP_CLI:-0}" = 1 ] && [ -f "$RESULTS/cli.json" ]; then
+  echo "== cli pair: reusing $RESULTS/cli.json (SKIP_CLI=1)"
+elif [ -n "${CONSENTRY_JSON:-}" ]; then
+  echo "== cli pair: skipped (CONSENTRY_JSON: no cargo run)"
+else
+  echo "== cli pair: consentry prove vs snarkjs groth16 fullprove"
+  (cd "$ROOT" && cargo build --release --quiet)
+  target_dir="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+  ITERATIONS="${CLI_ITERATIONS:-$ITERATIONS}" node "$HERE/cli-pair.mjs" "$target_dir/release/consentry" "$ROOT/params"
+fi
+
+# 4. The report.
+node "$HERE/report.mjs" "$consentry_json" "$RESULTS/snarkjs.json" "$ROOT/benches/report.md" "$RESULTS/cli.json"

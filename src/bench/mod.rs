@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use consentry_circuits::groth::{ParamsError, ProveError};
 use consentry_circuits::registry::{levels, RegistryError, MAX_DEPTH};
 
+pub mod cli;
 pub mod cohort;
 pub mod keys;
 pub mod machine;
@@ -99,6 +100,9 @@ pub enum BenchError {
     /// The end-to-end node run failed.
     #[error("end-to-end node run: {0:#}")]
     Node(anyhow::Error),
+    /// The whole-process `consentry prove` run failed.
+    #[error("cli_prove: {0}")]
+    Cli(String),
 }
 
 // Messages carry their cause's text (the CLI prints one line), so no variant also exposes it
@@ -122,6 +126,9 @@ pub struct Config {
     pub node_txs: Option<usize>,
     /// Validators for the end-to-end figure.
     pub validators: usize,
+    /// The `consentry` binary whose `prove` the whole-process `cli_prove` figure times (the
+    /// running one, for `consentry bench`); `None` skips the figure.
+    pub cli: Option<PathBuf>,
 }
 
 impl Config {
@@ -168,8 +175,9 @@ pub fn planned_steps(cfg: &Config) -> u64 {
         + zk::DEPTH_FIGURES * runs
         + prepare_runs
         + zk::pool_top_up(cfg.iterations) as u64;
+    let cli = if cfg.cli.is_some() { runs } else { 0 };
     let node = cfg.node_txs.map_or(0, |n| 2 * n as u64 + node::FIXED_STEPS);
-    runs + cohort::FIGURES as u64 * runs + per_depth * cfg.depths.len() as u64 + node
+    runs + cohort::FIGURES as u64 * runs + (per_depth + cli) * cfg.depths.len() as u64 + node
 }
 
 /// Runs every measurement of `cfg` (validate it first) and returns the report.
@@ -186,6 +194,17 @@ pub fn run(cfg: &Config, progress: &Progress, command: String) -> Result<Report,
         progress.tick();
         let measured = zk::depth(depth, &keys.dir, cfg.iterations, progress)?;
         let mut figures = measured.figures;
+        if let Some(exe) = &cfg.cli {
+            let (verifier, _) = crate::params::load_verifier(&keys.dir, depth)
+                .map_err(|cause| BenchError::Params { depth, cause })?;
+            let world = zk::World::new(depth)?;
+            let at = figures
+                .iter()
+                .position(|f| f.name == "prove")
+                .map_or(figures.len(), |i| i + 1);
+            let figure = cli::prove(exe, &world, &keys.dir, &verifier, cfg.iterations, progress)?;
+            figures.insert(at, figure);
+        }
         let at = figures
             .iter()
             .position(|f| f.name == "registry_insert")
@@ -246,6 +265,7 @@ mod tests {
             params: crate::params::resolve_dir(None),
             node_txs,
             validators: 1,
+            cli: None,
         }
     }
 
@@ -275,7 +295,12 @@ mod tests {
             assert_eq!(d.keys, "generated");
             assert!(d.constraints > 0);
             let names: Vec<&str> = d.figures.iter().map(|f| f.name.as_str()).collect();
-            assert_eq!(names, report::FIGURE_NAMES);
+            // `cli_prove` needs the consentry binary (tests/cli.rs runs it through the CLI).
+            let expected: Vec<&str> = report::FIGURE_NAMES
+                .into_iter()
+                .filter(|n| *n != "cli_prove")
+                .collect();
+            assert_eq!(names, expected);
             for f in &d.figures {
                 assert!(f.min_us > 0.0 && f.min_us <= f.median_us && f.median_us <= f.p95_us);
                 assert!(f.per_second > 0.0, "{f:?}");

@@ -31,12 +31,14 @@ use serde::{Deserialize, Serialize};
 /// Current schema version.
 pub const VERSION: u32 = 4;
 
-/// Every figure name of a depth, in report order.
-pub const FIGURE_NAMES: [&str; 12] = [
+/// Every figure name of a depth, in report order (`cli_prove` only when the run was given the
+/// consentry binary, as `consentry bench` is).
+pub const FIGURE_NAMES: [&str; 13] = [
     "key_load",
     "prepare",
     "witness",
     "prove",
+    "cli_prove",
     "prove_repeat",
     "prove_arkworks",
     "verify",
@@ -317,6 +319,18 @@ impl Report {
             "prove: a fresh proof. prove_repeat: the same holder and root with a new scope and \
              message each call, through a warm ProofCache (the same proofs)."
         );
+        let has_cli = self
+            .depths
+            .iter()
+            .any(|d| d.figures.iter().any(|f| f.name == "cli_prove"));
+        if has_cli {
+            let _ = writeln!(
+                w,
+                "cli_prove: `consentry prove` as a separate process, spawn to exit (leaf list, \
+                 key load, matrices, a fresh proof without window tables, token written and \
+                 verified by the bench)."
+            );
+        }
         if !self.cohort.is_empty() {
             let _ = writeln!(
                 w,

@@ -69,7 +69,7 @@ pub const PREPARE_SAMPLES: usize = 3;
 pub const DEPTH_FIGURES: u64 = 7 + BATCH_SIZES.len() as u64;
 
 /// The day the bench's tokens are valid on (2025-11-08); the statement does not care.
-const TODAY: u32 = 20_400;
+pub(super) const TODAY: u32 = 20_400;
 
 /// Extra proofs needed to fill the token pool after the `prove` samples (`iterations + 1`,
 /// with the warm-up).

@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// Skip the end-to-end node figure.
     #[arg(long)]
     pub skip_node: bool,
+    /// Skip the whole-process figure (`cli_prove`: this binary's `prove` run as a separate
+    /// process per sample).
+    #[arg(long)]
+    pub skip_cli: bool,
     /// Validators for the end-to-end node figure: 1 is the single validator; 3 is a
     /// consortium on Raft (in this process, each with its own RocksDB and ports), every
     /// validator verifying every token.
@@ -91,6 +95,11 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         params: crate::params::resolve_dir(a.params.params.as_deref()),
         node_txs: (!a.skip_node).then_some(a.txs),
         validators: a.validators,
+        cli: if a.skip_cli {
+            None
+        } else {
+            Some(std::env::current_exe().context("the path of this binary, for cli_prove")?)
+        },
     }
     .validated()?;
     if let Some(t) = a.threads {
