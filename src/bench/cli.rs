@@ -39,12 +39,10 @@ pub fn prove(
     let fixture = Fixture::write(scratch.path(), world)?;
     let m = sample(iterations, 1, progress, |_| {
         let (took, token) = fixture.run(exe, keys_dir, depth)?;
-        verifier
-            .verify(&token)
-            .map_err(|e| BenchError::Invalid {
-                depth,
-                reason: format!("the token of `consentry prove`: {e}"),
-            })?;
+        verifier.verify(&token).map_err(|e| BenchError::Invalid {
+            depth,
+            reason: format!("the token of `consentry prove`: {e}"),
+        })?;
         Ok(took)
     })?;
     Ok(Figure::new("cli_prove", m))

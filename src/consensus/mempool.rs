@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use consentry_circuits::groth::Verifier;
 use consentry_circuits::token::Token;
 
+use super::admission::AdmissionVerifier;
 use super::sources::SourceLimiter;
 use super::{Admission, Limits, SOURCE_WINDOW_MS};
 use crate::ledger::{Ledger, Rejection, Transaction, TxId};
@@ -28,8 +29,9 @@ fn consent_stream(tx: &Transaction) -> Option<String> {
     }
 }
 
-/// An admitted transaction, its token decoded at admission, and its network source.
-type Pending = (TxId, Transaction, Option<Token>, Option<IpAddr>);
+/// An admitted transaction, its token decoded at admission, its network source, and whether
+/// its proof was verified at admission.
+type Pending = (TxId, Transaction, Option<Token>, Option<IpAddr>, bool);
 
 #[derive(Default)]
 struct Pool {
@@ -90,6 +92,9 @@ pub struct PendingBatch {
     pub txs: Vec<Transaction>,
     /// Their tokens as decoded at admission.
     pub tokens: Vec<Option<Token>>,
+    /// Whether each token's proof was verified at admission (by this node, with the same
+    /// keys): a block need not verify it again.
+    pub verified: Vec<bool>,
 }
 
 /// Admitted transactions waiting for a block, and the rules that admit them.
@@ -101,7 +106,9 @@ pub struct Mempool<S: Store> {
     ledger: Arc<Mutex<Ledger<S>>>,
     pending: Mutex<Pool>,
     rejected: Arc<Rejections>,
-    verifiers: HashMap<u8, Verifier>,
+    verifiers: Arc<HashMap<u8, Verifier>>,
+    /// Proof checks at admission, batched across concurrent submissions.
+    checker: AdmissionVerifier,
     admission: Admission,
     limits: Limits,
     sources: Mutex<SourceLimiter>,
@@ -117,12 +124,15 @@ impl<S: Store> Mempool<S> {
         admission: Admission,
         limits: Limits,
     ) -> Self {
-        let verifiers = ledger.lock().expect("ledger lock").verifiers().clone();
+        let verifiers = Arc::new(ledger.lock().expect("ledger lock").verifiers().clone());
+        let checker = AdmissionVerifier::start(verifiers.clone())
+            .expect("starting the admission verifier thread");
         Mempool {
             ledger,
             pending: Mutex::default(),
             rejected,
             verifiers,
+            checker,
             admission,
             limits,
             sources: Mutex::new(SourceLimiter::new(
@@ -252,15 +262,14 @@ impl<S: Store> Mempool<S> {
         let untrusted = source.is_some_and(|s| !self.sources.lock().expect("sources").trusted(s));
         let mut verified = false;
         if let (Some(token), true) = (&token, untrusted || self.verify_at_admission(now_ms)) {
-            let verifier = self
-                .verifiers
-                .get(&token.depth)
-                .ok_or(Rejection::UnknownDepth(token.depth))?;
-            if verifier.verify(token).is_err() {
-                self.bad_proof(source, now_ms);
-                return Err(Rejection::ProofInvalid);
+            match self.checker.verify(token) {
+                Ok(()) => verified = true,
+                Err(Rejection::ProofInvalid) => {
+                    self.bad_proof(source, now_ms);
+                    return Err(Rejection::ProofInvalid);
+                }
+                Err(other) => return Err(other),
             }
-            verified = true;
         }
         self.ledger
             .lock()
@@ -289,7 +298,7 @@ impl<S: Store> Mempool<S> {
             if let Some(stream) = stream {
                 pending.consent_streams.insert(stream);
             }
-            pending.txs.push((id, tx, token, source));
+            pending.txs.push((id, tx, token, source, verified));
         }
         // Trust is earned by proofs that were verified and whose transaction was admitted: a
         // replayed public transaction verifies but earns nothing.
@@ -332,9 +341,10 @@ impl<S: Store> Mempool<S> {
             ids: Vec::new(),
             txs: Vec::new(),
             tokens: Vec::new(),
+            verified: Vec::new(),
         };
         let Pool { txs, in_flight, .. } = &mut *pending;
-        for (id, tx, token, _) in txs
+        for (id, tx, token, _, verified) in txs
             .iter()
             .filter(|(id, ..)| !in_flight.contains(id))
             .take(self.limits.max_block_txs)
@@ -342,6 +352,7 @@ impl<S: Store> Mempool<S> {
             batch.ids.push(*id);
             batch.txs.push(tx.clone());
             batch.tokens.push(token.clone());
+            batch.verified.push(*verified);
         }
         if mark {
             in_flight.extend(batch.ids.iter().copied());
@@ -376,7 +387,7 @@ impl<S: Store> Mempool<S> {
         let mut bad_sources = Vec::new();
         {
             let mut pending = self.pending.lock().expect("pending lock");
-            for (id, _, _, source) in pending.txs.iter().filter(|(id, ..)| sealed.contains(id)) {
+            for (id, _, _, source, _) in pending.txs.iter().filter(|(id, ..)| sealed.contains(id)) {
                 if self.rejected.get(id) == Some(Rejection::ProofInvalid) {
                     bad_sources.push(*source);
                 }

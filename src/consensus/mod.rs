@@ -6,11 +6,13 @@
 //! proposals among the genesis validators, every validator executes each proposal itself and
 //! signs the block it built. There is no home-made consensus here.
 
+mod admission;
 mod mempool;
 pub mod raft;
 mod solo;
 mod sources;
 
+pub use admission::{AdmissionVerifier, MAX_BATCH};
 pub use mempool::{Mempool, PendingBatch, Rejections, REMEMBERED_REJECTIONS};
 pub use solo::SoloSequencer;
 pub use sources::{SourceLimiter, TRUSTED_AFTER};

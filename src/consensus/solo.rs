@@ -59,8 +59,13 @@ impl<S: Store> Sequencer for SoloSequencer<S> {
             return Ok(None);
         }
         // Pairing is the bulk of sealing and needs nothing but the verifying keys: done before
-        // the ledger is locked, admission goes on meanwhile.
-        let verified = VerifiedTokens::verify(self.pool.verifiers(), batch.tokens);
+        // the ledger is locked, admission goes on meanwhile. Proofs this node verified at
+        // admission are not verified twice.
+        let verified = VerifiedTokens::verify_unless_admitted(
+            self.pool.verifiers(),
+            batch.tokens,
+            &batch.verified,
+        );
         let proposal = self
             .pool
             .ledger()

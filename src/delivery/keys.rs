@@ -92,8 +92,12 @@ pub fn check_public(key: &[u8; 32]) -> Result<(), &'static str> {
     if !below_p {
         return Err("not a canonical X25519 public key (2^255 - 19 or more)");
     }
-    let eight = curve25519_dalek::Scalar::from(8u8);
-    if (curve25519_dalek::montgomery::MontgomeryPoint(*key) * eight).to_bytes() == [0; 32] {
+    // [8]P by the Montgomery ladder over the bits of 8 (1000): the same value as multiplying
+    // by `Scalar::from(8)`, whose ladder also walks the 251 leading zero bits (50 µs per
+    // admitted Access instead of 1).
+    let eight = [true, false, false, false].into_iter();
+    let key_point = curve25519_dalek::montgomery::MontgomeryPoint(*key);
+    if key_point.mul_bits_be(eight).to_bytes() == [0; 32] {
         return Err("an X25519 point of small order");
     }
     Ok(())
@@ -132,21 +136,32 @@ mod tests {
         check_public(&base).unwrap();
     }
 
+    proptest::proptest! {
+        /// The short ladder over the bits of 8 computes what multiplying by the scalar 8
+        /// does, for points of the curve and of its twist alike.
+        #[test]
+        fn the_short_ladder_is_multiplication_by_eight(mut u in proptest::array::uniform32(0u8..)) {
+            u[31] &= 0x7f;
+            let p = curve25519_dalek::montgomery::MontgomeryPoint(u);
+            let short = p.mul_bits_be([true, false, false, false].into_iter());
+            proptest::prop_assert_eq!(short, p * curve25519_dalek::Scalar::from(8u8));
+        }
+    }
+
     #[test]
     fn small_order_and_non_canonical_keys_are_refused() {
         // The u-coordinates of the points of order 1, 2, 4 and 8 (and their non-canonical
         // twins), as listed by libsodium's blacklist.
-        let small: [[u8; 32]; 3] = [
+        let hex32 = |h: &str| -> [u8; 32] { hex::decode(h).unwrap().try_into().unwrap() };
+        let small: [[u8; 32]; 4] = [
             [0; 32],
             {
                 let mut k = [0; 32];
                 k[0] = 1;
                 k
             },
-            hex::decode("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")
-                .unwrap()
-                .try_into()
-                .unwrap(),
+            hex32("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
+            hex32("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
         ];
         for k in small {
             assert!(check_public(&k).is_err(), "{}", hex::encode(k));

@@ -83,6 +83,23 @@ impl VerifiedTokens {
         VerifiedTokens { results }
     }
 
+    /// [`VerifiedTokens::verify`] for a mempool's batch in which `verified_at_admission[i]`
+    /// says that this node verified token `i` when it admitted the transaction: those are
+    /// not verified again. A proof's validity depends on nothing but its bytes and the
+    /// verifying key, and neither changed since (the mempool keeps the token it decoded).
+    pub fn verify_unless_admitted(
+        verifiers: &HashMap<u8, Verifier>,
+        tokens: Vec<Option<Token>>,
+        verified_at_admission: &[bool],
+    ) -> Self {
+        let mut results: Vec<_> = tokens.into_iter().map(Ok).collect();
+        let unverified: Vec<bool> = (0..results.len())
+            .map(|i| !verified_at_admission.get(i).copied().unwrap_or(false))
+            .collect();
+        verify_proofs(verifiers, &mut results, &unverified);
+        VerifiedTokens { results }
+    }
+
     /// Batch-verifies the tokens of transactions whose stateless checks ran already
     /// ([`super::Ledger::admission_context`]); a failed check stays a rejection.
     pub fn verify_checked(

@@ -126,7 +126,17 @@ pub struct Node {
     pub params_digests: Vec<(String, String)>,
     /// Dev files, when started with `--dev`.
     pub dev: Option<DevFiles>,
+    /// Woken when a single validator's mempool holds a full block ([`BLOCK_CUT_TXS`]): the
+    /// block is sealed at once instead of at the next tick.
+    block_full: tokio::sync::Notify,
 }
+
+/// A single validator cuts a block when this many transactions wait for one, or when the
+/// block interval ends, whichever comes first (as Hyperledger Fabric's orderer cuts on
+/// `BatchSize.MaxMessageCount` or `BatchTimeout`). Under load, blocks then follow each other
+/// as fast as they can be sealed, and a burst is committed without waiting for ticks; a lone
+/// transaction still waits at most one interval.
+pub const BLOCK_CUT_TXS: usize = 256;
 
 fn dev_genesis(
     data: &Path,
@@ -344,6 +354,7 @@ impl Node {
             metrics,
             params_digests,
             dev,
+            block_full: tokio::sync::Notify::new(),
         })
     }
 
@@ -376,10 +387,16 @@ impl Node {
         let out = match &self.engine {
             Engine::Solo(_) => {
                 let node = self.clone();
-                tokio::task::spawn_blocking(move || node.pool().submit_from(tx, source, now_ms()))
-                    .await
-                    .map_err(|e| SubmitError::Unavailable(e.to_string()))?
-                    .map_err(SubmitError::Rejected)
+                let admitted = tokio::task::spawn_blocking(move || {
+                    node.pool().submit_from(tx, source, now_ms())
+                })
+                .await
+                .map_err(|e| SubmitError::Unavailable(e.to_string()))?
+                .map_err(SubmitError::Rejected);
+                if admitted.is_ok() && self.pool().pending_len() >= BLOCK_CUT_TXS {
+                    self.block_full.notify_one();
+                }
+                admitted
             }
             Engine::Cluster(c) => c.submit(tx, source).await,
         };
@@ -448,7 +465,8 @@ pub struct EngineTasks {
 }
 
 impl EngineTasks {
-    /// Starts them: a block every `block_interval`.
+    /// Starts them: a block every `block_interval`, and for a single validator also as soon
+    /// as [`BLOCK_CUT_TXS`] transactions wait.
     pub fn spawn(node: Arc<Node>, block_interval: Duration) -> EngineTasks {
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
@@ -462,6 +480,7 @@ impl EngineTasks {
                     loop {
                         tokio::select! {
                             _ = tick.tick() => {}
+                            _ = node.block_full.notified() => {}
                             _ = stop_rx.changed() => break,
                         }
                         let n = node.clone();

@@ -18,7 +18,7 @@ use blst::{blst_p1_affine, blst_p2_affine};
 use rand::Rng;
 use rayon::prelude::*;
 
-use super::blst_bridge::{g1_to_blst, g2_to_blst, pairing_product_is_one};
+use super::blst_bridge::{g1_scaled, g1_to_blst, g2_to_blst, pairing_product_is_one};
 use super::Verifier;
 use crate::token::Token;
 
@@ -41,26 +41,19 @@ pub(super) fn find_bad(v: &Verifier, tokens: &[Token], subset: &[usize]) -> Vec<
     }
 }
 
-fn random_scalar() -> Fr {
-    Fr::from(rand::thread_rng().gen::<u128>())
-}
-
 /// Whether the randomised batch equation holds for `subset`.
 fn batch_holds(v: &Verifier, tokens: &[Token], subset: &[usize]) -> bool {
-    let r: Vec<Fr> = subset.iter().map(|_| random_scalar()).collect();
+    let mut rng = rand::thread_rng();
+    let r128: Vec<u128> = subset.iter().map(|_| rng.gen()).collect();
+    let r: Vec<Fr> = r128.iter().map(|&x| Fr::from(x)).collect();
 
-    // r_i A_i and the B_i in blst's form, in parallel.
-    let (mut g1, mut g2): (Vec<blst_p1_affine>, Vec<blst_p2_affine>) = subset
+    // r_i A_i (blst) and the B_i in blst's form.
+    let a: Vec<G1Affine> = subset.iter().map(|i| tokens[*i].proof.a).collect();
+    let mut g1: Vec<blst_p1_affine> = g1_scaled(&a, &r128);
+    let mut g2: Vec<blst_p2_affine> = subset
         .par_iter()
-        .zip(r.par_iter())
-        .map(|(i, ri)| {
-            let proof = &tokens[*i].proof;
-            (
-                g1_to_blst(&(proof.a * ri).into_affine()),
-                g2_to_blst(&proof.b),
-            )
-        })
-        .unzip();
+        .map(|i| g2_to_blst(&tokens[*i].proof.b))
+        .collect();
 
     // sum r_i IC_i = (sum r_i) gamma_abc[0] + sum_j (sum_i r_i x_ij) gamma_abc[j].
     let ic = &v.vk.gamma_abc_g1;

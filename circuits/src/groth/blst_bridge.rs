@@ -40,6 +40,40 @@ pub(super) fn g1_to_blst(p: &G1Affine) -> blst_p1_affine {
     out
 }
 
+/// `r_i · P_i` for each arkworks point `P_i` (validated by arkworks) and 128-bit scalar
+/// `r_i`, by blst's scalar multiplication on 128 bits, in parallel, returned affine with one
+/// shared inversion. A point at infinity stays at infinity. (arkworks' generic double-and-add
+/// and one inversion per point cost about three times as much: it was a third of a batch
+/// verification.)
+pub(super) fn g1_scaled(points: &[G1Affine], scalars: &[u128]) -> Vec<blst_p1_affine> {
+    use rayon::prelude::*;
+    assert_eq!(points.len(), scalars.len(), "one scalar per point");
+    let scaled: Vec<blst_p1> = points
+        .par_iter()
+        .zip(scalars)
+        .map(|(p, r)| {
+            let affine = g1_to_blst(p);
+            let le = r.to_le_bytes();
+            let (mut point, mut out) = (blst_p1::default(), blst_p1::default());
+            // SAFETY: blst reads an initialised affine point and 16 scalar bytes (128 bits),
+            // and writes initialised points.
+            unsafe {
+                blst::blst_p1_from_affine(&mut point, &affine);
+                blst::blst_p1_mult(&mut out, &point, le.as_ptr(), 128);
+            }
+            out
+        })
+        .collect();
+    let mut out = vec![blst_p1_affine::default(); scaled.len()];
+    if !scaled.is_empty() {
+        let list: [*const blst_p1; 2] = [scaled.as_ptr(), std::ptr::null()];
+        // SAFETY: `list[0]` points to `scaled.len()` contiguous initialised points (the null
+        // entry says they are contiguous); `out` has room for as many.
+        unsafe { blst::blst_p1s_to_affine(out.as_mut_ptr(), list.as_ptr(), scaled.len()) };
+    }
+    out
+}
+
 /// An arkworks G2 point (validated by arkworks) in blst's form.
 pub(super) fn g2_to_blst(p: &G2Affine) -> blst_p2_affine {
     let mut bytes = [0u8; G2_BYTES];
@@ -327,6 +361,28 @@ mod tests {
         let one = |ml: blst_fp12| unsafe { blst::blst_fp12_is_one(&ml.final_exp()) };
         assert!(one(miller_loop_here(&[o1, a], &[b, o2])));
         assert!(!one(miller_loop_here(&[o1, a], &[b, b])));
+    }
+
+    #[test]
+    fn scaled_points_agree_with_arkworks() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let mut points: Vec<G1Affine> = (0..9)
+            .map(|_| G1Projective::rand(&mut rng).into_affine())
+            .collect();
+        points.push(G1Affine::zero());
+        let mut scalars: Vec<u128> = (0..points.len())
+            .map(|_| rand::Rng::gen(&mut rng))
+            .collect();
+        scalars[0] = 0;
+        scalars[1] = 1;
+        scalars[2] = u128::MAX;
+        let ours = g1_scaled(&points, &scalars);
+        for ((p, r), q) in points.iter().zip(&scalars).zip(&ours) {
+            let mut j = blst_p1::default();
+            unsafe { blst::blst_p1_from_affine(&mut j, q) };
+            assert_eq!(g1_from_blst(&j), *p * Fr::from(*r), "r = {r}");
+        }
+        assert!(g1_scaled(&[], &[]).is_empty());
     }
 
     #[test]
