@@ -67,8 +67,9 @@ pub struct IssuerRegistry {
     pub recent_roots: Vec<String>,
 }
 
-/// Paging of `GET /v1/registry/leaves` and histories.
+/// Paging of `GET /v1/registry/leaves` and histories (query parameters).
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// First index.
     #[serde(default)]
@@ -143,6 +144,7 @@ pub struct TxResponse {
 
 /// `?wait=true`: answer only once the transaction is committed or rejected.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitQuery {
     /// Wait for the block (up to 10 s).
     #[serde(default)]
