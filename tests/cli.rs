@@ -907,3 +907,21 @@ fn the_study_flow_of_the_readme_works_over_http() {
     let verified = ok(dir, &["verify-chain", "--data", "data"]);
     assert!(verified.starts_with("ok: "), "{verified}");
 }
+
+/// `consentry openapi` prints the document the node serves (the same routes, query
+/// parameters declared as such) and writes it to a file with `--out`.
+#[test]
+fn the_openapi_command_prints_the_served_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let doc: serde_json::Value = serde_json::from_str(&ok(dir, &["openapi"])).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(doc["paths"].as_object().unwrap().len(), 16);
+    let wait = &doc["paths"]["/v1/transactions"]["post"]["parameters"][0];
+    assert_eq!((wait["name"].as_str(), wait["in"].as_str()), (Some("wait"), Some("query")));
+    ok(dir, &["openapi", "--out", "api.json"]);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("api.json")).unwrap()).unwrap();
+    assert_eq!(written, doc);
+    assert!(fails(dir, &["openapi", "--out", "no/such/dir/api.json"]).contains("no/such/dir"));
+}

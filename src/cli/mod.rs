@@ -25,6 +25,7 @@ mod demo;
 mod identity;
 mod leaves;
 mod node;
+mod openapi;
 mod prove;
 mod setup;
 mod study;
@@ -82,6 +83,9 @@ pub enum Command {
     /// proof through a proof cache, and arkworks' baseline), verifying, batch verifying, Poseidon and registry insert at registry depths 16, 20 and
     /// 32, and committed Access tx/s on an embedded node.
     Bench(bench::BenchArgs),
+    /// Print the node's OpenAPI document (what `GET /v1/openapi.json` serves), for client
+    /// generators and validators, without running a node.
+    Openapi(openapi::OpenapiArgs),
     /// Test tool: commit blocks until killed (crash-safety test).
     #[command(hide = true)]
     DevWriteBlocks(chain::WriterArgs),
@@ -128,6 +132,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Patient(c) => clients::patient(c),
         Command::Status(a) => clients::status(a),
         Command::Bench(a) => bench::run(a),
+        Command::Openapi(a) => openapi::run(a),
     }
 }
 
