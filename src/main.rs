@@ -10,7 +10,7 @@ fn main() -> std::process::ExitCode {
         // status of a Unix tool killed by SIGPIPE.
         Err(e) if e.is::<consentry::cli::ClosedOutput>() => std::process::ExitCode::from(141),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            consentry::cli::diagnostic(format_args!("error: {e:#}\n"));
             std::process::ExitCode::FAILURE
         }
     }

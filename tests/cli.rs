@@ -925,3 +925,27 @@ fn the_openapi_command_prints_the_served_document() {
     assert_eq!(written, doc);
     assert!(fails(dir, &["openapi", "--out", "no/such/dir/api.json"]).contains("no/such/dir"));
 }
+
+/// `--version` names the version and the shipped verifying key's digest; a diagnostic to a
+/// closed stderr does not panic (exit 1 with the error unseen, not 101).
+#[test]
+fn version_and_a_closed_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = ok(tmp.path(), &["--version"]);
+    assert!(v.contains(env!("CARGO_PKG_VERSION")), "{v}");
+    assert!(
+        v.contains("5e66817979237d2d1e22c097364e23408715a77db441a24b8be38e2708773343"),
+        "{v}"
+    );
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} verify {} 2>&-",
+            env!("CARGO_BIN_EXE_consentry"),
+            tmp.path().join("no-token.json").display()
+        ))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}

@@ -121,7 +121,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
             super::output(format_args!("{table}"))?;
             std::fs::write(path, report.to_json() + "\n")
                 .with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("JSON written to {}", path.display());
+            errln!("JSON written to {}", path.display());
         }
         None => super::output(format_args!("{table}"))?,
     }

@@ -308,7 +308,7 @@ fn holder_tree_checked(
 ) -> anyhow::Result<(builder::Holder, consentry_circuits::registry::RegistryTree)> {
     let (h, tree) = holder.holder_and_tree()?;
     if !client.check_root(h.attributes.issuer_id, &tree)? {
-        eprintln!(
+        errln!(
             "note: {} is older than the registry's current root (still accepted); sync it to prove against the newest",
             holder.leaves.display()
         );

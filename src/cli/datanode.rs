@@ -57,7 +57,7 @@ pub fn run(a: DataNodeArgs) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .with_context(|| format!("listen on {}", a.listen))?;
-        eprintln!(
+        errln!(
             "data node {:?} listening on http://{}",
             a.name,
             listener.local_addr()?

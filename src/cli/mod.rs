@@ -14,6 +14,13 @@ macro_rules! outln {
     };
 }
 
+/// A diagnostic line to stderr, as `errln!` but never panicking (see [`diagnostic`]).
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::diagnostic(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod args;
 mod bench;
 mod chain;
@@ -31,9 +38,19 @@ mod setup;
 mod study;
 mod verify;
 
+/// What `--version` prints: the crate version and the digest of the verifying key this binary
+/// was built with (the shipped depth-20 development key), so a bug report names both.
+static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{} (shipped parameters: access-d20.vk SHA-256 {}, INSECURE development keys)",
+        env!("CARGO_PKG_VERSION"),
+        hex::encode(crate::params::DEV_VK_DIGESTS[0])
+    )
+});
+
 /// Consentry: privacy-preserving consent ledger for medical data sharing.
 #[derive(Parser, Debug)]
-#[command(name = "consentry", version, about, propagate_version = true)]
+#[command(name = "consentry", version = VERSION.as_str(), about, propagate_version = true)]
 pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]
@@ -111,6 +128,14 @@ pub fn output(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
             std::io::ErrorKind::BrokenPipe => anyhow::Error::new(ClosedOutput),
             _ => anyhow::Error::new(e).context("writing to standard output"),
         })
+}
+
+/// Writes a diagnostic to stderr. A closed stderr (`2>&-`, a log reader that went away) drops
+/// it instead of panicking as `errln!` does: the exit status still says how the command
+/// ended.
+pub fn diagnostic(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_fmt(args);
 }
 
 /// Runs a parsed command line.

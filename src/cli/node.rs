@@ -48,13 +48,17 @@ pub struct NodeArgs {
     pub params: ParamsArg,
 }
 
-/// Logs to stderr; `RUST_LOG` sets the filter (default `info`).
+/// Logs to stderr, in colour only when it is a terminal; `RUST_LOG` sets the filter (default
+/// `info`).
 pub fn init_tracing() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    use std::io::IsTerminal;
+    // Colour codes only for a terminal: a log file or a pipe gets plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
@@ -110,7 +114,7 @@ pub fn run(a: NodeArgs) -> anyhow::Result<()> {
         };
         let node = Arc::new(Node::start(&cfg).await?);
         if let Some(dev) = &node.dev {
-            eprintln!(
+            errln!(
                 "dev chain (INSECURE keys): genesis {}, validator key {}, issuer key {} (issuer id {})",
                 dev.genesis.display(),
                 dev.validator_key.display(),
@@ -121,7 +125,7 @@ pub fn run(a: NodeArgs) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, data = %cfg.data.display(), "node listening");
         // A plain line for scripts and tests (`--listen 127.0.0.1:0` picks a free port).
-        eprintln!("listening on http://{addr}");
+        errln!("listening on http://{addr}");
         crate::api::serve(
             node,
             listener,

@@ -78,7 +78,7 @@ pub fn run(a: ProveArgs) -> anyhow::Result<()> {
     let token = prover.prove(&witness, public, &mut rand::rngs::OsRng)?;
     let proved = start.elapsed();
     files::write_token(&a.out, &token)?;
-    eprintln!("keys loaded in {loaded:.1?}, proof in {proved:.1?}");
+    errln!("keys loaded in {loaded:.1?}, proof in {proved:.1?}");
     outln!("pseudonym {}", field::to_hex(&token.public.pseudonym))?;
     outln!("token {}", a.out.display())?;
     Ok(())

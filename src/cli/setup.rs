@@ -34,7 +34,7 @@ pub fn run(a: SetupArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let (pk, vk) = match seed {
         Some(seed) => {
-            eprintln!(
+            errln!(
                 "warning: deterministic keys from a public seed are INSECURE (development only)"
             );
             groth::setup_from_seed(a.depth, seed)
@@ -43,7 +43,7 @@ pub fn run(a: SetupArgs) -> anyhow::Result<()> {
     }
     .context("key generation")?;
     let manifest = groth::write_keys(&a.out, a.depth, &pk, &vk)?;
-    eprintln!(
+    errln!(
         "generated depth-{} keys in {:.1?}",
         a.depth,
         started.elapsed()
