@@ -949,3 +949,26 @@ fn version_and_a_closed_stderr() {
         .unwrap();
     assert_eq!(status.code(), Some(1));
 }
+
+/// A node URL without its scheme is refused with an example; `CONSENTRY_NODE` stands in for
+/// `--node`; a node that cannot be connected to is reported as "nothing was sent".
+#[test]
+fn node_urls_and_unreachable_nodes_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let e = fails(dir, &["status", "--node", "127.0.0.1:7700"]);
+    assert!(e.contains("http://127.0.0.1:7700"), "{e}");
+    let e = fails(dir, &["status", "--node", "http://"]);
+    assert!(e.contains("not a node URL"), "{e}");
+    // Port 1 on the loopback: nothing listens there.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_consentry"))
+        .arg("status")
+        .env("CONSENTRY_NODE", "http://127.0.0.1:1")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("http://127.0.0.1:1"), "{stderr}");
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+}

@@ -13,7 +13,7 @@ use rand::RngCore;
 use super::args::{parse_field, today, AttributeArgs, HolderArgs};
 use crate::api::TxStatus;
 use crate::client::builder;
-use crate::client::{ClientError, NodeClient, DEFAULT_NODE};
+use crate::client::{parse_base_url, ClientError, NodeClient, DEFAULT_NODE};
 use crate::files::{self, LeafList};
 use crate::ledger::{
     keys, stream_id_for, Auth, Body, Consent, Hash32, IssueCredential, Policy, RevokeConsent,
@@ -23,8 +23,8 @@ use crate::ledger::{
 /// `--node URL` and `--json`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct NodeArg {
-    /// The node's base URL.
-    #[arg(long, default_value = DEFAULT_NODE)]
+    /// The node's base URL (or set CONSENTRY_NODE).
+    #[arg(long, env = "CONSENTRY_NODE", default_value = DEFAULT_NODE, value_parser = parse_base_url)]
     pub node: String,
     /// Print machine-readable JSON.
     #[arg(long)]
@@ -167,7 +167,7 @@ pub enum InstitutionCommand {
         #[arg(long)]
         tx: String,
         /// The data node's base URL.
-        #[arg(long, default_value = "http://127.0.0.1:7900")]
+        #[arg(long, default_value = "http://127.0.0.1:7900", value_parser = parse_base_url)]
         datanode: String,
         /// Where to write the records (a new file).
         #[arg(long, value_name = "FILE")]
@@ -416,6 +416,9 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                     Err(e @ ClientError::Problem { .. }) => {
                         bail!("stream {stream:?}: refused ({before}): {e}")
                     }
+                    Err(e @ ClientError::NotSent { .. }) => {
+                        bail!("stream {stream:?}: not sent ({before}): {e}")
+                    }
                     Err(e) => bail!(
                         "stream {stream:?}: not confirmed, tx {} may or may not be committed \
                          ({before}): {e}",
@@ -614,7 +617,7 @@ pub enum PatientCommand {
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
         /// The data node's base URL.
-        #[arg(long, default_value = "http://127.0.0.1:7900")]
+        #[arg(long, default_value = "http://127.0.0.1:7900", value_parser = parse_base_url)]
         datanode: String,
         /// The data node's name (its `--name`).
         #[arg(long, default_value = "datanode")]

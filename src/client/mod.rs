@@ -17,14 +17,43 @@ use crate::api::{
 use crate::ledger::Transaction;
 use consentry_circuits::token::Token;
 
-/// The node URL when `--node` is not given.
+/// The node URL when neither `--node` nor `CONSENTRY_NODE` gives one.
 pub const DEFAULT_NODE: &str = "http://127.0.0.1:7700";
+
+/// Checks a node or data-node URL as given on the command line: `http://` or `https://`, a
+/// host, nothing after the path (`http://127.0.0.1:7700`). A URL without its scheme
+/// (`127.0.0.1:7700`) is refused with an example instead of failing later as an opaque
+/// request-builder error.
+pub fn parse_base_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .ok_or_else(|| {
+            format!("a node URL starts with http:// or https:// (e.g. http://{s})")
+        })?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "not a node URL: {s:?} (expected e.g. http://127.0.0.1:7700)"
+        ));
+    }
+    Ok(s.trim_end_matches('/').to_string())
+}
 
 /// A failed call.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The node could not be reached.
-    #[error("cannot reach the node at {url}: {reason}")]
+    /// No connection could be made: nothing was sent.
+    #[error("cannot connect to the node at {url} (nothing was sent): {reason}")]
+    NotSent {
+        /// The node URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The request failed after the connection was made (a timeout, a dropped connection):
+    /// a transaction may or may not have reached the node.
+    #[error("no answer from the node at {url}: {reason}")]
     Unreachable {
         /// The node URL.
         url: String,
@@ -72,9 +101,21 @@ impl NodeClient {
         &self,
         r: reqwest::Result<reqwest::blocking::Response>,
     ) -> Result<T, ClientError> {
-        let r = r.map_err(|e| ClientError::Unreachable {
-            url: self.base.clone(),
-            reason: e.to_string(),
+        let r = r.map_err(|e| {
+            // Show the cause (`connection refused`), not only reqwest's outer message.
+            let reason = std::iter::successors(
+                Some(&e as &dyn std::error::Error),
+                |e| e.source(),
+            )
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join(": ");
+            let url = self.base.clone();
+            if e.is_connect() || e.is_builder() {
+                ClientError::NotSent { url, reason }
+            } else {
+                ClientError::Unreachable { url, reason }
+            }
         })?;
         let status = r.status().as_u16();
         let text = r.text().map_err(|e| ClientError::Protocol(e.to_string()))?;

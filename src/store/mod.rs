@@ -77,6 +77,9 @@ pub enum StoreError {
     /// The database reported an error.
     #[error("storage: {0}")]
     Db(String),
+    /// Another process holds the database (RocksDB's `LOCK` file): stop it first.
+    #[error("storage: {} is in use by another process (a running node? stop it first)", .0.display())]
+    Locked(std::path::PathBuf),
     /// Stored bytes do not decode (corruption or a foreign database).
     #[error("corrupt record in {column}: {reason}")]
     Corrupt {

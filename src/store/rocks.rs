@@ -29,7 +29,16 @@ impl RocksStore {
         let cfs = Column::ALL
             .iter()
             .map(|c| ColumnFamilyDescriptor::new(c.name(), Options::default()));
-        let db = DB::open_cf_descriptors(&opts, dir, cfs).map_err(db_err)?;
+        let db = DB::open_cf_descriptors(&opts, dir, cfs).map_err(|e| {
+            // RocksDB's own message ("IO error: lock .../LOCK: Resource temporarily
+            // unavailable") does not say who holds the lock: another process on this
+            // directory, almost always a running node.
+            if e.kind() == rocksdb::ErrorKind::IOError && e.to_string().contains("LOCK") {
+                StoreError::Locked(dir.to_path_buf())
+            } else {
+                db_err(e)
+            }
+        })?;
         Ok(RocksStore { db })
     }
 
@@ -106,6 +115,15 @@ mod tests {
             b"block"
         );
         assert_eq!(s.get(Column::Meta, b"b").unwrap(), None);
+    }
+
+    #[test]
+    fn a_database_in_use_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let _held = RocksStore::open(dir.path()).unwrap();
+        let e = RocksStore::open(dir.path()).err().expect("the lock is held");
+        assert!(matches!(&e, StoreError::Locked(d) if d == dir.path()), "{e}");
+        assert!(e.to_string().contains("a running node?"), "{e}");
     }
 
     #[test]
