@@ -918,7 +918,10 @@ fn the_openapi_command_prints_the_served_document() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert_eq!(doc["paths"].as_object().unwrap().len(), 16);
     let wait = &doc["paths"]["/v1/transactions"]["post"]["parameters"][0];
-    assert_eq!((wait["name"].as_str(), wait["in"].as_str()), (Some("wait"), Some("query")));
+    assert_eq!(
+        (wait["name"].as_str(), wait["in"].as_str()),
+        (Some("wait"), Some("query"))
+    );
     ok(dir, &["openapi", "--out", "api.json"]);
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("api.json")).unwrap()).unwrap();

@@ -28,9 +28,7 @@ pub fn parse_base_url(s: &str) -> Result<String, String> {
     let rest = s
         .strip_prefix("http://")
         .or_else(|| s.strip_prefix("https://"))
-        .ok_or_else(|| {
-            format!("a node URL starts with http:// or https:// (e.g. http://{s})")
-        })?;
+        .ok_or_else(|| format!("a node URL starts with http:// or https:// (e.g. http://{s})"))?;
     let host = rest.split('/').next().unwrap_or_default();
     if host.is_empty() || rest.contains(['?', '#', ' ']) {
         return Err(format!(
@@ -103,13 +101,10 @@ impl NodeClient {
     ) -> Result<T, ClientError> {
         let r = r.map_err(|e| {
             // Show the cause (`connection refused`), not only reqwest's outer message.
-            let reason = std::iter::successors(
-                Some(&e as &dyn std::error::Error),
-                |e| e.source(),
-            )
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join(": ");
+            let reason = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
             let url = self.base.clone();
             if e.is_connect() || e.is_builder() {
                 ClientError::NotSent { url, reason }

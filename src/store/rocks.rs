@@ -121,8 +121,13 @@ mod tests {
     fn a_database_in_use_is_named_as_such() {
         let dir = tempfile::tempdir().unwrap();
         let _held = RocksStore::open(dir.path()).unwrap();
-        let e = RocksStore::open(dir.path()).err().expect("the lock is held");
-        assert!(matches!(&e, StoreError::Locked(d) if d == dir.path()), "{e}");
+        let e = RocksStore::open(dir.path())
+            .err()
+            .expect("the lock is held");
+        assert!(
+            matches!(&e, StoreError::Locked(d) if d == dir.path()),
+            "{e}"
+        );
         assert!(e.to_string().contains("a running node?"), "{e}");
     }
 
