@@ -975,3 +975,18 @@ fn node_urls_and_unreachable_nodes_are_named() {
     assert!(stderr.contains("http://127.0.0.1:1"), "{stderr}");
     assert!(stderr.contains("nothing was sent"), "{stderr}");
 }
+
+/// `consentry completions SHELL` writes a script naming the commands; an unknown shell is a
+/// clean error listing the known ones.
+#[test]
+fn completion_scripts_name_the_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let script = ok(tmp.path(), &["completions", shell]);
+        for command in ["institution", "verify-chain", "openapi"] {
+            assert!(script.contains(command), "{shell}: {command} missing");
+        }
+    }
+    let e = fails(tmp.path(), &["completions", "cmd.exe"]);
+    assert!(e.contains("bash") && e.contains("zsh"), "{e}");
+}

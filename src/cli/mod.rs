@@ -26,6 +26,7 @@ mod bench;
 mod chain;
 mod clients;
 pub mod cluster;
+mod completions;
 mod data;
 mod datanode;
 mod demo;
@@ -100,6 +101,8 @@ pub enum Command {
     /// proof through a proof cache, and arkworks' baseline), verifying, batch verifying, Poseidon and registry insert at registry depths 16, 20 and
     /// 32, and committed Access tx/s on an embedded node.
     Bench(bench::BenchArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
     /// Print the node's OpenAPI document (what `GET /v1/openapi.json` serves), for client
     /// generators and validators, without running a node.
     Openapi(openapi::OpenapiArgs),
@@ -158,6 +161,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(a) => clients::status(a),
         Command::Bench(a) => bench::run(a),
         Command::Openapi(a) => openapi::run(a),
+        Command::Completions(a) => completions::run(a),
     }
 }
 
