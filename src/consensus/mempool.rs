@@ -236,8 +236,8 @@ impl<S: Store> Mempool<S> {
             return Err(self.busy());
         }
         // Signatures, token decoding (point validation) and the proof run without holding the
-        // ledger lock, so submissions check in parallel; the block verifies the proof again in
-        // its batch.
+        // ledger lock, so submissions check in parallel; a proof not verified here is
+        // verified in the block's batch.
         let context = self
             .ledger
             .lock()

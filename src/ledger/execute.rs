@@ -66,8 +66,10 @@ pub struct Run {
 }
 
 /// The tokens of transactions admitted to a mempool earlier, one per transaction, after one
-/// batch verification per depth: each is either still valid or rejected with the reason. Only [`VerifiedTokens::verify`] makes one, so a block cannot
-/// skip verification by accident.
+/// batch verification per depth: each is either still valid or rejected with the reason.
+/// Only its constructors make one, each verifying every proof that was not verified at
+/// admission by this node ([`VerifiedTokens::verify_unless_admitted`]), so a block cannot skip
+/// verification by accident.
 pub struct VerifiedTokens {
     results: Vec<Result<Option<Token>, Rejection>>,
 }
