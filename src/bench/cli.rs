@@ -6,15 +6,17 @@
 //! constraint matrices, the witness, a fresh proof on the key's bases as they are (no window
 //! tables: they would cost more than they save for one proof), and writing the token. It is
 //! the figure to set beside snarkjs' `groth16 fullprove`, which also starts a process and
-//! reads its key for every proof (`benches/peer/cli-pair.sh` times the two in alternation).
+//! reads its key for every proof (`benches/peer/cli-pair.mjs` times the two in alternation).
 //!
-//! The token each run writes is read back and verified: a run that exits 0 with a bad token
-//! (or none) fails the bench instead of giving a figure.
+//! The token each run writes is read back, compared with the statement asked for (root,
+//! scope, message, level, day) and verified: a run that exits 0 with a bad token, a token for
+//! another statement, or none fails the bench instead of giving a figure.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use consentry_circuits::access::PublicInputs;
 use consentry_circuits::field;
 use consentry_circuits::groth::Verifier;
 
@@ -23,6 +25,11 @@ use super::report::Figure;
 use super::zk::{sample, World, TODAY};
 use super::BenchError;
 use crate::files::{self, LeafList};
+
+/// The stream whose scope the runs prove for.
+const STREAM: &str = "bench-cli";
+/// The policy's minimum level in the runs' statement.
+const MIN_LEVEL: u16 = 2;
 
 /// Times `exe prove` for the bench institution of `world` with the keys in `keys_dir`.
 pub fn prove(
@@ -37,8 +44,14 @@ pub fn prove(
     progress.phase(format!("depth {depth}: cli_prove (whole process)"));
     let scratch = tempfile::tempdir().map_err(BenchError::Scratch)?;
     let fixture = Fixture::write(scratch.path(), world)?;
+    let expected = Fixture::statement(world)?;
     let m = sample(iterations, 1, progress, |_| {
         let (took, token) = fixture.run(exe, keys_dir, depth)?;
+        if token.public != expected {
+            return Err(BenchError::Cli(
+                "`consentry prove` wrote a token for another statement".into(),
+            ));
+        }
         verifier.verify(&token).map_err(|e| BenchError::Invalid {
             depth,
             reason: format!("the token of `consentry prove`: {e}"),
@@ -84,6 +97,27 @@ impl Fixture {
         })
     }
 
+    /// The statement every run proves: the arguments [`Fixture::run`] passes.
+    fn statement(world: &World) -> Result<PublicInputs, BenchError> {
+        world
+            .witness
+            .statement(
+                world.tree.root(),
+                field::access_scope(STREAM),
+                Self::message(),
+                MIN_LEVEL,
+                TODAY,
+            )
+            .map_err(|e| BenchError::Prove {
+                depth: world.tree.depth(),
+                cause: e.into(),
+            })
+    }
+
+    fn message() -> consentry_circuits::Fr {
+        field::message_for_body(b"cli_prove")
+    }
+
     /// One run: its wall time and the token it wrote.
     fn run(
         &self,
@@ -93,7 +127,7 @@ impl Fixture {
     ) -> Result<(Duration, consentry_circuits::token::Token), BenchError> {
         // A stale token from the previous run must not pass for this run's.
         let _ = std::fs::remove_file(&self.token);
-        let message = field::to_hex(&field::message_for_body(b"cli_prove"));
+        let message = field::to_hex(&Self::message());
         let mut command = Command::new(exe);
         command
             .arg("prove")
@@ -104,8 +138,9 @@ impl Fixture {
             .args(&self.attributes)
             .arg("--params")
             .arg(keys_dir)
-            .args(["--stream", "bench-cli", "--message", &message])
-            .args(["--min-level", "2", "--today", &TODAY.to_string()])
+            .args(["--stream", STREAM, "--message", &message])
+            .args(["--min-level", &MIN_LEVEL.to_string()])
+            .args(["--today", &TODAY.to_string()])
             .arg("--out")
             .arg(&self.token)
             .stdin(Stdio::null())
@@ -148,6 +183,30 @@ mod tests {
                 .to_string()
         };
         assert!(run("true").contains("the token of `consentry prove`"));
+        // A valid token, but for another message than the one asked for.
+        let pk = consentry_circuits::groth::load_proving_key(&keys.dir, 4).unwrap();
+        let prover = consentry_circuits::groth::Prover::new(4, pk).unwrap();
+        let mut other = Fixture::statement(&world).unwrap();
+        other.message = field::message_for_body(b"something else");
+        let token = prover
+            .prove(&world.witness, other, &mut rand::rngs::OsRng)
+            .unwrap();
+        verifier.verify(&token).unwrap();
+        let stored = scratch.path().join("other-token.json");
+        files::write_token(&stored, &token).unwrap();
+        let script = scratch.path().join("fake-prove");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = --out ] && cp {} \"$2\"; shift; done\n",
+                stored.display()
+            ),
+        )
+        .unwrap();
+        let mut perms = std::fs::metadata(&script).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&script, perms).unwrap();
+        assert!(run(script.to_str().unwrap()).contains("a token for another statement"));
         assert!(run("false").contains("exited with"));
         assert!(run("/no/such/consentry").contains("/no/such/consentry"));
     }

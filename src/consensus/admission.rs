@@ -180,6 +180,28 @@ mod tests {
         }
     }
 
+    /// A block verifies every proof admission did not: a bad one is rejected there, while
+    /// one this node verified at admission is not verified twice.
+    #[test]
+    fn the_block_verifies_what_admission_did_not() {
+        use crate::ledger::execute::VerifiedTokens;
+        let (verifiers, mut tokens) = tokens(3);
+        tokens[1].public.message += consentry_circuits::Fr::from(1u64);
+        let tokens: Vec<Option<Token>> = tokens.into_iter().map(Some).collect();
+        let block = |flags: &[bool]| {
+            VerifiedTokens::verify_unless_admitted(&verifiers, tokens.clone(), flags).passed()
+        };
+        assert_eq!(block(&[]), [true, false, true]);
+        assert_eq!(block(&[true, false, true]), [true, false, true]);
+        // The flag is trusted (only the mempool sets it, after its own check): a token
+        // flagged verified is not checked again.
+        assert_eq!(block(&[false, true, false]), [true, true, true]);
+        assert_eq!(
+            VerifiedTokens::verify(&verifiers, tokens.clone()).passed(),
+            [true, false, true]
+        );
+    }
+
     #[test]
     fn a_lone_bad_proof_is_refused_and_a_batch_of_good_ones_accepted() {
         let (verifiers, tokens) = tokens(3);
