@@ -314,6 +314,7 @@ fn submit_anywhere(c: &Cluster, live: &[usize], start: usize, tx: &Transaction) 
             Ok(_) => {}
             Err(ClientError::Problem { code, .. }) if code == "Replay" => return false,
             Err(ClientError::Problem { status: 503, .. })
+            | Err(ClientError::NotSent { .. })
             | Err(ClientError::Unreachable { .. }) => {}
             Err(e) => panic!("submitting to validator {}: {e}", i + 1),
         }
