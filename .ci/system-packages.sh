@@ -33,7 +33,9 @@ ensure_system_packages() {
   fi
   echo "consentry: installing system packages the build needs: ${need[*]}" \
     "(a C/C++ toolchain and libclang, for the bundled RocksDB)" >&2
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # dpkg's per-package lines go nowhere; apt's errors still reach stderr.
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${need[@]}"
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  echo "consentry: installed ${need[*]}" >&2
 }
