@@ -7,17 +7,20 @@
 # pkg-config: lets the compression -sys crates find system libraries (they build their own
 # copy when it finds none).
 CONSENTRY_SYSTEM_PACKAGES=(build-essential clang libclang-dev pkg-config)
+# What `.ci/run` needs beyond the build: Debian's Chromium for the audit page's browser test.
+CONSENTRY_TEST_PACKAGES=(chromium)
 
-# Installs the packages above that are missing, saying which and why. On a system without
-# dpkg/apt-get it only warns: the build may still work if a C++ compiler and libclang exist.
+# Installs those of the given packages (default: the build's) that are missing, saying which.
+# On a system without dpkg/apt-get it only warns: the build may still work if a C++ compiler and libclang exist.
 ensure_system_packages() {
   if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "consentry: not a Debian/Ubuntu system; make sure a C/C++ compiler and libclang" \
       "are installed (the RocksDB build needs them)" >&2
     return 0
   fi
-  local need=() pkg
-  for pkg in "${CONSENTRY_SYSTEM_PACKAGES[@]}"; do
+  local need=() pkg wanted=("$@")
+  [ "${#wanted[@]}" -eq 0 ] && wanted=("${CONSENTRY_SYSTEM_PACKAGES[@]}")
+  for pkg in "${wanted[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
   [ "${#need[@]}" -eq 0 ] && return 0
@@ -31,8 +34,8 @@ ensure_system_packages() {
       return 1
     fi
   fi
-  echo "consentry: installing system packages the build needs: ${need[*]}" \
-    "(a C/C++ toolchain and libclang, for the bundled RocksDB)" >&2
+  echo "consentry: installing missing system packages: ${need[*]}" \
+    "(see .ci/system-packages.sh for why each is needed)" >&2
   # dpkg's per-package lines go nowhere; apt's errors still reach stderr.
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \

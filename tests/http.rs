@@ -76,7 +76,53 @@ fn the_demo_story_runs_over_http_and_survives_a_restart() {
     assert_eq!(history.entries[4].kind, "revoke");
     assert_eq!(history.entries[4].pseudonym, None, "the patient alone");
     assert_eq!(history.distinct_accessors, 2);
+    // Each entry carries its purpose (the policy's for the share, the reader's for an
+    // access, none for the withdrawal) and its block's time.
+    let purposes: Vec<_> = history
+        .entries
+        .iter()
+        .map(|e| e.purpose.as_deref())
+        .collect();
+    assert_eq!(
+        purposes,
+        [Some("care"), Some("care"), Some("care"), Some("care"), None]
+    );
+    for e in &history.entries {
+        let block = get_json(&http, format!("{}/v1/blocks/{}", n.url, e.height));
+        assert_eq!(block["header"]["time_ms"], e.time_ms, "{e:?}");
+    }
     assert_eq!(client.registry().unwrap().issuers[0].size, 3);
+
+    // The audit page: an HTML shell and its assets, served with a strict policy.
+    let page = http.get(format!("{}/", n.url)).send().unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert!(page.text().unwrap().contains("/assets/app.js"));
+    for (asset, kind) in [
+        ("app.js", "text/javascript"),
+        ("style.css", "text/css"),
+        ("icon.svg", "image/svg+xml"),
+    ] {
+        let r = http
+            .get(format!("{}/assets/{asset}", n.url))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{asset}");
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(kind));
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    }
+    // An asset that does not exist is the API's 404 problem, not a page.
+    problem(
+        http.get(format!("{}/assets/missing.js", n.url))
+            .send()
+            .unwrap(),
+        404,
+        "NotFound",
+    );
     n.stop().unwrap();
 }
 

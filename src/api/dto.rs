@@ -220,6 +220,11 @@ pub struct HistoryItem {
     /// The acting institution's pseudonym in this scope (none for a withdrawal, which the
     /// patient signs alone).
     pub pseudonym: Option<String>,
+    /// What it is for: the access's purpose, or the shared policy's (none for a withdrawal).
+    pub purpose: Option<String>,
+    /// The time of its block (milliseconds since the Unix epoch, the proposer's clock).
+    #[serde(default)]
+    pub time_ms: u64,
 }
 
 /// `GET /v1/streams/{id}/history`.

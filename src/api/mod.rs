@@ -1,5 +1,6 @@
 //! The HTTP API (axum), versioned under `/v1`: JSON bodies, RFC 9457 problem details for
-//! errors, an OpenAPI document at `/v1/openapi.json`, Prometheus metrics at `/metrics`.
+//! errors, an OpenAPI document at `/v1/openapi.json`, Prometheus metrics at `/metrics`, and
+//! the audit page at `/` ([`web`]), which reads only `/v1`.
 //!
 //! Handlers call the node and the ledger; the ledger knows nothing of HTTP. Blocking work
 //! (token verification, ledger reads under the lock) runs on the blocking pool, never on the
@@ -15,6 +16,7 @@ mod registry;
 mod streams;
 mod tokens;
 mod transactions;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -85,6 +87,7 @@ pub fn router(node: AppState) -> Router {
         .route("/v1/studies/{id}", get(streams::study))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/metrics", get(chain::metrics))
+        .merge(web::routes())
         .fallback(|| async { Problem::not_found("no such route") })
         .layer(axum::middleware::from_fn_with_state(
             node.clone(),

@@ -51,34 +51,52 @@ pub async fn history(
 ) -> ApiResult<HistoryResponse> {
     stream_id(&id)?;
     blocking(move || {
-        let (state, entries) =
-            node.pool()
-                .with_ledger(|l| -> Result<_, crate::ledger::LedgerError> {
-                    Ok((l.stream(&id)?, l.history(&id, page.from, page.limit())?))
-                })?;
-        let state =
-            state.ok_or_else(|| Problem::not_found(format!("stream {id:?} has no consent")))?;
-        let entries = entries
-            .into_iter()
-            .enumerate()
-            .map(|(i, e)| HistoryItem {
-                seq: page.from + i as u64,
-                tx: e.tx.to_hex(),
-                kind: match e.kind {
-                    HistoryKind::Share => "share",
-                    HistoryKind::Revoke => "revoke",
-                    HistoryKind::Access => "access",
+        node.pool().with_ledger(
+            |l| -> Result<ApiResult<HistoryResponse>, crate::ledger::LedgerError> {
+                let Some(state) = l.stream(&id)? else {
+                    return Ok(Err(Problem::not_found(format!(
+                        "stream {id:?} has no consent"
+                    ))));
+                };
+                let mut entries = Vec::new();
+                // Entries of one block share its time: read each block once.
+                let mut block_time = (u64::MAX, 0u64);
+                for (i, e) in l
+                    .history(&id, page.from, page.limit())?
+                    .into_iter()
+                    .enumerate()
+                {
+                    if block_time.0 != e.height {
+                        let time = l.block(e.height)?.map_or(0, |b| b.header.time_ms);
+                        block_time = (e.height, time);
+                    }
+                    let purpose = match l.transaction(&e.tx)?.map(|(_, tx)| tx.body) {
+                        Some(Body::Access(a)) => Some(a.purpose),
+                        Some(Body::Consent(c)) => Some(c.policy.purpose),
+                        _ => None,
+                    };
+                    entries.push(HistoryItem {
+                        seq: page.from + i as u64,
+                        tx: e.tx.to_hex(),
+                        kind: match e.kind {
+                            HistoryKind::Share => "share",
+                            HistoryKind::Revoke => "revoke",
+                            HistoryKind::Access => "access",
+                        }
+                        .into(),
+                        height: e.height,
+                        pseudonym: e.pseudonym.map(|p| format!("0x{}", p.to_hex())),
+                        purpose,
+                        time_ms: block_time.1,
+                    });
                 }
-                .into(),
-                height: e.height,
-                pseudonym: e.pseudonym.map(|p| format!("0x{}", p.to_hex())),
-            })
-            .collect();
-        Ok(Json(HistoryResponse {
-            stream_id: id,
-            distinct_accessors: state.distinct_accessors,
-            entries,
-        }))
+                Ok(Ok(Json(HistoryResponse {
+                    stream_id: id,
+                    distinct_accessors: state.distinct_accessors,
+                    entries,
+                })))
+            },
+        )?
     })
     .await
 }
