@@ -48,7 +48,7 @@ pub async fn status(State(node): State<AppState>) -> ApiResult<StatusResponse> {
 
 /// A block by height.
 #[utoipa::path(get, path = "/v1/blocks/{height}", params(("height" = u64, Path, description = "Block height")),
-    responses((status = 200, description = "The block", body = Object), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The block", body = super::schemas::BlockDoc), (status = 404, body = Problem)))]
 pub async fn block(State(node): State<AppState>, Path(height): Path<String>) -> ApiResult<Block> {
     let height: u64 = height
         .parse()
@@ -63,7 +63,7 @@ pub async fn block(State(node): State<AppState>, Path(height): Path<String>) -> 
 }
 
 /// The latest block.
-#[utoipa::path(get, path = "/v1/blocks/latest", responses((status = 200, description = "The latest block", body = Object)))]
+#[utoipa::path(get, path = "/v1/blocks/latest", responses((status = 200, description = "The latest block", body = super::schemas::BlockDoc)))]
 pub async fn latest_block(State(node): State<AppState>) -> ApiResult<Block> {
     blocking(move || {
         node.pool()

@@ -138,7 +138,7 @@ pub struct TxResponse {
     pub reason: Option<String>,
     /// The transaction, when committed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<super::schemas::TransactionDoc>)]
     pub transaction: Option<serde_json::Value>,
 }
 
@@ -198,7 +198,7 @@ pub struct StreamResponse {
     /// The latest access (tx id).
     pub latest_access: Option<String>,
     /// The policy.
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::schemas::PolicyDoc)]
     pub policy: serde_json::Value,
     /// Distinct accessor pseudonyms.
     pub distinct_accessors: u64,

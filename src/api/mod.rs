@@ -13,6 +13,7 @@ mod openapi;
 pub mod peer;
 pub mod problem;
 mod registry;
+mod schemas;
 mod streams;
 mod tokens;
 mod transactions;

@@ -85,7 +85,7 @@ pub async fn leaves(
 
 /// Issue a credential: an issuer-signed `issue_credential` transaction. Answers once it is
 /// committed, with the index of the leaf this transaction appended in the issuer's tree.
-#[utoipa::path(post, path = "/v1/credentials", request_body(content = Object, description = "An issuer-signed issue_credential transaction"),
+#[utoipa::path(post, path = "/v1/credentials", request_body(content = super::schemas::TransactionDoc, description = "An issuer-signed issue_credential transaction"),
     responses((status = 200, body = IssuedResponse), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn issue(
     State(node): State<AppState>,
@@ -117,7 +117,7 @@ pub async fn issue(
 
 /// Revoke a credential: an issuer-signed `revoke_credential` transaction for `index`.
 #[utoipa::path(post, path = "/v1/credentials/{index}/revoke", params(("index" = u64, Path, description = "Leaf index in the signing issuer's tree")),
-    request_body(content = Object, description = "An issuer-signed revoke_credential transaction"),
+    request_body(content = super::schemas::TransactionDoc, description = "An issuer-signed revoke_credential transaction"),
     responses((status = 200, body = TxResponse), (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn revoke(
     State(node): State<AppState>,

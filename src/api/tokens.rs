@@ -13,7 +13,7 @@ use crate::ledger::Hash32;
 /// Verify a token (JSON form). Malformed tokens (bad hex, wrong lengths, points off the curve
 /// or outside the subgroup, non-canonical field elements) are a 400 problem; a well-formed
 /// token whose proof fails is `valid: false` with the reason.
-#[utoipa::path(post, path = "/v1/tokens/verify", request_body(content = Object, description = "A token in its JSON form"),
+#[utoipa::path(post, path = "/v1/tokens/verify", request_body(content = super::schemas::TokenDoc, description = "A token in its JSON form"),
     responses((status = 200, body = VerifyResponse), (status = 400, body = Problem)))]
 pub async fn verify(
     State(node): State<AppState>,

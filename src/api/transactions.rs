@@ -121,7 +121,7 @@ pub async fn wait_for(node: &AppState, id: TxId) -> Result<TxResponse, Problem> 
 
 /// Submit a transaction. `202` with `pending`, or with `?wait=true` `200` once committed;
 /// a rejection is a problem whose `type` names the reason.
-#[utoipa::path(post, path = "/v1/transactions", params(WaitQuery), request_body(content = Object, description = "A transaction (JSON)"),
+#[utoipa::path(post, path = "/v1/transactions", params(WaitQuery), request_body(content = super::schemas::TransactionDoc, description = "A transaction (JSON)"),
     responses((status = 202, body = TxResponse), (status = 200, body = TxResponse), (status = 400, body = Problem),
                (status = 409, description = "Replay", body = Problem), (status = 422, body = Problem)))]
 pub async fn submit(
