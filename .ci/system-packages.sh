@@ -7,8 +7,9 @@
 # pkg-config: lets the compression -sys crates find system libraries (they build their own
 # copy when it finds none).
 CONSENTRY_SYSTEM_PACKAGES=(build-essential clang libclang-dev pkg-config)
-# What `.ci/run` needs beyond the build: Debian's Chromium for the audit page's browser test.
-CONSENTRY_TEST_PACKAGES=(chromium)
+# What `.ci/run` needs beyond the build: Debian's Chromium for the audit page's browser test,
+# jq for the README test (the README captures two ids with it).
+CONSENTRY_TEST_PACKAGES=(chromium jq)
 
 # Installs those of the given packages (default: the build's) that are missing, saying which.
 # On a system without dpkg/apt-get it only warns: the build may still work if a C++ compiler and libclang exist.

@@ -574,7 +574,8 @@ mod tests {
             assert!(errors(&v, tx).is_empty(), "{tx}: {:?}", errors(&v, tx));
         }
         let access = txs.last().unwrap().clone();
-        let tampered: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        type Tamper = Box<dyn Fn(&mut Value)>;
+        let tampered: Vec<(&str, Tamper)> = vec![
             (
                 "stream id missing",
                 Box::new(|t| {

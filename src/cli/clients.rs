@@ -226,6 +226,10 @@ pub enum InstitutionCommand {
         /// Send the streams in the order given instead of a random one (for scripts).
         #[arg(long)]
         keep_order: bool,
+        /// Write the proven access to FILE instead of sending it (one stream only), to
+        /// inspect it or send it later (`patient send --file`, or `POST /v1/transactions`).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         /// Node.
         #[command(flatten)]
         node: NodeArg,
@@ -355,8 +359,12 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             min_level,
             spread,
             keep_order,
+            out,
             node,
         } => {
+            if out.is_some() && streams.len() != 1 {
+                bail!("--out writes one access: give one --stream (nothing was sent)");
+            }
             // Everything local first: a bad stream id, a policy the credential does not meet
             // or a stale leaf list sends nothing.
             for stream in &streams {
@@ -399,6 +407,12 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                     )
                     .with_context(|| format!("stream {stream:?}: nothing was sent"))?;
                 txs.push(builder::with_proof(body, proof));
+            }
+            if let Some(out) = out {
+                let tx = &txs[0];
+                files::write_atomic(&out, &serde_json::to_vec_pretty(tx)?, 0o644)?;
+                outln!("proven access {} (tx {}, not sent)", out.display(), tx.id())?;
+                return Ok(());
             }
             for (i, (stream, tx)) in streams.iter().zip(&txs).enumerate() {
                 if i > 0 && spread > 0.0 {
@@ -478,11 +492,13 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             let proof = h.prove(&prover, &chain, &tree, &body, &mut rand::rngs::OsRng)?;
             let r = client.submit(&builder::with_proof(body, proof), true)?;
             match r.status {
-                TxStatus::Committed => outln!(
-                    "study {} committed in block {}",
-                    r.id,
-                    r.height.unwrap_or(0)
-                )?,
+                TxStatus::Committed => print(node.json, &r, || {
+                    outln!(
+                        "study {} committed in block {}",
+                        r.id,
+                        r.height.unwrap_or(0)
+                    )
+                })?,
                 _ => bail!(
                     "study {} not committed: {:?} {}",
                     r.id,
@@ -600,6 +616,11 @@ pub enum PatientCommand {
         /// The prepared consent.
         #[arg(long, value_name = "FILE")]
         consent: PathBuf,
+        /// Write the signed consent to FILE instead of sending it, to send later with
+        /// `patient send --file` (the node is still asked for its chain id, which the
+        /// signature covers).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         /// Node.
         #[command(flatten)]
         node: NodeArg,
@@ -698,7 +719,12 @@ fn submit_and_print(node: &NodeArg, tx: &Transaction, what: &str) -> anyhow::Res
     })
 }
 
-fn sign_and_submit(key: &Path, consent: &Path, node: &NodeArg) -> anyhow::Result<()> {
+fn sign_and_submit(
+    key: &Path,
+    consent: &Path,
+    out: Option<&Path>,
+    node: &NodeArg,
+) -> anyhow::Result<()> {
     let keypair = keys::read_patient(key)?;
     let tx = read_tx(consent)?;
     let Body::Consent(c) = &tx.body else {
@@ -708,11 +734,19 @@ fn sign_and_submit(key: &Path, consent: &Path, node: &NodeArg) -> anyhow::Result
         bail!("{}: prepared for another patient key", consent.display());
     }
     let chain = NodeClient::new(&node.node).status()?.chain_id;
-    submit_and_print(
-        node,
-        &builder::patient_signed(&keypair, &chain, tx),
-        "consent",
-    )
+    let tx = builder::patient_signed(&keypair, &chain, tx);
+    match out {
+        Some(out) => {
+            files::write_atomic(out, &serde_json::to_vec_pretty(&tx)?, 0o644)?;
+            outln!(
+                "signed consent {} (tx {}, not sent)",
+                out.display(),
+                tx.id()
+            )?;
+            Ok(())
+        }
+        None => submit_and_print(node, &tx, "consent"),
+    }
 }
 
 /// Runs a patient subcommand.
@@ -726,7 +760,12 @@ pub fn patient(c: PatientCommand) -> anyhow::Result<()> {
                 hex::encode(keys::read_patient(&out)?.public.to_bytes())
             )?;
         }
-        PatientCommand::Share { key, consent, node } => sign_and_submit(&key, &consent, &node)?,
+        PatientCommand::Share {
+            key,
+            consent,
+            out,
+            node,
+        } => sign_and_submit(&key, &consent, out.as_deref(), &node)?,
         PatientCommand::Put {
             key,
             name,
@@ -796,9 +835,36 @@ pub fn patient(c: PatientCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `consentry status`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StatusArgs {
+    /// Node.
+    #[command(flatten)]
+    pub node: NodeArg,
+    /// Wait up to SECS seconds for the node to answer (for scripts that have just started
+    /// one); without it, a node that does not answer is an error at once.
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<f64>,
+}
+
 /// Runs `consentry status`.
-pub fn status(node: NodeArg) -> anyhow::Result<()> {
-    let s = NodeClient::new(&node.node).status()?;
+pub fn status(args: StatusArgs) -> anyhow::Result<()> {
+    let StatusArgs { node, wait } = args;
+    let client = NodeClient::new(&node.node);
+    let wait = wait.unwrap_or(0.0);
+    if !(0.0..=3600.0).contains(&wait) {
+        bail!("--wait must be between 0 and 3600 seconds");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(wait);
+    let s = loop {
+        match client.status() {
+            // Not listening yet: nothing was sent, so asking again is harmless.
+            Err(ClientError::NotSent { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            other => break other?,
+        }
+    };
     print(node.json, &s, || {
         outln!(
             "chain {} at height {} (tip {})",

@@ -96,7 +96,7 @@ pub enum Command {
     #[command(subcommand)]
     Patient(clients::PatientCommand),
     /// A node's status.
-    Status(clients::NodeArg),
+    Status(clients::StatusArgs),
     /// Measure key loading, prover preparation, proving (a fresh proof, a holder's repeat
     /// proof through a proof cache, and arkworks' baseline), verifying, batch verifying, Poseidon and registry insert at registry depths 16, 20 and
     /// 32, and committed Access tx/s on an embedded node.
