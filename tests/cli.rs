@@ -554,6 +554,50 @@ fn the_node_flow_of_the_readme_works_over_http() {
     };
     assert_eq!(audit("s-1"), (3, 1));
 
+    // `--out`: the access is proven and written, not sent; `patient send` sends it later.
+    let mut write = access("s-1", "2");
+    write.extend(["--out".into(), "access.json".into()]);
+    assert!(ok(dir, &run(&write)).contains("not sent"));
+    assert_eq!(audit("s-1"), (3, 1), "--out sends nothing");
+    let send = on(&net, &["patient", "send", "--file", "access.json"]);
+    assert!(ok(dir, &send).contains("committed"));
+    assert_eq!(audit("s-1"), (4, 1), "the same reader, sent later");
+    let mut two = access("s-1,s-2", "2");
+    two.extend(["--out".into(), "two.json".into()]);
+    assert!(fails(dir, &run(&two)).contains("give one --stream"));
+    assert!(!dir.join("two.json").exists());
+    // The patient's share the same way: signed and written, sent later.
+    let key = ok(dir, &["patient", "keygen", "--out", "s-5.key"]);
+    let mut args = vec!["institution", "consent", "--identity", "platform.id"];
+    args.extend(["--leaves", "leaves.json"]);
+    args.extend(platform_attrs);
+    args.extend(["--stream-name", "s-5", "--patient-key", key.trim()]);
+    args.extend(["--roles", "hospital", "--out", "s-5.consent.json"]);
+    ok(dir, &on(&net, &args));
+    let share = [
+        "patient",
+        "share",
+        "--key",
+        "s-5.key",
+        "--consent",
+        "s-5.consent.json",
+        "--out",
+        "s-5.signed.json",
+    ];
+    assert!(ok(dir, &on(&net, &share)).contains("not sent"));
+    let s5 = ok(
+        dir,
+        &["patient", "stream-id", "--key", "s-5.key", "--name", "s-5"],
+    );
+    let history = on(&net, &["patient", "history", "--stream", s5.trim()]);
+    assert!(
+        fails(dir, &history).contains("no consent"),
+        "not shared yet"
+    );
+    let send = on(&net, &["patient", "send", "--file", "s-5.signed.json"]);
+    assert!(ok(dir, &send).contains("committed"));
+    assert!(ok(dir, &history).contains("0 distinct accessors"));
+
     // The node refuses a hospital on s-3 after s-1 went through; the error says what was
     // committed, and s-2, after it, was not sent.
     let err = fails(dir, &run(&access("s-1,s-3,s-2", "2")));
@@ -565,7 +609,7 @@ fn the_node_flow_of_the_readme_works_over_http() {
         "{err}"
     );
     assert!(err.contains("RoleNotAllowed"), "{err}");
-    assert_eq!((audit("s-1"), audit("s-2")), ((4, 1), (2, 1)));
+    assert_eq!((audit("s-1"), audit("s-2")), ((5, 1), (2, 1)));
 
     // Local errors send nothing: a level the credential does not have (found while proving),
     // a malformed stream id after a good one.
@@ -578,7 +622,7 @@ fn the_node_flow_of_the_readme_works_over_http() {
     let err = fails(dir, &run(&access("s-1,s 2", "2")));
     assert!(err.contains(r#"stream "s 2": "#), "{err}");
     assert!(err.contains("nothing was sent"), "{err}");
-    assert_eq!((audit("s-1"), audit("s-2")), ((4, 1), (2, 1)));
+    assert_eq!((audit("s-1"), audit("s-2")), ((5, 1), (2, 1)));
 
     // --json: one object per line and access.
     let mut args = access("s-2,s-2", "2");
@@ -720,8 +764,8 @@ fn the_node_flow_of_the_readme_works_over_http() {
     node.stop();
     let verified = ok(dir, &["verify-chain", "--data", "data"]);
     assert!(verified.starts_with("ok: "), "{verified}");
-    // Tokens: four consents, and 3 + 1 + 2 + 1 accesses.
-    assert!(verified.contains("11 tokens verified"), "{verified}");
+    // Tokens: five consents, and 3 + 1 (sent from a file) + 1 + 2 + 1 accesses.
+    assert!(verified.contains("13 tokens verified"), "{verified}");
 }
 
 #[test]
@@ -974,6 +1018,15 @@ fn node_urls_and_unreachable_nodes_are_named() {
     assert!(!out.status.success());
     assert!(stderr.contains("http://127.0.0.1:1"), "{stderr}");
     assert!(stderr.contains("nothing was sent"), "{stderr}");
+    // `--wait` asks again until its time is up, then names the same cause.
+    let started = std::time::Instant::now();
+    let e = fails(
+        dir,
+        &["status", "--node", "http://127.0.0.1:1", "--wait", "0.5"],
+    );
+    assert!(e.contains("nothing was sent"), "{e}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500));
+    assert!(fails(dir, &["status", "--wait", "4000"]).contains("--wait must be"));
 }
 
 /// `consentry completions SHELL` writes a script naming the commands; an unknown shell is a
