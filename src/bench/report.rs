@@ -65,6 +65,12 @@ pub struct Report {
     pub threads: usize,
     /// Samples per figure.
     pub iterations: usize,
+    /// At most this many samples of `prepare` (seconds each).
+    #[serde(default)]
+    pub prepare_samples: usize,
+    /// Batches are made of this many distinct valid tokens, repeated.
+    #[serde(default)]
+    pub distinct_tokens: usize,
     /// The command line.
     pub command: String,
     /// Per-depth figures, ascending depth.
@@ -306,13 +312,13 @@ impl Report {
              (uncompressed and validated when written, or compressed with every point \
              validated); key generation is not included. prepare: constraint matrices and window tables \
              of a long-lived prover, at most {} samples.",
-            super::zk::PREPARE_SAMPLES
+            self.prepare_samples
         );
         let _ = writeln!(
             w,
             "witness: native statement check and full assignment (part of prove). Batches repeat \
              {} distinct valid tokens.",
-            super::zk::DISTINCT_TOKENS
+            self.distinct_tokens
         );
         let _ = writeln!(
             w,
@@ -380,6 +386,8 @@ mod tests {
             },
             threads: 2,
             iterations: 10,
+            prepare_samples: 3,
+            distinct_tokens: 16,
             command: "consentry bench".into(),
             depths: vec![DepthReport {
                 depth: 20,

@@ -124,3 +124,15 @@ impl HolderArgs {
         Ok(crate::params::load_prover(&dir, depth)?)
     }
 }
+
+/// `--node URL` and `--json`: where the client commands send, and how they print.
+#[derive(clap::Args, Debug, Clone)]
+pub struct NodeArg {
+    /// The node's base URL (or set CONSENTRY_NODE).
+    #[arg(long, env = "CONSENTRY_NODE", default_value = crate::client::DEFAULT_NODE,
+          value_parser = crate::client::parse_base_url)]
+    pub node: String,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -10,26 +10,16 @@ use consentry_circuits::{field, Fr};
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
 
+pub use super::args::NodeArg;
 use super::args::{parse_field, today, AttributeArgs, HolderArgs};
 use crate::api::TxStatus;
 use crate::client::builder;
-use crate::client::{parse_base_url, ClientError, NodeClient, DEFAULT_NODE};
+use crate::client::{parse_base_url, ClientError, NodeClient};
 use crate::files::{self, LeafList};
 use crate::ledger::{
     keys, stream_id_for, Auth, Body, Consent, Hash32, IssueCredential, Policy, RevokeConsent,
     RevokeCredential, Transaction,
 };
-
-/// `--node URL` and `--json`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct NodeArg {
-    /// The node's base URL (or set CONSENTRY_NODE).
-    #[arg(long, env = "CONSENTRY_NODE", default_value = DEFAULT_NODE, value_parser = parse_base_url)]
-    pub node: String,
-    /// Print machine-readable JSON.
-    #[arg(long)]
-    pub json: bool,
-}
 
 /// Prints `value` as JSON with `--json`, else what `human` prints.
 fn print<T: serde::Serialize>(

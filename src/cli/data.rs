@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::bail;
 
-use super::clients::NodeArg;
+use super::args::NodeArg;
 use crate::client::data::DataNodeClient;
 use crate::client::{self, NodeClient};
 use crate::ledger::{keys, TxId};
