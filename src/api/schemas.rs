@@ -444,7 +444,6 @@ pub struct BlockSignatureDoc {
 
 #[cfg(test)]
 mod tests {
-    use consentry_circuits::access::AccessWitness;
     use consentry_circuits::credential::Role;
     use consentry_circuits::registry::RegistryTree;
     use consentry_circuits::Fr;
@@ -624,13 +623,7 @@ mod tests {
     fn a_real_token_matches_the_documented_schema_and_a_tampered_one_does_not() {
         let dir = tempfile::tempdir().unwrap();
         let mut fx = Fixture::new(4, dir.path(), 32);
-        let inst = fx.institution(Role::Hospital, 3);
-        let tree = RegistryTree::from_leaves(4, &[inst.leaf()]).unwrap();
-        let witness = AccessWitness {
-            sk: inst.sk.clone(),
-            attributes: inst.attributes,
-            path: tree.path(0).unwrap(),
-        };
+        let (_, tree, witness) = fx.lone_holder(Role::Hospital, 3);
         let public = witness
             .statement(tree.root(), Fr::from(5u64), Fr::from(6u64), 2, 20_400)
             .unwrap();

@@ -125,20 +125,12 @@ mod tests {
 
     /// `n` valid depth-4 tokens of one institution (distinct scopes) and the verifying keys.
     fn tokens(n: u64) -> (Arc<HashMap<u8, Verifier>>, Vec<Token>) {
-        use consentry_circuits::access::AccessWitness;
         use consentry_circuits::credential::Role;
-        use consentry_circuits::registry::RegistryTree;
         use consentry_circuits::Fr;
 
         let dir = tempfile::tempdir().unwrap();
         let mut fx = Fixture::new(4, dir.path(), 5);
-        let inst = fx.institution(Role::Hospital, 3);
-        let tree = RegistryTree::from_leaves(4, &[inst.leaf()]).unwrap();
-        let witness = AccessWitness {
-            sk: inst.sk.clone(),
-            attributes: inst.attributes,
-            path: tree.path(0).unwrap(),
-        };
+        let (_, tree, witness) = fx.lone_holder(Role::Hospital, 3);
         let tokens = (0..n)
             .map(|i| {
                 let public = witness

@@ -135,6 +135,27 @@ impl Fixture {
         }
     }
 
+    /// A new institution alone in a registry tree of the fixture's depth, and its witness
+    /// (for tests that prove tokens without a chain).
+    pub fn lone_holder(
+        &mut self,
+        role: Role,
+        level: u16,
+    ) -> (
+        Institution,
+        RegistryTree,
+        consentry_circuits::access::AccessWitness,
+    ) {
+        let inst = self.institution(role, level);
+        let tree = RegistryTree::from_leaves(self.depth, &[inst.leaf()]).expect("one leaf fits");
+        let witness = consentry_circuits::access::AccessWitness {
+            sk: inst.sk.clone(),
+            attributes: inst.attributes,
+            path: tree.path(0).expect("leaf 0"),
+        };
+        (inst, tree, witness)
+    }
+
     /// Signs a body as the issuer.
     pub fn issuer_signed(&self, body: Body) -> Transaction {
         builder::issuer_signed(&self.issuer, CHAIN_ID, body)
