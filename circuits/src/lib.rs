@@ -13,6 +13,7 @@
 pub mod access;
 pub mod cohort;
 pub mod credential;
+pub mod escrow;
 pub mod field;
 pub mod groth;
 pub mod poseidon;

@@ -75,12 +75,29 @@ impl AccessCircuit {
     pub fn depth(&self) -> usize {
         self.depth
     }
+
+    /// The statement and the assignment (for circuits that extend this one).
+    pub(crate) fn into_parts(self) -> (PublicInputs, AccessWitness) {
+        (self.public, self.witness)
+    }
 }
 
 impl ConstraintSynthesizer<Fr> for AccessCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        let p = self.public;
-        let w = self.witness;
+        synthesize(cs, &self.public, &self.witness, self.depth).map(|_| ())
+    }
+}
+
+/// Allocates the access statement's public inputs (in their order) and witnesses and enforces
+/// the statement; returns the institution's `id = H_id(sk)` as a variable, for circuits that
+/// prove more about it (the escrow variant encrypts it).
+pub(crate) fn synthesize(
+    cs: ConstraintSystemRef<Fr>,
+    p: &PublicInputs,
+    w: &AccessWitness,
+    depth: usize,
+) -> Result<FpVar<Fr>, SynthesisError> {
+    {
         let input = |x: Fr| FpVar::new_input(cs.clone(), || Ok(x));
         let witness = |x: Fr| FpVar::new_witness(cs.clone(), || Ok(x));
 
@@ -103,7 +120,7 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
                 Ok([witness(s[0])?, witness(s[1])?, witness(s[2])?])
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let index_bits = (0..self.depth)
+        let index_bits = (0..depth)
             .map(|h| Boolean::new_witness(cs.clone(), || Ok((w.path.index >> h) & 1 == 1)))
             .collect::<Result<Vec<_>, _>>()?;
 
@@ -112,7 +129,7 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
         let leaf = hash_var(
             Domain::Leaf,
             &[
-                id,
+                id.clone(),
                 role,
                 level.clone(),
                 jurisdiction,
@@ -133,6 +150,6 @@ impl ConstraintSynthesizer<Fr> for AccessCircuit {
         // 5. Message binding: one constraint that involves `message`.
         let message_sq = FpVar::new_witness(cs.clone(), || Ok(p.message * p.message))?;
         message.mul_equals(&message, &message_sq)?;
-        Ok(())
+        Ok(id)
     }
 }

@@ -26,7 +26,7 @@
 //! Public inputs, in this order: `root, scope, pseudonym, message, role, issuer_id, min_level,
 //! today`.
 
-mod circuit;
+pub(crate) mod circuit;
 pub mod range;
 mod statement;
 

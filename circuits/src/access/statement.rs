@@ -73,6 +73,9 @@ pub enum StatementError {
     /// The path does not lead from the credential's leaf to the statement's root.
     #[error("the credential is not in the registry under this root (revoked, or the leaf list is stale)")]
     NotInRegistry,
+    /// The escrow is not this credential's id encrypted to the inspector with this `r`.
+    #[error("the escrow does not encrypt this credential's id to the inspector")]
+    Escrow,
     /// The path's tree depth is not the circuit depth.
     #[error("the Merkle path is for registry depth {got}, the circuit has depth {expected}")]
     PathDepth {

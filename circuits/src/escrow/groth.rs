@@ -1,0 +1,74 @@
+//! Groth16 keys, proofs and verification for the escrow circuit, with arkworks' prover.
+//!
+//! The plain access circuit has its own optimised prover ([`crate::groth::Prover`]: matrices
+//! derived once, fixed-base MSMs); the escrow circuit goes through arkworks' `Groth16` until it
+//! shares that prover, so the benchmark compares the two circuits with the same prover.
+
+use ark_groth16::Groth16;
+use ark_snark::SNARK;
+use rand::{CryptoRng, RngCore};
+
+use super::{Escrow, EscrowCircuit, EscrowRandomness, InspectorKey};
+use crate::access::{AccessWitness, PublicInputs, StatementError};
+use crate::groth::{Curve, Proof, ProveError, ProvingKey, VerifyingKey};
+
+/// Keys for the escrow circuit at `depth` for one inspector (the key is a circuit constant).
+pub fn setup<R: RngCore + CryptoRng>(
+    depth: usize,
+    inspector: &InspectorKey,
+    rng: &mut R,
+) -> Result<(ProvingKey, VerifyingKey), ProveError> {
+    crate::registry::levels(depth)?;
+    Groth16::<Curve>::circuit_specific_setup(EscrowCircuit::blank(depth, inspector), rng)
+        .map_err(|e| ProveError::Synthesis(e.to_string()))
+}
+
+/// Proves the escrow statement: the access statement (checked natively first, as the plain
+/// prover does) and that `escrow` encrypts the witness's id to `inspector` with `r`.
+pub fn prove<R: RngCore + CryptoRng>(
+    pk: &ProvingKey,
+    public: PublicInputs,
+    witness: &AccessWitness,
+    inspector: &InspectorKey,
+    escrow: Escrow,
+    r: &EscrowRandomness,
+    rng: &mut R,
+) -> Result<Proof, ProveError> {
+    witness.check(&public, witness.path.depth())?;
+    if super::encrypt_with(&witness.sk.id(), inspector, &r.0) != escrow {
+        return Err(ProveError::Statement(StatementError::Escrow));
+    }
+    let circuit = EscrowCircuit::new(public, witness.clone(), inspector, escrow, r);
+    Groth16::<Curve>::prove(pk, circuit, rng).map_err(|e| ProveError::Synthesis(e.to_string()))
+}
+
+/// Whether `proof` shows the escrow statement for these public inputs and this escrow.
+pub fn verify(
+    pvk: &PreparedVerifyingKey,
+    public: &PublicInputs,
+    escrow: &Escrow,
+    proof: &Proof,
+) -> bool {
+    let mut inputs = public.to_field_elements().to_vec();
+    inputs.extend(escrow.to_field_elements());
+    Groth16::<Curve>::verify_with_processed_vk(pvk, &inputs, proof).unwrap_or(false)
+}
+
+/// A verifying key prepared for verification (the pairing with `alpha·beta` precomputed).
+pub type PreparedVerifyingKey = ark_groth16::PreparedVerifyingKey<Curve>;
+
+/// Prepares a verifying key.
+pub fn prepare(vk: &VerifyingKey) -> PreparedVerifyingKey {
+    ark_groth16::prepare_verifying_key(vk)
+}
+
+/// The escrow circuit's constraint count at `depth` (as its key generator sees it).
+pub fn num_constraints(depth: usize, inspector: &InspectorKey) -> Result<usize, ProveError> {
+    use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+    crate::registry::levels(depth)?;
+    let cs = ConstraintSystem::new_ref();
+    EscrowCircuit::blank(depth, inspector)
+        .generate_constraints(cs.clone())
+        .map_err(|e| ProveError::Synthesis(e.to_string()))?;
+    Ok(cs.num_constraints())
+}
