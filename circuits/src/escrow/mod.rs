@@ -285,6 +285,20 @@ mod tests {
         assert!(InspectorSecret::from_bytes(&[0xff; 32]).is_none());
     }
 
+    /// A fixed vector: the same secret, id and `r` always give these bytes (a change to the
+    /// curve, the generator, the encoding or `H_escrow` shows here).
+    #[test]
+    fn fixed_vector() {
+        let inspector = InspectorSecret(JubjubScalar::from(7u64));
+        let id = InstitutionId(Fr::from(42u64));
+        let e = encrypt_with(&id, &inspector.public(), &JubjubScalar::from(11u64));
+        assert_eq!(
+            hex::encode(e.to_bytes()),
+            "04f6a9ac7d0356912e9ab5b27b31134f1579ccf58667ca23a959d2e44cb456244bc3e8eec3e59bdda094c97e2ce66c7249a8e22e4483889f99b5342ccf4d76d9"
+        );
+        assert_eq!(inspector.open(&e), id);
+    }
+
     /// A point of small order (in Jubjub's cofactor-8 part) is not accepted as `c1`.
     #[test]
     fn small_order_points_are_refused() {

@@ -89,7 +89,8 @@ pub enum Domain {
     Pseudonym = 4,
     /// Maps a 256-bit transaction-body digest to the token's `message` field element. Width 3.
     Message = 5,
-    /// Reserved for the inspector escrow key (accountable anonymity); not used yet. Width 3.
+    /// `H_escrow(x, y)` of the shared point `r·PK` that masks an escrowed id
+    /// ([`crate::escrow`]: accountable anonymity). Width 3.
     Escrow = 6,
     /// Maps a 256-bit scope digest (e.g. `H("access", stream_id)`) to a field element. Width 3.
     Scope = 7,
