@@ -182,3 +182,33 @@ fn constraint_counts_are_pinned() {
     eprintln!("depth 20: access {plain} constraints, escrow variant {escrow}");
     assert_eq!((plain, escrow), (3914, 6419));
 }
+
+/// The node's prover makes, for the same randomness, the very proof arkworks makes, and it
+/// verifies; it refuses a wrong escrow before proving.
+#[test]
+fn the_node_prover_makes_the_arkworks_proof() {
+    use consentry_circuits::escrow::groth::{prove, verify, EscrowProver};
+    let w = world();
+    let key = inspector().public();
+    let public = w.public("s2", 1);
+    let (pk, pvk) = escrow_keys();
+    let prover =
+        EscrowProver::new(DEPTH, pk.clone(), key, groth::Preparation::Direct).expect("prover");
+    let (e, r) = encrypt(&w.sk.id(), &key, &mut rng(6));
+    let ours = prover
+        .prove(public, &w.witness(), e, &r, &mut rng(7))
+        .expect("prove");
+    let arkworks = prove(pk, public, &w.witness(), &key, e, &r, &mut rng(7)).expect("prove");
+    assert_eq!(ours, arkworks, "bit for bit");
+    assert!(verify(pvk, &public, &e, &ours));
+    let (other, _) = encrypt(&w.sk.id(), &key, &mut rng(8));
+    assert!(!verify(pvk, &public, &other, &ours));
+    assert!(matches!(
+        prover.prove(public, &w.witness(), other, &r, &mut rng(7)),
+        Err(groth::ProveError::Statement(StatementError::Escrow))
+    ));
+    assert!(
+        prover.num_constraints() > 3_000,
+        "the escrow shape at depth 4"
+    );
+}

@@ -54,6 +54,52 @@ pub fn verify(
     Groth16::<Curve>::verify_with_processed_vk(pvk, &inputs, proof).unwrap_or(false)
 }
 
+/// The node's prover ([`crate::groth::Prover`]: matrices derived once, prepared bases) for
+/// the escrow circuit of one inspector.
+pub struct EscrowProver {
+    prover: crate::groth::Prover,
+    inspector: InspectorKey,
+}
+
+impl EscrowProver {
+    /// A prover for the escrow circuit at `depth` for `inspector`, with `pk` generated for
+    /// that circuit ([`setup`]).
+    pub fn new(
+        depth: usize,
+        pk: ProvingKey,
+        inspector: InspectorKey,
+        preparation: crate::groth::Preparation,
+    ) -> Result<Self, ProveError> {
+        let blank = EscrowCircuit::blank(depth, &inspector);
+        Ok(EscrowProver {
+            prover: crate::groth::Prover::for_circuit(depth, pk, preparation, blank)?,
+            inspector,
+        })
+    }
+
+    /// Proves the escrow statement, checked natively first (as [`prove`]).
+    pub fn prove<R: RngCore + CryptoRng>(
+        &self,
+        public: PublicInputs,
+        witness: &AccessWitness,
+        escrow: Escrow,
+        r: &EscrowRandomness,
+        rng: &mut R,
+    ) -> Result<Proof, ProveError> {
+        witness.check(&public, self.prover.depth())?;
+        if super::encrypt_with(&witness.sk.id(), &self.inspector, &r.0) != escrow {
+            return Err(ProveError::Statement(StatementError::Escrow));
+        }
+        let circuit = EscrowCircuit::new(public, witness.clone(), &self.inspector, escrow, r);
+        self.prover.proof_for(circuit, rng)
+    }
+
+    /// The circuit's constraint count.
+    pub fn num_constraints(&self) -> usize {
+        self.prover.num_constraints()
+    }
+}
+
 /// A verifying key prepared for verification (the pairing with `alpha·beta` precomputed).
 pub type PreparedVerifyingKey = ark_groth16::PreparedVerifyingKey<Curve>;
 

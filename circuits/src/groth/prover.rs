@@ -61,11 +61,16 @@ struct Shape {
 impl Shape {
     fn of(depth: usize) -> Result<Shape, ProveError> {
         crate::registry::levels(depth)?;
+        Self::of_circuit(AccessCircuit::blank(depth))
+    }
+
+    /// The shape of any circuit, from a blank instance of it.
+    fn of_circuit(blank: impl ConstraintSynthesizer<Fr>) -> Result<Shape, ProveError> {
         let cs = ConstraintSystem::<Fr>::new_ref();
         // Exactly the generator's settings, so the matrices match the proving key.
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
-        AccessCircuit::blank(depth)
+        blank
             .generate_constraints(cs.clone())
             .map_err(|e| ProveError::Synthesis(e.to_string()))?;
         cs.finalize();
@@ -206,15 +211,37 @@ impl Prover {
     {
         // The depth first: a bad one must not cost a key load, nor the tables' seconds.
         crate::registry::levels(depth).map_err(ProveError::from)?;
-        let (shape, loaded) = rayon::join(
-            || Shape::of(depth),
-            || {
-                load().map(|pk| {
-                    let queries = Queries::of(&pk, preparation);
-                    (pk, queries)
-                })
-            },
-        );
+        Self::load_shape_with(depth, preparation, || Shape::of(depth), load)
+    }
+
+    /// A prover for another circuit over the same registry depth (the escrow variant), its
+    /// shape taken from `blank`. Its proofs come from [`Prover::proof_for`]; the access
+    /// methods ([`Prover::prove`]) refuse, the assignment's size not being the key's.
+    pub(crate) fn for_circuit(
+        depth: usize,
+        pk: ProvingKey,
+        preparation: Preparation,
+        blank: impl ConstraintSynthesizer<Fr> + Send,
+    ) -> Result<Self, ProveError> {
+        crate::registry::levels(depth)?;
+        Self::load_shape_with(depth, preparation, || Shape::of_circuit(blank), || Ok(pk))
+    }
+
+    fn load_shape_with<E>(
+        depth: usize,
+        preparation: Preparation,
+        shape: impl FnOnce() -> Result<Shape, ProveError> + Send,
+        load: impl FnOnce() -> Result<ProvingKey, E> + Send,
+    ) -> Result<Self, E>
+    where
+        E: From<ProveError> + Send,
+    {
+        let (shape, loaded) = rayon::join(shape, || {
+            load().map(|pk| {
+                let queries = Queries::of(&pk, preparation);
+                (pk, queries)
+            })
+        });
         let (pk, queries) = loaded?;
         Ok(Prover {
             id: next_prover_id(),
@@ -372,6 +399,22 @@ impl Prover {
         })
     }
 
+    /// The Groth16 proof of `circuit` (of this prover's shape) with fresh randomisers, as
+    /// [`Prover::prove`] makes it; for circuits that extend the access statement, whose
+    /// callers check their statement natively first.
+    pub(crate) fn proof_for<R: RngCore + CryptoRng>(
+        &self,
+        circuit: impl ConstraintSynthesizer<Fr>,
+        rng: &mut R,
+    ) -> Result<Proof, ProveError> {
+        let assignment = self.assignment(circuit)?;
+        let (mut r, mut s) = (Fr::rand(rng), Fr::rand(rng));
+        let proof = self.proof(&assignment, r, s);
+        r.zeroize();
+        s.zeroize();
+        proof
+    }
+
     /// The same statement proven by arkworks' own `Groth16::prove` on this prover's key: it
     /// rebuilds the constraint matrices and runs arkworks' generic MSMs on every call. This is
     /// the baseline before Consentry's optimisations, the second peer of `consentry bench`
@@ -418,7 +461,10 @@ impl Prover {
     /// of them first (so that it never frees a partial copy), then moved out and wiped once
     /// copied into the result (wiped on drop), whether synthesis succeeded or not. The gadgets'
     /// own copies of their values, inside arkworks, are freed unwiped when synthesis ends.
-    fn assignment(&self, circuit: AccessCircuit) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
+    fn assignment(
+        &self,
+        circuit: impl ConstraintSynthesizer<Fr>,
+    ) -> Result<Zeroizing<Vec<Fr>>, ProveError> {
         let err = |e: ark_relations::gr1cs::SynthesisError| ProveError::Synthesis(e.to_string());
         let no_cs = || ProveError::Synthesis("no constraint system".into());
         let cs = ConstraintSystem::<Fr>::new_ref();
