@@ -12,13 +12,14 @@ use std::sync::LazyLock;
 
 use ark_ec::{AdditiveGroup, CurveGroup};
 use ark_ed_on_bls12_381::{constraints::EdwardsVar, EdwardsProjective, Fr as JubjubScalar};
+use ark_ff::Zero;
 use ark_ff::{BigInteger, PrimeField};
 use ark_r1cs_std::{
     alloc::{AllocVar, AllocationMode},
     boolean::Boolean,
     eq::EqGadget,
-    fields::fp::FpVar,
-    groups::CurveVar,
+    fields::{fp::FpVar, FieldVar},
+    GR1CSVar,
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
@@ -30,17 +31,87 @@ use crate::Fr;
 /// Public inputs the escrow adds: `c1.x, c1.y, c2`.
 pub const NUM_ESCROW_INPUTS: usize = 3;
 
-/// `2^i·G` for every bit of a scalar: the fixed-base tables of `r·G`, computed once.
-static G_MULTIPLES: LazyLock<Vec<EdwardsProjective>> = LazyLock::new(|| multiples(generator()));
+/// Bits per window of the fixed-base multiplications.
+const WINDOW: usize = 3;
+/// Windows per 252-bit scalar.
+const WINDOWS: usize = SCALAR_BITS / WINDOW;
 
-fn multiples(base: EdwardsProjective) -> Vec<EdwardsProjective> {
-    let mut out = Vec::with_capacity(SCALAR_BITS);
-    let mut p = base;
-    for _ in 0..SCALAR_BITS {
-        out.push(p);
-        p.double_in_place();
+/// For each window `j`, the eight points `v·8^j·B` (`v = 0..7`, `0·B` the identity) as affine
+/// coordinates: the constant tables of a 3-bit windowed fixed-base multiplication.
+type Tables = Vec<[(Fr, Fr); 8]>;
+
+fn tables(base: EdwardsProjective) -> Tables {
+    let mut out = Vec::with_capacity(WINDOWS);
+    let mut window_base = base;
+    for _ in 0..WINDOWS {
+        let mut points = [EdwardsProjective::default(); 8];
+        for v in 1..8 {
+            points[v] = points[v - 1] + window_base;
+        }
+        let affine = EdwardsProjective::normalize_batch(&points);
+        out.push(std::array::from_fn(|v| (affine[v].x, affine[v].y)));
+        for _ in 0..WINDOW {
+            window_base.double_in_place();
+        }
     }
     out
+}
+
+/// `G`'s tables, computed once.
+static G_TABLES: LazyLock<Tables> = LazyLock::new(|| tables(generator()));
+
+/// `r·B1` and `r·B2` for two fixed bases, from the little-endian bits of `r` (a multiple of 3
+/// long), with 3-bit windows: per window, one product `b0·b1` serves the lookups of both
+/// tables (one constraint per coordinate each), then one complete twisted Edwards addition
+/// per base. Zcash Sapling's fixed-base multiplication uses the same windows and lookup, per
+/// base; sharing the product across the two bases is what the escrow's two multiplications
+/// by the same `r` allow.
+fn fixed_base_pair(
+    bits: &[Boolean<Fr>],
+    t1: &Tables,
+    t2: &Tables,
+) -> Result<(EdwardsVar, EdwardsVar), SynthesisError> {
+    let mut acc: Option<(EdwardsVar, EdwardsVar)> = None;
+    for (j, w) in bits.chunks(WINDOW).enumerate() {
+        let [b0, b1, b2] = [&w[0], &w[1], &w[2]].map(|b| FpVar::from(b.clone()));
+        let b01 = &b0 * &b1;
+        let lookup = |t: &[(Fr, Fr); 8]| -> Result<EdwardsVar, SynthesisError> {
+            let x = lookup3(&b0, &b1, &b01, &b2, t.map(|p| p.0))?;
+            let y = lookup3(&b0, &b1, &b01, &b2, t.map(|p| p.1))?;
+            Ok(EdwardsVar::new(x, y))
+        };
+        let (p1, p2) = (lookup(&t1[j])?, lookup(&t2[j])?);
+        acc = Some(match acc {
+            None => (p1, p2),
+            Some((a1, a2)) => (a1 + p1, a2 + p2),
+        });
+    }
+    acc.ok_or(SynthesisError::Unsatisfiable)
+}
+
+/// `t[b0 + 2·b1 + 4·b2]` for constants `t`, given `b01 = b0·b1`: the multilinear
+/// interpolation `f = L0 + b2·(L1 − L0)`, with `L0`, `L1` the (linear, given `b01`) 2-bit
+/// lookups into `t[0..4]` and `t[4..8]`. One constraint.
+fn lookup3(
+    b0: &FpVar<Fr>,
+    b1: &FpVar<Fr>,
+    b01: &FpVar<Fr>,
+    b2: &FpVar<Fr>,
+    t: [Fr; 8],
+) -> Result<FpVar<Fr>, SynthesisError> {
+    let two_bit = |t: &[Fr]| {
+        FpVar::constant(t[0])
+            + b0 * (t[1] - t[0])
+            + b1 * (t[2] - t[0])
+            + b01 * (t[3] - t[2] - t[1] + t[0])
+    };
+    let (l0, l1) = (two_bit(&t[..4]), two_bit(&t[4..]));
+    let f = FpVar::new_witness(b2.cs(), || {
+        let v = |b: &FpVar<Fr>| b.value().map(|x| if x.is_zero() { 0 } else { 1 });
+        Ok(t[v(b0)? + 2 * v(b1)? + 4 * v(b2)?])
+    })?;
+    (&l1 - &l0).mul_equals(b2, &(&f - &l0))?;
+    Ok(f)
 }
 
 /// The escrow circuit for one inspector, at a registry depth, with or without an assignment.
@@ -51,8 +122,8 @@ pub struct EscrowCircuit {
     witness: AccessWitness,
     escrow: Escrow,
     r: JubjubScalar,
-    /// `2^i·PK`: the inspector's key is a constant of the circuit.
-    pk_multiples: Vec<EdwardsProjective>,
+    /// The inspector's key's tables: the key is a constant of the circuit.
+    pk_tables: Tables,
 }
 
 impl EscrowCircuit {
@@ -70,7 +141,7 @@ impl EscrowCircuit {
             witness,
             escrow,
             r: r.0,
-            pk_multiples: multiples(inspector.0.into()),
+            pk_tables: tables(inspector.0.into()),
         }
     }
 
@@ -91,7 +162,7 @@ impl EscrowCircuit {
                 c2: Fr::from(0u64),
             },
             r: JubjubScalar::from(1u64),
-            pk_multiples: multiples(inspector.0.into()),
+            pk_tables: tables(inspector.0.into()),
         }
     }
 }
@@ -120,12 +191,9 @@ impl ConstraintSynthesizer<Fr> for EscrowCircuit {
             .map(|b| Boolean::new_witness(cs.clone(), || Ok(*b)))
             .collect::<Result<Vec<_>, _>>()?;
 
-        // c1 = r·G and S = r·PK, both by fixed bases (2-bit windowed lookups).
-        let mut r_g = EdwardsVar::zero();
-        r_g.precomputed_base_scalar_mul_le(r_bits.iter().zip(G_MULTIPLES.iter()))?;
+        // c1 = r·G and S = r·PK, both by fixed bases.
+        let (r_g, shared) = fixed_base_pair(&r_bits, &G_TABLES, &self.pk_tables)?;
         r_g.enforce_equal(&c1)?;
-        let mut shared = EdwardsVar::zero();
-        shared.precomputed_base_scalar_mul_le(r_bits.iter().zip(self.pk_multiples.iter()))?;
 
         // c2 = id + H_escrow(S).
         let mask = hash_var(Domain::Escrow, &[shared.x, shared.y])?;
