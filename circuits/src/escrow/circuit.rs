@@ -201,3 +201,63 @@ impl ConstraintSynthesizer<Fr> for EscrowCircuit {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ff::UniformRand;
+    use ark_relations::gr1cs::ConstraintSystem;
+    use rand::SeedableRng;
+
+    /// Every index of a table, one constraint each once `b0·b1` is known; a looked-up value
+    /// forced to another entry breaks the constraint.
+    #[test]
+    fn lookup3_reads_every_entry_with_one_constraint() {
+        let t: [Fr; 8] = std::array::from_fn(|i| Fr::from(1000 + 17 * i as u64));
+        for v in 0..8usize {
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let bits: Vec<FpVar<Fr>> = (0..3)
+                .map(|k| {
+                    FpVar::from(Boolean::new_witness(cs.clone(), || Ok(v >> k & 1 == 1)).unwrap())
+                })
+                .collect();
+            let b01 = &bits[0] * &bits[1];
+            let before = cs.num_constraints();
+            let f = lookup3(&bits[0], &bits[1], &b01, &bits[2], t).unwrap();
+            assert_eq!(cs.num_constraints() - before, 1);
+            assert_eq!(f.value().unwrap(), t[v]);
+            assert!(cs.is_satisfied().unwrap());
+            // The same constraint with another entry in place of f is unsatisfied.
+            let l = FpVar::new_witness(cs.clone(), || Ok(t[(v + 1) % 8])).unwrap();
+            l.enforce_equal(&f).unwrap();
+            assert!(!cs.is_satisfied().unwrap(), "entry {v}");
+        }
+    }
+
+    /// The windowed multiplications agree with native scalar multiplication, for random
+    /// scalars and for the edge values 0, 1 and the largest 252-bit value.
+    #[test]
+    fn fixed_base_pair_matches_native_multiplication() {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let pk = generator() * JubjubScalar::rand(&mut rng);
+        let pk_tables = tables(pk);
+        let max = JubjubScalar::from(0u64) - JubjubScalar::from(1u64);
+        for r in [
+            JubjubScalar::from(0u64),
+            JubjubScalar::from(1u64),
+            max,
+            JubjubScalar::rand(&mut rng),
+        ] {
+            let cs = ConstraintSystem::<Fr>::new_ref();
+            let bits = r.into_bigint().to_bits_le()[..SCALAR_BITS]
+                .iter()
+                .map(|b| Boolean::new_witness(cs.clone(), || Ok(*b)).unwrap())
+                .collect::<Vec<_>>();
+            let (rg, rpk) = fixed_base_pair(&bits, &G_TABLES, &pk_tables).unwrap();
+            let (g, p) = ((generator() * r).into_affine(), (pk * r).into_affine());
+            assert_eq!((rg.x.value().unwrap(), rg.y.value().unwrap()), (g.x, g.y));
+            assert_eq!((rpk.x.value().unwrap(), rpk.y.value().unwrap()), (p.x, p.y));
+            assert!(cs.is_satisfied().unwrap());
+        }
+    }
+}
