@@ -236,7 +236,7 @@ fn bench_reports_every_figure() {
 
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("b.json")).unwrap()).unwrap();
-    assert_eq!(v["version"], 4);
+    assert_eq!(v["version"], 5);
     assert_eq!(v["cohort"].as_array().unwrap().len(), 6);
     assert!(v["date"].as_str().unwrap().ends_with('Z'));
     assert!(!v["machine"]["cpu"].as_str().unwrap().is_empty());
@@ -247,6 +247,11 @@ fn bench_reports_every_figure() {
     assert_eq!(depths.len(), 1);
     assert_eq!(depths[0]["depth"], 4);
     assert!(depths[0]["constraints"].as_u64().unwrap() > 0);
+    // The escrow variant is the access circuit and more.
+    assert!(
+        depths[0]["escrow_constraints"].as_u64().unwrap()
+            > depths[0]["constraints"].as_u64().unwrap()
+    );
     let figures = depths[0]["figures"].as_array().unwrap();
     let names: Vec<&str> = figures
         .iter()
@@ -262,7 +267,9 @@ fn bench_reports_every_figure() {
             "cli_prove",
             "prove_repeat",
             "prove_arkworks",
+            "prove_escrow",
             "verify",
+            "verify_escrow",
             "batch_verify_16",
             "batch_verify_64",
             "batch_verify_256",

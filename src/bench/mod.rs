@@ -22,6 +22,7 @@ use consentry_circuits::registry::{levels, RegistryError, MAX_DEPTH};
 
 pub mod cli;
 pub mod cohort;
+pub mod escrow;
 pub mod keys;
 pub mod machine;
 pub mod node;
@@ -176,6 +177,7 @@ pub fn planned_steps(cfg: &Config) -> u64 {
         + prepare_runs
         + zk::pool_top_up(cfg.iterations) as u64;
     let cli = if cfg.cli.is_some() { runs } else { 0 };
+    let per_depth = per_depth + escrow::FIXED_STEPS + escrow::FIGURES * runs;
     let node = cfg.node_txs.map_or(0, |n| 2 * n as u64 + node::FIXED_STEPS);
     runs + cohort::FIGURES as u64 * runs + (per_depth + cli) * cfg.depths.len() as u64 + node
 }
@@ -205,6 +207,18 @@ pub fn run(cfg: &Config, progress: &Progress, command: String) -> Result<Report,
             let figure = cli::prove(exe, &world, &keys.dir, &verifier, cfg.iterations, progress)?;
             figures.insert(at, figure);
         }
+        let escrowed = escrow::figures(&zk::World::new(depth)?, cfg.iterations, progress)?;
+        for (figure, after) in escrowed
+            .figures
+            .into_iter()
+            .zip(["prove_arkworks", "verify"])
+        {
+            let at = figures
+                .iter()
+                .position(|f| f.name == after)
+                .map_or(figures.len(), |i| i + 1);
+            figures.insert(at, figure);
+        }
         let at = figures
             .iter()
             .position(|f| f.name == "registry_insert")
@@ -219,6 +233,8 @@ pub fn run(cfg: &Config, progress: &Progress, command: String) -> Result<Report,
             constraints: measured.constraints,
             keys: keys.into(),
             setup_s,
+            escrow_constraints: Some(escrowed.constraints),
+            escrow_setup_s: Some(escrowed.setup_s),
             figures,
         });
     }

@@ -1,9 +1,11 @@
 //! The bench report: its JSON form (for machines) and its table (for people).
 //!
-//! JSON schema, version 4 (a report script parses these names; only add fields). Version 2
+//! JSON schema, version 5 (a report script parses these names; only add fields). Version 2
 //! added the `prepare` and `prove_arkworks` figures (version 1 had the nine others), version
 //! 3 `prove_repeat`, version 4 the depth-independent `cohort` figures (`cohort_prove_k`,
-//! `cohort_verify_k` for k = 1, 2, 4 criteria at 32 bits; not shown below):
+//! `cohort_verify_k` for k = 1, 2, 4 criteria at 32 bits; not shown below), version 5 the
+//! escrow variant's `prove_escrow` and `verify_escrow` with, per depth, `escrow_constraints`
+//! and `escrow_setup_s`:
 //!
 //! ```json
 //! {"version":3,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
@@ -18,7 +20,7 @@
 //! Beyond the agreed names: `command`; per depth `keys` (`"params"` or `"generated"`) and
 //! `setup_s` (the one-off key generation, excluded from `key_load`); per figure
 //! `calls_per_sample` and, on `batch_verify_N`, `per_token_us`; on `node`, `committed_s` and
-//! `clients`. `node` is `null` with `--skip-node`. Every depth lists all twelve figures;
+//! `clients`. `node` is `null` with `--skip-node`. Every depth lists every figure;
 //! `poseidon` is depth-independent, measured once and repeated in each depth's list.
 //!
 //! `per_second` is always `1e6 / median_us`, the rate of the figure's unit: one call, or one
@@ -29,11 +31,11 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 /// Current schema version.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// Every figure name of a depth, in report order (`cli_prove` only when the run was given the
 /// consentry binary, as `consentry bench` is).
-pub const FIGURE_NAMES: [&str; 13] = [
+pub const FIGURE_NAMES: [&str; 15] = [
     "key_load",
     "prepare",
     "witness",
@@ -41,7 +43,9 @@ pub const FIGURE_NAMES: [&str; 13] = [
     "cli_prove",
     "prove_repeat",
     "prove_arkworks",
+    "prove_escrow",
     "verify",
+    "verify_escrow",
     "batch_verify_16",
     "batch_verify_64",
     "batch_verify_256",
@@ -102,6 +106,12 @@ pub struct DepthReport {
     pub keys: String,
     /// Seconds the key generation took, for generated keys (not part of any figure).
     pub setup_s: Option<f64>,
+    /// R1CS constraints of the escrow variant ([`super::escrow`]).
+    #[serde(default)]
+    pub escrow_constraints: Option<usize>,
+    /// Seconds the escrow keys' generation took (they are always generated for now).
+    #[serde(default)]
+    pub escrow_setup_s: Option<f64>,
     /// The figures, in [`FIGURE_NAMES`] order.
     pub figures: Vec<Figure>,
 }
@@ -259,6 +269,14 @@ impl Report {
                 d.depth,
                 human_rate(d.constraints as f64)
             );
+            if let (Some(c), Some(s)) = (d.escrow_constraints, d.escrow_setup_s) {
+                let _ = writeln!(
+                    w,
+                    "            escrow variant: {} constraints, keys for a random inspector \
+                     (setup {s:.1} s, not timed)",
+                    human_rate(c as f64)
+                );
+            }
         }
         let _ = writeln!(w);
 
@@ -324,6 +342,12 @@ impl Report {
             w,
             "prove: a fresh proof. prove_repeat: the same holder and root with a new scope and \
              message each call, through a warm ProofCache (the same proofs)."
+        );
+        let _ = writeln!(
+            w,
+            "prove_escrow: a fresh escrow of the institution's id to an inspector and the escrow \
+             variant's proof, with the same prover; verify_escrow: its verification (arkworks', \
+             not batched)."
         );
         let has_cli = self
             .depths
@@ -394,6 +418,8 @@ mod tests {
                 constraints: 3914,
                 keys: "params".into(),
                 setup_s: None,
+                escrow_constraints: Some(5825),
+                escrow_setup_s: Some(0.5),
                 figures: FIGURE_NAMES.iter().map(|n| figure(n, 2000.0)).collect(),
             }],
             cohort: vec![figure("cohort_verify_4", 2800.0)],
@@ -411,7 +437,7 @@ mod tests {
     #[test]
     fn json_has_the_agreed_shape() {
         let v: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
-        assert_eq!(v["version"], 4);
+        assert_eq!(v["version"], 5);
         assert_eq!(v["date"], "2026-11-27T10:00:00Z");
         assert_eq!(v["machine"]["cpu"], "AMD EPYC 7B13");
         assert_eq!(v["machine"]["cores"], 2);
