@@ -10,6 +10,9 @@
 //! preceded by `<!-- readme-test: skip (reason) -->` is not run, and
 //! `<!-- readme-test: without "TEXT" (reason) -->` runs its block without the lines holding
 //! TEXT; each needs its reason. Background jobs a block starts are killed at the end.
+//!
+//! The README's three-validator block and its data node use the fixed ports it names
+//! (127.0.0.1:7711–7713 and 7811–7813, 7900): they must be free while this test runs.
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
