@@ -34,12 +34,32 @@ pub fn prove<R: RngCore + CryptoRng>(
     r: &EscrowRandomness,
     rng: &mut R,
 ) -> Result<Proof, ProveError> {
-    witness.check(&public, witness.path.depth())?;
+    let circuit = checked_circuit(public, witness, witness.path.depth(), inspector, escrow, r)?;
+    Groth16::<Curve>::prove(pk, circuit, rng).map_err(|e| ProveError::Synthesis(e.to_string()))
+}
+
+/// The escrow circuit for this assignment once the statement is checked natively: the access
+/// statement at `depth`, and `escrow` being the witness's id encrypted to `inspector` with
+/// `r` (a precise error instead of an unsatisfiable circuit).
+fn checked_circuit(
+    public: PublicInputs,
+    witness: &AccessWitness,
+    depth: usize,
+    inspector: &InspectorKey,
+    escrow: Escrow,
+    r: &EscrowRandomness,
+) -> Result<EscrowCircuit, ProveError> {
+    witness.check(&public, depth)?;
     if super::encrypt_with(&witness.sk.id(), inspector, &r.0) != escrow {
         return Err(ProveError::Statement(StatementError::Escrow));
     }
-    let circuit = EscrowCircuit::new(public, witness.clone(), inspector, escrow, r);
-    Groth16::<Curve>::prove(pk, circuit, rng).map_err(|e| ProveError::Synthesis(e.to_string()))
+    Ok(EscrowCircuit::new(
+        public,
+        witness.clone(),
+        inspector,
+        escrow,
+        r,
+    ))
 }
 
 /// Whether `proof` shows the escrow statement for these public inputs and this escrow.
@@ -86,11 +106,8 @@ impl EscrowProver {
         r: &EscrowRandomness,
         rng: &mut R,
     ) -> Result<Proof, ProveError> {
-        witness.check(&public, self.prover.depth())?;
-        if super::encrypt_with(&witness.sk.id(), &self.inspector, &r.0) != escrow {
-            return Err(ProveError::Statement(StatementError::Escrow));
-        }
-        let circuit = EscrowCircuit::new(public, witness.clone(), &self.inspector, escrow, r);
+        let depth = self.prover.depth();
+        let circuit = checked_circuit(public, witness, depth, &self.inspector, escrow, r)?;
         self.prover.proof_for(circuit, rng)
     }
 
