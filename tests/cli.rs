@@ -1050,3 +1050,28 @@ fn completion_scripts_name_the_commands() {
     let e = fails(tmp.path(), &["completions", "cmd.exe"]);
     assert!(e.contains("bash") && e.contains("zsh"), "{e}");
 }
+
+/// `consentry inspector keygen` writes a key (mode 0600) and prints its public key, which
+/// `inspector show` prints again; a second keygen on the same file refuses, and a missing file
+/// is named.
+#[test]
+fn inspector_keys_are_made_and_shown() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let public = ok(dir, &["inspector", "keygen", "--out", "inspector.key"]);
+    let public = public.trim();
+    assert_eq!(public.len(), 64, "{public}");
+    assert!(public.bytes().all(|b| b.is_ascii_hexdigit()));
+    let mode = std::fs::metadata(dir.join("inspector.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(
+        ok(dir, &["inspector", "show", "--key", "inspector.key"]).trim(),
+        public
+    );
+    assert!(fails(dir, &["inspector", "keygen", "--out", "inspector.key"]).contains("exists"));
+    assert!(fails(dir, &["inspector", "show", "--key", "none.key"]).contains("none.key"));
+}

@@ -31,6 +31,7 @@ mod data;
 mod datanode;
 mod demo;
 mod identity;
+mod inspector;
 mod leaves;
 mod node;
 mod openapi;
@@ -89,6 +90,9 @@ pub enum Command {
     /// Issuer: keys, issuing and revoking credentials.
     #[command(subcommand)]
     Issuer(clients::IssuerCommand),
+    /// Inspector: the key that can open one access's escrow under due process.
+    #[command(subcommand)]
+    Inspector(inspector::InspectorCommand),
     /// Institution: sync the leaf list, prove, read streams, prepare consents (platforms).
     #[command(subcommand)]
     Institution(clients::InstitutionCommand),
@@ -156,6 +160,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cluster(c) => cluster::run(c),
         Command::Demo(a) => demo::run(a),
         Command::Issuer(c) => clients::issuer(c),
+        Command::Inspector(c) => inspector::run(c),
         Command::Institution(c) => clients::institution(c),
         Command::Patient(c) => clients::patient(c),
         Command::Status(a) => clients::status(a),

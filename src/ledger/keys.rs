@@ -100,6 +100,32 @@ pub fn read_patient(path: &Path) -> Result<schnorrkel::Keypair, FileError> {
     Ok(mini.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519))
 }
 
+/// Writes a new inspector key (a Jubjub scalar, [`consentry_circuits::escrow`]) to `path`.
+pub fn write_inspector(
+    path: &Path,
+    key: &consentry_circuits::escrow::InspectorSecret,
+) -> Result<(), FileError> {
+    write_key(
+        path,
+        "inspector",
+        &Zeroizing::new(key.to_bytes()),
+        &key.public().to_bytes(),
+    )
+}
+
+/// Reads an inspector key; a scalar that is not canonical is a format error naming the file.
+pub fn read_inspector(
+    path: &Path,
+) -> Result<consentry_circuits::escrow::InspectorSecret, FileError> {
+    let secret = read_key(path, "inspector")?;
+    consentry_circuits::escrow::InspectorSecret::from_bytes(&secret).ok_or_else(|| {
+        FileError::Format {
+            path: path.to_path_buf(),
+            reason: "an inspector secret is a canonical Jubjub scalar".into(),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +157,32 @@ mod tests {
         write_patient(&path, &patient).unwrap();
         let expected = patient.expand_to_keypair(schnorrkel::ExpansionMode::Ed25519);
         assert_eq!(read_patient(&path).unwrap().public, expected.public);
+    }
+
+    /// An inspector key round-trips; a secret that is not a canonical Jubjub scalar is
+    /// refused, naming the file and not the secret.
+    #[test]
+    fn inspector_keys_round_trip_and_refuse_non_canonical_scalars() {
+        use consentry_circuits::escrow::InspectorSecret;
+        let tmp = tempfile::tempdir().unwrap();
+        let key = InspectorSecret::random(&mut rand_chacha::ChaCha20Rng::seed_from_u64(5));
+        let path = tmp.path().join("inspector.key");
+        write_inspector(&path, &key).unwrap();
+        assert_eq!(read_inspector(&path).unwrap().public(), key.public());
+        assert!(matches!(
+            write_inspector(&path, &key),
+            Err(FileError::Exists(_))
+        ));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let secret = hex::encode(key.to_bytes());
+        std::fs::write(&path, text.replace(&secret, &"ff".repeat(32))).unwrap();
+        let err = read_inspector(&path).unwrap_err().to_string();
+        assert!(err.contains("canonical Jubjub scalar"), "{err}");
+        assert!(!err.contains("ffff"), "{err}");
+        // Another kind of key is not an inspector key.
+        let issuer = tmp.path().join("issuer.key");
+        write_ed25519(&issuer, "issuer", &SigningKey::from_bytes(&[9; 32])).unwrap();
+        assert!(read_inspector(&issuer).is_err());
     }
 
     /// A damaged secret is refused with an error that quotes none of it.
