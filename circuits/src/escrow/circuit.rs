@@ -99,6 +99,23 @@ fn lookup3(
     b2: &FpVar<Fr>,
     t: [Fr; 8],
 ) -> Result<FpVar<Fr>, SynthesisError> {
+    let f = FpVar::new_witness(b2.cs(), || {
+        let v = |b: &FpVar<Fr>| b.value().map(|x| if x.is_zero() { 0 } else { 1 });
+        Ok(t[v(b0)? + 2 * v(b1)? + 4 * v(b2)?])
+    })?;
+    enforce_lookup3(b0, b1, b01, b2, t, &f)?;
+    Ok(f)
+}
+
+/// The constraint of [`lookup3`]: `f = t[b0 + 2·b1 + 4·b2]`, given `b01 = b0·b1` and bits.
+fn enforce_lookup3(
+    b0: &FpVar<Fr>,
+    b1: &FpVar<Fr>,
+    b01: &FpVar<Fr>,
+    b2: &FpVar<Fr>,
+    t: [Fr; 8],
+    f: &FpVar<Fr>,
+) -> Result<(), SynthesisError> {
     let two_bit = |t: &[Fr]| {
         FpVar::constant(t[0])
             + b0 * (t[1] - t[0])
@@ -106,12 +123,7 @@ fn lookup3(
             + b01 * (t[3] - t[2] - t[1] + t[0])
     };
     let (l0, l1) = (two_bit(&t[..4]), two_bit(&t[4..]));
-    let f = FpVar::new_witness(b2.cs(), || {
-        let v = |b: &FpVar<Fr>| b.value().map(|x| if x.is_zero() { 0 } else { 1 });
-        Ok(t[v(b0)? + 2 * v(b1)? + 4 * v(b2)?])
-    })?;
-    (&l1 - &l0).mul_equals(b2, &(&f - &l0))?;
-    Ok(f)
+    (&l1 - &l0).mul_equals(b2, &(f - &l0))
 }
 
 /// The escrow circuit for one inspector, at a registry depth, with or without an assignment.
@@ -124,6 +136,13 @@ pub struct EscrowCircuit {
     r: JubjubScalar,
     /// The inspector's key's tables: the key is a constant of the circuit.
     pk_tables: Tables,
+}
+
+impl Drop for EscrowCircuit {
+    fn drop(&mut self) {
+        // Whoever learns r reads the id: wipe this copy (the witness wipes itself).
+        zeroize::Zeroize::zeroize(&mut self.r);
+    }
 }
 
 impl EscrowCircuit {
@@ -184,9 +203,9 @@ impl ConstraintSynthesizer<Fr> for EscrowCircuit {
         )?;
         let c2 = FpVar::new_input(cs.clone(), || Ok(self.escrow.c2))?;
 
-        // r, little-endian bits.
-        let r_bits = self.r.into_bigint().to_bits_le();
-        let r_bits = r_bits[..SCALAR_BITS]
+        // r, little-endian bits (the plain copy wiped once allocated).
+        let bits = zeroize::Zeroizing::new(self.r.into_bigint().to_bits_le());
+        let r_bits = bits[..SCALAR_BITS]
             .iter()
             .map(|b| Boolean::new_witness(cs.clone(), || Ok(*b)))
             .collect::<Result<Vec<_>, _>>()?;
@@ -209,28 +228,37 @@ mod tests {
     use ark_relations::gr1cs::ConstraintSystem;
     use rand::SeedableRng;
 
-    /// Every index of a table, one constraint each once `b0·b1` is known; a looked-up value
-    /// forced to another entry breaks the constraint.
+    /// Every index of a table, one constraint each once `b0·b1` is known; a cheating
+    /// prover's value for another entry fails the constraint.
     #[test]
     fn lookup3_reads_every_entry_with_one_constraint() {
         let t: [Fr; 8] = std::array::from_fn(|i| Fr::from(1000 + 17 * i as u64));
         for v in 0..8usize {
-            let cs = ConstraintSystem::<Fr>::new_ref();
-            let bits: Vec<FpVar<Fr>> = (0..3)
-                .map(|k| {
-                    FpVar::from(Boolean::new_witness(cs.clone(), || Ok(v >> k & 1 == 1)).unwrap())
-                })
-                .collect();
-            let b01 = &bits[0] * &bits[1];
-            let before = cs.num_constraints();
-            let f = lookup3(&bits[0], &bits[1], &b01, &bits[2], t).unwrap();
-            assert_eq!(cs.num_constraints() - before, 1);
-            assert_eq!(f.value().unwrap(), t[v]);
-            assert!(cs.is_satisfied().unwrap());
-            // The same constraint with another entry in place of f is unsatisfied.
-            let l = FpVar::new_witness(cs.clone(), || Ok(t[(v + 1) % 8])).unwrap();
-            l.enforce_equal(&f).unwrap();
-            assert!(!cs.is_satisfied().unwrap(), "entry {v}");
+            for claimed in 0..8usize {
+                let cs = ConstraintSystem::<Fr>::new_ref();
+                let bits: Vec<FpVar<Fr>> = (0..3)
+                    .map(|k| {
+                        let bit = Boolean::new_witness(cs.clone(), || Ok(v >> k & 1 == 1));
+                        FpVar::from(bit.unwrap())
+                    })
+                    .collect();
+                let b01 = &bits[0] * &bits[1];
+                let before = cs.num_constraints();
+                let f = if claimed == v {
+                    lookup3(&bits[0], &bits[1], &b01, &bits[2], t).unwrap()
+                } else {
+                    let f = FpVar::new_witness(cs.clone(), || Ok(t[claimed])).unwrap();
+                    enforce_lookup3(&bits[0], &bits[1], &b01, &bits[2], t, &f).unwrap();
+                    f
+                };
+                assert_eq!(cs.num_constraints() - before, 1);
+                assert_eq!(f.value().unwrap(), t[claimed]);
+                assert_eq!(
+                    cs.is_satisfied().unwrap(),
+                    claimed == v,
+                    "{claimed} for {v}"
+                );
+            }
         }
     }
 
@@ -242,14 +270,23 @@ mod tests {
         let pk = generator() * JubjubScalar::rand(&mut rng);
         let pk_tables = tables(pk);
         let max = JubjubScalar::from(0u64) - JubjubScalar::from(1u64);
-        for r in [
+        // 252-bit values at or above the subgroup order q also work: r·G = (r mod q)·G.
+        let q_bits = JubjubScalar::MODULUS.to_bits_le();
+        let all_ones = vec![true; SCALAR_BITS];
+        let cases: Vec<Vec<bool>> = [
             JubjubScalar::from(0u64),
             JubjubScalar::from(1u64),
             max,
             JubjubScalar::rand(&mut rng),
-        ] {
+        ]
+        .iter()
+        .map(|r| r.into_bigint().to_bits_le())
+        .chain([q_bits, all_ones])
+        .collect();
+        for case in cases {
+            let r = JubjubScalar::from_le_bytes_mod_order(&bits_to_bytes(&case[..SCALAR_BITS]));
             let cs = ConstraintSystem::<Fr>::new_ref();
-            let bits = r.into_bigint().to_bits_le()[..SCALAR_BITS]
+            let bits = case[..SCALAR_BITS]
                 .iter()
                 .map(|b| Boolean::new_witness(cs.clone(), || Ok(*b)).unwrap())
                 .collect::<Vec<_>>();
@@ -259,5 +296,11 @@ mod tests {
             assert_eq!((rpk.x.value().unwrap(), rpk.y.value().unwrap()), (p.x, p.y));
             assert!(cs.is_satisfied().unwrap());
         }
+    }
+
+    fn bits_to_bytes(bits: &[bool]) -> Vec<u8> {
+        bits.chunks(8)
+            .map(|c| c.iter().rev().fold(0u8, |acc, b| acc << 1 | *b as u8))
+            .collect()
     }
 }

@@ -33,7 +33,7 @@ pub mod groth;
 
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
 use ark_ed_on_bls12_381::{EdwardsAffine, EdwardsProjective, Fr as JubjubScalar};
-use ark_ff::{PrimeField, UniformRand};
+use ark_ff::{PrimeField, UniformRand, Zero};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand::{CryptoRng, RngCore};
 use zeroize::Zeroize;
@@ -85,9 +85,11 @@ impl std::fmt::Debug for InspectorSecret {
     }
 }
 
-/// The inspector's public key, `PK = sk_I·G` (in genesis).
+/// The inspector's public key, `PK = sk_I·G` (in genesis): a point of the prime-order
+/// subgroup other than the identity (made only by [`InspectorSecret::public`] or the checked
+/// [`InspectorKey::from_bytes`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InspectorKey(pub EdwardsAffine);
+pub struct InspectorKey(pub(crate) EdwardsAffine);
 
 /// A token's escrow: `(c1, c2)`, public inputs of the escrow circuit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,16 +139,20 @@ impl InspectorSecret {
         out
     }
 
-    /// Reads a scalar written by [`InspectorSecret::to_bytes`]; refuses non-canonical bytes.
+    /// Reads a scalar written by [`InspectorSecret::to_bytes`]; refuses non-canonical bytes
+    /// and zero (whose public key, the identity, would let everyone open every escrow).
     pub fn from_bytes(bytes: &[u8; 32]) -> Option<Self> {
         JubjubScalar::deserialize_compressed(&bytes[..])
             .ok()
+            .filter(|s| !s.is_zero())
             .map(InspectorSecret)
     }
 
     /// Recovers the `id` an escrow encrypts: `c2 − H_escrow(sk_I·c1)`. With another
     /// inspector's secret this is a meaningless field element, not an error: a ciphertext
-    /// does not say whom it is for.
+    /// does not say whom it is for. Not constant-time (arkworks' scalar multiplication
+    /// branches on the scalar's bits): run it where nobody else can time it, as an offline,
+    /// inspector-side operation.
     pub fn open(&self, escrow: &Escrow) -> InstitutionId {
         let shared = (escrow.c1 * self.0).into_affine();
         InstitutionId(escrow.c2 - mask(&shared))
@@ -209,7 +215,9 @@ impl Escrow {
         out
     }
 
-    /// Decodes and validates: `c1` in the prime-order subgroup, `c2` canonical.
+    /// Decodes and validates: `c1` in the prime-order subgroup and not the identity (`r ≡ 0`
+    /// would make the mask public: anyone could read the id), in its one canonical encoding
+    /// (so that equal escrows have equal bytes); `c2` canonical.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EscrowError> {
         if bytes.len() != ESCROW_LEN {
             return Err(EscrowError::Length(bytes.len()));
@@ -217,7 +225,11 @@ impl Escrow {
         let c1 = EdwardsAffine::deserialize_compressed(&bytes[..32])
             .map_err(|_| EscrowError::Point("c1"))?;
         let c2 = crate::field::from_bytes(&bytes[32..]).map_err(|_| EscrowError::Field)?;
-        Ok(Escrow { c1, c2 })
+        let escrow = Escrow { c1, c2 };
+        if c1.is_zero() || escrow.to_bytes()[..] != *bytes {
+            return Err(EscrowError::Point("c1"));
+        }
+        Ok(escrow)
     }
 
     /// `c1.x, c1.y, c2`: the escrow's public inputs, after the access statement's.
@@ -281,6 +293,18 @@ mod tests {
         assert_eq!(InspectorKey::from_bytes(&key.to_bytes()), Ok(key));
         let identity = InspectorKey(EdwardsAffine::zero()).to_bytes();
         assert!(InspectorKey::from_bytes(&identity).is_err());
+        assert!(
+            InspectorSecret::from_bytes(&[0; 32]).is_none(),
+            "zero secret"
+        );
+        // The identity as c1 (r ≡ 0 would publish the mask), in either of its encodings.
+        let mut zero_c1 = [0u8; ESCROW_LEN];
+        EdwardsAffine::zero()
+            .serialize_compressed(&mut zero_c1[..32])
+            .unwrap();
+        assert_eq!(Escrow::from_bytes(&zero_c1), Err(EscrowError::Point("c1")));
+        zero_c1[31] ^= 0x80;
+        assert!(Escrow::from_bytes(&zero_c1).is_err(), "its other encoding");
         let secret = InspectorSecret::from_bytes(&inspector.to_bytes()).unwrap();
         assert_eq!(secret.public(), key);
         assert!(InspectorSecret::from_bytes(&[0xff; 32]).is_none());
