@@ -187,7 +187,7 @@ fn constraint_counts_are_pinned() {
 /// verifies; it refuses a wrong escrow before proving.
 #[test]
 fn the_node_prover_makes_the_arkworks_proof() {
-    use consentry_circuits::escrow::groth::{prove, verify, EscrowProver};
+    use consentry_circuits::escrow::groth::{prove, verify, EscrowProver, EscrowVerifier};
     let w = world();
     let key = inspector().public();
     let public = w.public("s2", 1);
@@ -203,6 +203,18 @@ fn the_node_prover_makes_the_arkworks_proof() {
     assert!(verify(pvk, &public, &e, &ours));
     let (other, _) = encrypt(&w.sk.id(), &key, &mut rng(8));
     assert!(!verify(pvk, &public, &other, &ours));
+    // The node's verifier agrees, and refuses a key of another shape.
+    let vk = pk.vk.clone();
+    let verifier = EscrowVerifier::new(DEPTH, &vk).expect("escrow key");
+    verifier.verify(&public, &e, &ours).expect("valid");
+    assert!(verifier.verify(&public, &other, &ours).is_err());
+    let mut moved = public;
+    moved.min_level += 1;
+    assert!(verifier.verify(&moved, &e, &ours).is_err());
+    assert!(
+        EscrowVerifier::new(DEPTH, &keys().vk).is_err(),
+        "the plain key"
+    );
     assert!(matches!(
         prover.prove(public, &w.witness(), other, &r, &mut rng(7)),
         Err(groth::ProveError::Statement(StatementError::Escrow))

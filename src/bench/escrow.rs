@@ -7,7 +7,8 @@
 
 use std::time::Instant;
 
-use consentry_circuits::escrow::{self, groth::EscrowProver, InspectorSecret};
+use consentry_circuits::escrow::groth::{EscrowProver, EscrowVerifier};
+use consentry_circuits::escrow::{self, InspectorSecret};
 use consentry_circuits::groth::Preparation;
 use rand::rngs::OsRng;
 
@@ -46,7 +47,10 @@ pub fn figures(
     let (pk, vk) = escrow::groth::setup(depth, &key, &mut OsRng).map_err(prove_err)?;
     let setup_s = started.elapsed().as_secs_f64();
     let prover = EscrowProver::new(depth, pk, key, Preparation::Tables).map_err(prove_err)?;
-    let pvk = escrow::groth::prepare(&vk);
+    let verifier = EscrowVerifier::new(depth, &vk).map_err(|e| BenchError::Invalid {
+        depth,
+        reason: e.to_string(),
+    })?;
     progress.tick();
 
     progress.phase(format!("depth {depth}: prove_escrow"));
@@ -73,12 +77,12 @@ pub fn figures(
         let started = Instant::now();
         for i in 0..calls {
             let (public, e, proof) = &made[i % made.len()];
-            if !escrow::groth::verify(&pvk, public, e, proof) {
-                return Err(BenchError::Invalid {
+            verifier
+                .verify(public, e, proof)
+                .map_err(|e| BenchError::Invalid {
                     depth,
-                    reason: "an escrowed token made by the bench did not verify".into(),
-                });
-            }
+                    reason: format!("an escrowed token made by the bench: {e}"),
+                })?;
         }
         Ok(started.elapsed())
     })?;

@@ -346,8 +346,8 @@ impl Report {
         let _ = writeln!(
             w,
             "prove_escrow: a fresh escrow of the institution's id to an inspector and the escrow \
-             variant's proof, with the same prover; verify_escrow: its verification (arkworks', \
-             not batched)."
+             variant's proof, with the same prover; verify_escrow: its verification, with the same \
+             verifier as verify (not batched)."
         );
         let has_cli = self
             .depths

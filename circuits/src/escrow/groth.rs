@@ -117,6 +117,35 @@ impl EscrowProver {
     }
 }
 
+/// The node's verifier ([`crate::groth::Verifier`]: blst pairings, fixed-base tables for the
+/// inputs) for the escrow circuit: the access statement's eight inputs and the escrow's three.
+pub struct EscrowVerifier {
+    inner: crate::groth::Verifier,
+}
+
+impl EscrowVerifier {
+    /// Prepares an escrow verifying key for `depth`; refuses a key of another shape (the plain
+    /// access key, say).
+    pub fn new(depth: usize, vk: &VerifyingKey) -> Result<Self, crate::groth::KeyShapeError> {
+        let inputs = crate::access::NUM_PUBLIC_INPUTS + super::NUM_ESCROW_INPUTS;
+        Ok(EscrowVerifier {
+            inner: crate::groth::Verifier::for_inputs(depth, vk, inputs)?,
+        })
+    }
+
+    /// Verifies an escrowed proof for these public inputs and this escrow.
+    pub fn verify(
+        &self,
+        public: &PublicInputs,
+        escrow: &Escrow,
+        proof: &Proof,
+    ) -> Result<(), crate::groth::VerifyError> {
+        let mut inputs = public.to_field_elements().to_vec();
+        inputs.extend(escrow.to_field_elements());
+        self.inner.verify_proof(proof, &inputs)
+    }
+}
+
 /// A verifying key prepared for verification (the pairing with `alpha·beta` precomputed).
 pub type PreparedVerifyingKey = ark_groth16::PreparedVerifyingKey<Curve>;
 

@@ -7,7 +7,7 @@ use blst::{blst_fp12, blst_p2_affine};
 use rayon::prelude::*;
 
 use super::blst_bridge::{g1_to_blst, g2_to_blst, miller_loop_here};
-use super::{batch, VerifyingKey};
+use super::{batch, Proof, VerifyingKey};
 use crate::token::Token;
 
 /// Why a token was refused.
@@ -29,10 +29,10 @@ pub enum VerifyError {
 /// A verifying key that cannot serve the access circuit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the verifying key has {got} public-input bases, the access circuit needs {expected} (one per public input, plus one)"
+    "the verifying key has {got} public-input bases, the circuit needs {expected} (one per public input, plus one)"
 )]
 pub struct KeyShapeError {
-    /// `NUM_PUBLIC_INPUTS + 1`.
+    /// The circuit's public inputs plus one.
     pub expected: usize,
     /// What the key has.
     pub got: usize,
@@ -116,7 +116,17 @@ impl Verifier {
     /// be checked at all (a zip would silently drop it); with more, the key is for another
     /// circuit.
     pub fn new(depth: usize, vk: &VerifyingKey) -> Result<Self, KeyShapeError> {
-        let expected = crate::access::NUM_PUBLIC_INPUTS + 1;
+        Self::for_inputs(depth, vk, crate::access::NUM_PUBLIC_INPUTS)
+    }
+
+    /// [`Verifier::new`] for a circuit with `inputs` public inputs (the escrow variant's
+    /// verifier, [`crate::escrow::groth::EscrowVerifier`]).
+    pub(crate) fn for_inputs(
+        depth: usize,
+        vk: &VerifyingKey,
+        inputs: usize,
+    ) -> Result<Self, KeyShapeError> {
+        let expected = inputs + 1;
         if vk.gamma_abc_g1.len() != expected {
             return Err(KeyShapeError {
                 expected,
@@ -154,14 +164,13 @@ impl Verifier {
         Ok(())
     }
 
-    /// `gamma_abc[0] + sum x_j gamma_abc[j]` for a token's public inputs.
-    pub(super) fn prepared_inputs(&self, token: &Token) -> G1Projective {
-        let inputs: [Fr; crate::access::NUM_PUBLIC_INPUTS] = token.public.to_field_elements();
-        // `new` checked the key's shape: one table per input.
+    /// `gamma_abc[0] + sum x_j gamma_abc[j]`; the caller passes one input per table (`new`
+    /// and `for_inputs` fixed their number with the key's shape).
+    fn prepared(&self, inputs: &[Fr]) -> G1Projective {
         debug_assert_eq!(inputs.len(), self.input_tables.len());
         self.input_tables
             .iter()
-            .zip(&inputs)
+            .zip(inputs)
             .fold(self.vk.gamma_abc_g1[0].into_group(), |acc, (t, x)| {
                 acc + t.mul(x)
             })
@@ -172,8 +181,16 @@ impl Verifier {
     /// point encodings were already validated when the token was decoded.
     pub fn verify(&self, token: &Token) -> Result<(), VerifyError> {
         self.check_depth(token)?;
-        let inputs = self.prepared_inputs(token).into_affine();
-        let proof = &token.proof;
+        self.verify_proof(&token.proof, &token.public.to_field_elements())
+    }
+
+    /// [`Verifier::verify`] for a proof and its public inputs (as many as the key has bases
+    /// for, else `ProofInvalid`: an input left out would not be checked).
+    pub(crate) fn verify_proof(&self, proof: &Proof, inputs: &[Fr]) -> Result<(), VerifyError> {
+        if inputs.len() != self.input_tables.len() {
+            return Err(VerifyError::ProofInvalid);
+        }
+        let inputs = self.prepared(inputs).into_affine();
         let g1 = [proof.a, inputs, proof.c].map(|p| g1_to_blst(&p));
         let g2 = [g2_to_blst(&proof.b), self.gamma_neg, self.delta_neg];
         let ml = miller_loop_here(&g1, &g2);
