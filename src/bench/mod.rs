@@ -195,11 +195,10 @@ pub fn run(cfg: &Config, progress: &Progress, command: String) -> Result<Report,
         let keys = keys::obtain(&cfg.params, depth, scratch.path())?;
         progress.tick();
         let measured = zk::depth(depth, &keys.dir, cfg.iterations, progress)?;
-        let mut figures = measured.figures;
+        let (mut figures, world) = (measured.figures, measured.world);
         if let Some(exe) = &cfg.cli {
             let (verifier, _) = crate::params::load_verifier(&keys.dir, depth)
                 .map_err(|cause| BenchError::Params { depth, cause })?;
-            let world = zk::World::new(depth)?;
             let at = figures
                 .iter()
                 .position(|f| f.name == "prove")
@@ -207,7 +206,7 @@ pub fn run(cfg: &Config, progress: &Progress, command: String) -> Result<Report,
             let figure = cli::prove(exe, &world, &keys.dir, &verifier, cfg.iterations, progress)?;
             figures.insert(at, figure);
         }
-        let escrowed = escrow::figures(&zk::World::new(depth)?, cfg.iterations, progress)?;
+        let escrowed = escrow::figures(&world, cfg.iterations, progress)?;
         for (figure, after) in escrowed
             .figures
             .into_iter()

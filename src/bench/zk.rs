@@ -181,12 +181,13 @@ pub fn poseidon(iterations: usize, progress: &Progress) -> Result<Figure, BenchE
 }
 
 /// What one depth measured.
-#[derive(Debug, Clone)]
 pub struct DepthFigures {
     /// R1CS constraints of the access circuit at this depth.
     pub constraints: usize,
     /// The figures, in report order (without `poseidon`).
     pub figures: Vec<Figure>,
+    /// The registry and institution the figures used (the CLI and escrow figures reuse it).
+    pub world: World,
 }
 
 /// Measures every per-depth figure with the keys in `keys_dir`.
@@ -352,6 +353,7 @@ pub fn depth(
     Ok(DepthFigures {
         constraints,
         figures,
+        world,
     })
 }
 
