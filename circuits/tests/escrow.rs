@@ -219,8 +219,9 @@ fn the_node_prover_makes_the_arkworks_proof() {
         prover.prove(public, &w.witness(), other, &r, &mut rng(7)),
         Err(groth::ProveError::Statement(StatementError::Escrow))
     ));
-    assert!(
-        prover.num_constraints() > 3_000,
-        "the escrow shape at depth 4"
+    assert_eq!(
+        prover.num_constraints(),
+        consentry_circuits::escrow::groth::num_constraints(DEPTH, &key).unwrap(),
+        "the prover's shape is the escrow circuit's"
     );
 }
