@@ -13,6 +13,8 @@ use std::time::Instant;
 
 use consentry::circuits::credential::Role;
 use consentry::circuits::escrow::{self, InspectorSecret};
+use consentry::circuits::groth::Verifier;
+use consentry::circuits::token::Token;
 use consentry::circuits::Fr;
 use consentry::ledger::fixture::Fixture;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -92,9 +94,15 @@ fn bench(c: &mut Criterion) {
     let proof =
         escrow::groth::prove(&epk, public, &witness, &key, e, &r, &mut OsRng).expect("prove");
     assert!(escrow::groth::verify(&epvk, &public, &e, &proof));
-    let everifier = escrow::groth::EscrowVerifier::new(DEPTH, &evk).expect("escrow key");
+    let everifier = Verifier::escrow(DEPTH, &evk).expect("escrow key");
+    let escrowed = Token {
+        depth: DEPTH as u8,
+        proof,
+        public,
+        escrow: Some(e),
+    };
     g.bench_function("verify/escrow", |b| {
-        b.iter(|| everifier.verify(&public, &e, &proof).expect("valid"))
+        b.iter(|| everifier.verify(&escrowed).expect("valid"))
     });
     g.bench_function("encrypt", |b| {
         b.iter(|| escrow::encrypt(&id, &key, &mut OsRng))

@@ -1,6 +1,7 @@
 //! The presentation token: a Groth16 proof with its public inputs, and its two encodings.
 //!
-//! Binary (version 1, 338 bytes, big-endian integers):
+//! Binary (version 1, 338 bytes, big-endian integers; version 2, 402 bytes, is an escrowed
+//! token: version 1's fields followed by the 64-byte escrow, [`crate::escrow::Escrow`]):
 //!
 //! | bytes | field |
 //! |---|---|
@@ -11,27 +12,35 @@
 //! | 4 × 32 | root, scope, pseudonym, message (canonical field elements) |
 //! | 2 / 4 / 2 / 4 | role code, issuer_id, min_level, today |
 //!
-//! JSON: `{"version":1,"depth":20,"proof":"<384 hex digits>","public":{...}}`.
+//! JSON: `{"version":1,"depth":20,"proof":"<384 hex digits>","public":{...}}`, and for an
+//! escrowed token `"escrow":"<128 hex digits>"` beside them (version 1 still: JSON names its
+//! fields, so the escrow's presence says the variant).
 //!
 //! Decoding validates everything: exact length, magic, version, every point on the curve and
-//! in the prime-order subgroup, canonical field elements, a known role.
+//! in the prime-order subgroup (BLS12-381 for the proof, Jubjub for the escrow's `c1`),
+//! canonical field elements, a known role.
 
 use ark_serialize::CanonicalSerialize;
 use serde::{Deserialize, Serialize};
 
 use crate::access::PublicInputs;
 use crate::credential::Role;
+use crate::escrow::{Escrow, ESCROW_LEN};
 use crate::field;
 use crate::groth::{decompress_g1, decompress_g2, Proof};
 
-/// Encoding version written by this code.
+/// Encoding version of a plain token (and of every token's JSON).
 pub const TOKEN_VERSION: u8 = 1;
+/// Binary encoding version of an escrowed token: version 1 followed by the escrow.
+pub const TOKEN_VERSION_ESCROW: u8 = 2;
 /// Magic prefix of the binary encoding.
 pub const TOKEN_MAGIC: [u8; 4] = *b"CSTK";
 /// Length of a compressed proof.
 pub const PROOF_LEN: usize = 48 + 96 + 48;
-/// Length of the binary encoding.
+/// Length of the binary encoding of a plain token.
 pub const TOKEN_LEN: usize = 4 + 1 + 1 + PROOF_LEN + 4 * 32 + 2 + 4 + 2 + 4;
+/// Length of the binary encoding of an escrowed token.
+pub const ESCROWED_TOKEN_LEN: usize = TOKEN_LEN + ESCROW_LEN;
 
 /// A token that could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +71,10 @@ pub enum TokenError {
     /// The proof hex is malformed.
     #[error("proof: {0}")]
     ProofHex(String),
+    /// The escrow is malformed (length, `c1` off Jubjub's subgroup or the identity, `c2` not
+    /// canonical).
+    #[error("escrow: {0}")]
+    Escrow(String),
 }
 
 /// A presentation token.
@@ -73,6 +86,9 @@ pub struct Token {
     pub proof: Proof,
     /// The public inputs.
     pub public: PublicInputs,
+    /// The institution's id encrypted to the chain's inspector, for a token of the escrow
+    /// circuit ([`crate::escrow`]); `None` for a plain token.
+    pub escrow: Option<Escrow>,
 }
 
 /// The compressed proof bytes (A, B, C).
@@ -109,9 +125,12 @@ impl Token {
     /// The binary encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
         let p = &self.public;
-        let mut out = Vec::with_capacity(TOKEN_LEN);
+        let mut out = Vec::with_capacity(ESCROWED_TOKEN_LEN);
         out.extend_from_slice(&TOKEN_MAGIC);
-        out.push(TOKEN_VERSION);
+        out.push(match self.escrow {
+            None => TOKEN_VERSION,
+            Some(_) => TOKEN_VERSION_ESCROW,
+        });
         out.push(self.depth);
         out.extend_from_slice(&proof_to_bytes(&self.proof));
         for x in [p.root, p.scope, p.pseudonym, p.message] {
@@ -122,23 +141,53 @@ impl Token {
         out.extend_from_slice(&p.min_level.to_be_bytes());
         out.extend_from_slice(&p.today.to_be_bytes());
         debug_assert_eq!(out.len(), TOKEN_LEN);
+        if let Some(escrow) = &self.escrow {
+            out.extend_from_slice(&escrow.to_bytes());
+        }
         out
+    }
+
+    /// Every public input the proof is verified against: the access statement's, then the
+    /// escrow's for an escrowed token.
+    pub fn inputs(&self) -> Vec<crate::Fr> {
+        let mut inputs = self.public.to_field_elements().to_vec();
+        if let Some(escrow) = &self.escrow {
+            inputs.extend(escrow.to_field_elements());
+        }
+        inputs
     }
 
     /// Decodes and validates the binary encoding.
     pub fn from_bytes(bytes: &[u8]) -> Result<Token, TokenError> {
-        if bytes.len() != TOKEN_LEN {
+        if bytes.len() < 5 || bytes[..4] != TOKEN_MAGIC {
+            return Err(if bytes.len() < TOKEN_LEN {
+                TokenError::Length {
+                    expected: TOKEN_LEN,
+                    got: bytes.len(),
+                }
+            } else {
+                TokenError::Magic
+            });
+        }
+        let expected = match bytes[4] {
+            TOKEN_VERSION => TOKEN_LEN,
+            TOKEN_VERSION_ESCROW => ESCROWED_TOKEN_LEN,
+            v => return Err(TokenError::Version(v)),
+        };
+        if bytes.len() != expected {
             return Err(TokenError::Length {
-                expected: TOKEN_LEN,
+                expected,
                 got: bytes.len(),
             });
         }
-        if bytes[..4] != TOKEN_MAGIC {
-            return Err(TokenError::Magic);
-        }
-        if bytes[4] != TOKEN_VERSION {
-            return Err(TokenError::Version(bytes[4]));
-        }
+        let escrow = match bytes[4] {
+            TOKEN_VERSION_ESCROW => Some(
+                Escrow::from_bytes(&bytes[TOKEN_LEN..])
+                    .map_err(|e| TokenError::Escrow(e.to_string()))?,
+            ),
+            _ => None,
+        };
+        let bytes = &bytes[..TOKEN_LEN];
         let depth = bytes[5];
         let proof = proof_from_bytes(&bytes[6..6 + PROOF_LEN])?;
         let rest = &bytes[6 + PROOF_LEN..];
@@ -161,6 +210,7 @@ impl Token {
             depth,
             proof,
             public,
+            escrow,
         })
     }
 }
@@ -172,6 +222,8 @@ struct TokenJson {
     depth: u8,
     proof: String,
     public: PublicInputs,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    escrow: Option<String>,
 }
 
 impl Serialize for Token {
@@ -181,6 +233,7 @@ impl Serialize for Token {
             depth: self.depth,
             proof: hex::encode(proof_to_bytes(&self.proof)),
             public: self.public,
+            escrow: self.escrow.map(|e| hex::encode(e.to_bytes())),
         }
         .serialize(s)
     }
@@ -202,10 +255,21 @@ impl<'de> Deserialize<'de> for Token {
             ))));
         }
         let proof = proof_from_bytes(&bytes).map_err(D::Error::custom)?;
+        let escrow = match &j.escrow {
+            None => None,
+            Some(h) => {
+                let bytes = hex::decode(h)
+                    .map_err(|e| D::Error::custom(TokenError::Escrow(e.to_string())))?;
+                let escrow = Escrow::from_bytes(&bytes)
+                    .map_err(|e| D::Error::custom(TokenError::Escrow(e.to_string())))?;
+                Some(escrow)
+            }
+        };
         Ok(Token {
             depth: j.depth,
             proof,
             public: j.public,
+            escrow,
         })
     }
 }

@@ -12,7 +12,9 @@ use ark_serialize::CanonicalSerialize;
 use ark_snark::SNARK;
 use common::*;
 use consentry_circuits::access::{AccessCircuit, AccessWitness, PublicInputs, StatementError};
-use consentry_circuits::credential::{Credential, Role};
+use consentry_circuits::credential::{Credential, InstitutionId, Role};
+use consentry_circuits::escrow;
+use rand::SeedableRng;
 use consentry_circuits::groth::{ProveError, VerifyError};
 use consentry_circuits::token::{Token, TokenError, TOKEN_LEN};
 use consentry_circuits::{field, groth};
@@ -36,6 +38,7 @@ fn forced_token(public: PublicInputs, witness: AccessWitness) -> Token {
         depth: DEPTH as u8,
         proof,
         public,
+        escrow: None,
     }
 }
 
@@ -428,7 +431,57 @@ fn random_token(seed: u64) -> Token {
             min_level: (seed >> 7) as u16,
             today: (seed >> 13) as u32,
         },
+        // Every other token escrowed: both encodings carry both variants.
+        escrow: (seed % 2 == 1).then(|| random_escrow(&mut r)),
     }
+}
+
+fn random_escrow(r: &mut impl rand::RngCore) -> escrow::Escrow {
+    let mut r = rand_chacha::ChaCha20Rng::seed_from_u64(r.next_u64());
+    let key = escrow::InspectorSecret::random(&mut r).public();
+    escrow::encrypt(&InstitutionId(Fr::rand(&mut r)), &key, &mut r).0
+}
+
+/// An escrowed token's binary form is version 2, 64 bytes longer; its escrow is validated
+/// like the proof (length, `c1` in Jubjub's subgroup and not the identity, `c2` canonical),
+/// and a plain token's bytes with escrow bytes appended (or the other way round) are refused.
+#[test]
+fn escrowed_token_encodings_refuse_a_bad_escrow() {
+    use consentry_circuits::token::{ESCROWED_TOKEN_LEN, TOKEN_VERSION_ESCROW};
+    let t = random_token(1);
+    assert!(t.escrow.is_some());
+    let bytes = t.to_bytes();
+    assert_eq!((bytes.len(), bytes[4]), (ESCROWED_TOKEN_LEN, TOKEN_VERSION_ESCROW));
+    assert!(matches!(
+        Token::from_bytes(&bytes[..TOKEN_LEN]),
+        Err(TokenError::Length { expected: ESCROWED_TOKEN_LEN, got: TOKEN_LEN })
+    ));
+    let mut plain = random_token(2).to_bytes();
+    plain.extend_from_slice(&bytes[TOKEN_LEN..]);
+    assert!(matches!(Token::from_bytes(&plain), Err(TokenError::Length { .. })));
+    // c1 = the identity (y = 1, x = 0), c1 off the curve, c2 = the modulus.
+    let mut identity = bytes.clone();
+    identity[TOKEN_LEN..TOKEN_LEN + 32].fill(0);
+    identity[TOKEN_LEN] = 1;
+    let mut off = bytes.clone();
+    off[TOKEN_LEN..TOKEN_LEN + 32].fill(0x5a);
+    let mut big = bytes.clone();
+    big[TOKEN_LEN + 32..].fill(0xff);
+    for bad in [identity, off, big] {
+        assert!(matches!(Token::from_bytes(&bad), Err(TokenError::Escrow(_))));
+    }
+    // JSON: a short escrow, bad hex, a random 64 bytes (c1 off the curve).
+    let json = serde_json::to_value(&t).unwrap();
+    let e = json["escrow"].as_str().unwrap().to_string();
+    assert_eq!(e.len(), 128);
+    for bad in [&e[..126], "zz", &"5a".repeat(64)] {
+        let mut j = json.clone();
+        j["escrow"] = bad.into();
+        let err = serde_json::from_value::<Token>(j).unwrap_err().to_string();
+        assert!(err.contains("escrow"), "{err}");
+    }
+    let plain = random_token(2);
+    assert!(serde_json::to_value(&plain).unwrap().get("escrow").is_none());
 }
 
 proptest! {

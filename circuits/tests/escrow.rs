@@ -187,7 +187,9 @@ fn constraint_counts_are_pinned() {
 /// verifies; it refuses a wrong escrow before proving.
 #[test]
 fn the_node_prover_makes_the_arkworks_proof() {
-    use consentry_circuits::escrow::groth::{prove, verify, EscrowProver, EscrowVerifier};
+    use consentry_circuits::escrow::groth::{prove, verify, EscrowProver};
+    use consentry_circuits::groth::Verifier;
+    use consentry_circuits::token::Token;
     let w = world();
     let key = inspector().public();
     let public = w.public("s2", 1);
@@ -205,16 +207,36 @@ fn the_node_prover_makes_the_arkworks_proof() {
     assert!(!verify(pvk, &public, &other, &ours));
     // The node's verifier agrees, and refuses a key of another shape.
     let vk = pk.vk.clone();
-    let verifier = EscrowVerifier::new(DEPTH, &vk).expect("escrow key");
-    verifier.verify(&public, &e, &ours).expect("valid");
-    assert!(verifier.verify(&public, &other, &ours).is_err());
+    let verifier = Verifier::escrow(DEPTH, &vk).expect("escrow key");
+    let token = |public, escrow| Token {
+        depth: DEPTH as u8,
+        proof: ours.clone(),
+        public,
+        escrow,
+    };
+    verifier.verify(&token(public, Some(e))).expect("valid");
+    assert!(verifier.verify(&token(public, Some(other))).is_err());
     let mut moved = public;
     moved.min_level += 1;
-    assert!(verifier.verify(&moved, &e, &ours).is_err());
-    assert!(
-        EscrowVerifier::new(DEPTH, &keys().vk).is_err(),
-        "the plain key"
-    );
+    assert!(verifier.verify(&token(moved, Some(e))).is_err());
+    // A plain token against the escrow key, an escrowed one against the plain key: refused
+    // for their shape before any pairing.
+    assert!(matches!(
+        verifier.verify(&token(public, None)),
+        Err(groth::VerifyError::ShapeMismatch { token: 8, key: 11 })
+    ));
+    let plain = Verifier::new(DEPTH, &keys().vk).expect("plain key");
+    assert!(matches!(
+        plain.verify(&token(public, Some(e))),
+        Err(groth::VerifyError::ShapeMismatch { token: 11, key: 8 })
+    ));
+    assert!(Verifier::escrow(DEPTH, &keys().vk).is_err(), "the plain key");
+    assert!(verifier.escrowed() && !plain.escrowed());
+    // The prover's token is that token.
+    let made = prover
+        .token(public, &w.witness(), e, &r, &mut rng(7))
+        .expect("prove");
+    assert_eq!(made, token(public, Some(e)));
     assert!(matches!(
         prover.prove(public, &w.witness(), other, &r, &mut rng(7)),
         Err(groth::ProveError::Statement(StatementError::Escrow))

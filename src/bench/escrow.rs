@@ -7,9 +7,9 @@
 
 use std::time::Instant;
 
-use consentry_circuits::escrow::groth::{EscrowProver, EscrowVerifier};
+use consentry_circuits::escrow::groth::EscrowProver;
 use consentry_circuits::escrow::{self, InspectorSecret};
-use consentry_circuits::groth::Preparation;
+use consentry_circuits::groth::{Preparation, Verifier};
 use rand::rngs::OsRng;
 
 use super::progress::Progress;
@@ -47,7 +47,7 @@ pub fn figures(
     let (pk, vk) = escrow::groth::setup(depth, &key, &mut OsRng).map_err(prove_err)?;
     let setup_s = started.elapsed().as_secs_f64();
     let prover = EscrowProver::new(depth, pk, key, Preparation::Tables).map_err(prove_err)?;
-    let verifier = EscrowVerifier::new(depth, &vk).map_err(|e| BenchError::Invalid {
+    let verifier = Verifier::escrow(depth, &vk).map_err(|e| BenchError::Invalid {
         depth,
         reason: e.to_string(),
     })?;
@@ -63,10 +63,10 @@ pub fn figures(
         let started = Instant::now();
         for public in publics {
             let (e, r) = escrow::encrypt(&id, &key, &mut OsRng);
-            let proof = prover
-                .prove(public, &world.witness, e, &r, &mut OsRng)
+            let token = prover
+                .token(public, &world.witness, e, &r, &mut OsRng)
                 .map_err(prove_err)?;
-            made.push((public, e, proof));
+            made.push(token);
         }
         Ok(started.elapsed())
     })?;
@@ -76,9 +76,8 @@ pub fn figures(
     let m = sample(iterations, usize::MAX, progress, |calls| {
         let started = Instant::now();
         for i in 0..calls {
-            let (public, e, proof) = &made[i % made.len()];
             verifier
-                .verify(public, e, proof)
+                .verify(&made[i % made.len()])
                 .map_err(|e| BenchError::Invalid {
                     depth,
                     reason: format!("an escrowed token made by the bench: {e}"),

@@ -11,6 +11,7 @@ use rand::{CryptoRng, RngCore};
 use super::{Escrow, EscrowCircuit, EscrowRandomness, InspectorKey};
 use crate::access::{AccessWitness, PublicInputs, StatementError};
 use crate::groth::{Curve, Proof, ProveError, ProvingKey, VerifyingKey};
+use crate::token::Token;
 
 /// Keys for the escrow circuit at `depth` for one inspector (the key is a circuit constant).
 pub fn setup<R: RngCore + CryptoRng>(
@@ -21,6 +22,17 @@ pub fn setup<R: RngCore + CryptoRng>(
     crate::registry::levels(depth)?;
     Groth16::<Curve>::circuit_specific_setup(EscrowCircuit::blank(depth, inspector), rng)
         .map_err(|e| ProveError::Synthesis(e.to_string()))
+}
+
+/// Deterministic (INSECURE) escrow keys from a public seed, as
+/// [`crate::groth::setup_from_seed`] for the plain circuit.
+pub fn setup_from_seed(
+    depth: usize,
+    inspector: &InspectorKey,
+    seed: [u8; 32],
+) -> Result<(ProvingKey, VerifyingKey), ProveError> {
+    use rand::SeedableRng;
+    setup(depth, inspector, &mut rand_chacha::ChaCha20Rng::from_seed(seed))
 }
 
 /// Proves the escrow statement: the access statement (checked natively first, as the plain
@@ -111,38 +123,32 @@ impl EscrowProver {
         self.prover.proof_for(circuit, rng)
     }
 
-    /// The circuit's constraint count.
-    pub fn num_constraints(&self) -> usize {
-        self.prover.num_constraints()
-    }
-}
-
-/// The node's verifier ([`crate::groth::Verifier`]: blst pairings, fixed-base tables for the
-/// inputs) for the escrow circuit: the access statement's eight inputs and the escrow's three.
-pub struct EscrowVerifier {
-    inner: crate::groth::Verifier,
-}
-
-impl EscrowVerifier {
-    /// Prepares an escrow verifying key for `depth`; refuses a key of another shape (the plain
-    /// access key, say).
-    pub fn new(depth: usize, vk: &VerifyingKey) -> Result<Self, crate::groth::KeyShapeError> {
-        let inputs = crate::access::NUM_PUBLIC_INPUTS + super::NUM_ESCROW_INPUTS;
-        Ok(EscrowVerifier {
-            inner: crate::groth::Verifier::for_inputs(depth, vk, inputs)?,
+    /// [`EscrowProver::prove`] as an escrowed token: the proof, its public inputs and the
+    /// escrow, for [`crate::groth::Verifier::escrow`].
+    pub fn token<R: RngCore + CryptoRng>(
+        &self,
+        public: PublicInputs,
+        witness: &AccessWitness,
+        escrow: Escrow,
+        r: &EscrowRandomness,
+        rng: &mut R,
+    ) -> Result<Token, ProveError> {
+        Ok(Token {
+            depth: self.prover.depth() as u8,
+            proof: self.prove(public, witness, escrow, r, rng)?,
+            public,
+            escrow: Some(escrow),
         })
     }
 
-    /// Verifies an escrowed proof for these public inputs and this escrow.
-    pub fn verify(
-        &self,
-        public: &PublicInputs,
-        escrow: &Escrow,
-        proof: &Proof,
-    ) -> Result<(), crate::groth::VerifyError> {
-        let mut inputs = public.to_field_elements().to_vec();
-        inputs.extend(escrow.to_field_elements());
-        self.inner.verify_proof(proof, &inputs)
+    /// The inspector key this prover's circuit encrypts to.
+    pub fn inspector(&self) -> &InspectorKey {
+        &self.inspector
+    }
+
+    /// The circuit's constraint count.
+    pub fn num_constraints(&self) -> usize {
+        self.prover.num_constraints()
     }
 }
 

@@ -44,6 +44,10 @@ use crate::Fr;
 
 pub use circuit::{EscrowCircuit, NUM_ESCROW_INPUTS};
 
+/// The public seed of the development inspector ([`InspectorSecret::dev`]). **Anyone can
+/// recompute its secret and open every escrow made to it: development chains only.**
+pub const DEV_INSPECTOR_SEED: [u8; 32] = *b"consentry-dev-inspector-INSECURE";
+
 /// Bits of a Jubjub scalar (the subgroup order is a 252-bit prime).
 pub const SCALAR_BITS: usize = JubjubScalar::MODULUS_BIT_SIZE as usize;
 
@@ -125,6 +129,14 @@ impl InspectorSecret {
     /// A fresh secret from a cryptographic RNG.
     pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
         InspectorSecret(JubjubScalar::rand(rng))
+    }
+
+    /// The development inspector: its secret drawn from ChaCha20 seeded with the public
+    /// [`DEV_INSPECTOR_SEED`], so the shipped escrow keys and every dev chain agree on it.
+    /// INSECURE by construction.
+    pub fn dev() -> Self {
+        use rand::SeedableRng;
+        Self::random(&mut rand_chacha::ChaCha20Rng::from_seed(DEV_INSPECTOR_SEED))
     }
 
     /// The public key.

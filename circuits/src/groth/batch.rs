@@ -62,7 +62,7 @@ fn batch_holds(v: &Verifier, tokens: &[Token], subset: &[usize]) -> bool {
         folded[0] += ri;
         for (f, x) in folded[1..]
             .iter_mut()
-            .zip(tokens[*i].public.to_field_elements())
+            .zip(tokens[*i].inputs())
         {
             *f += *ri * x;
         }

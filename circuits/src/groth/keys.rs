@@ -37,19 +37,58 @@ use crate::access::AccessCircuit;
 /// it and forge tokens: these keys are for development and tests only.**
 pub const DEV_SEED: [u8; 32] = *b"consentry-dev-params-INSECURE-v1";
 
-/// File name of the proving key for `depth`.
+/// The public seed of the shipped development keys of the escrow circuit (for the dev
+/// inspector, [`crate::escrow::DEV_INSPECTOR_SEED`]). As insecure as [`DEV_SEED`].
+pub const DEV_ESCROW_SEED: [u8; 32] = *b"consentry-dev-escrow-INSECURE-v1";
+
+/// The circuit a key file serves: the files of each are named by its prefix
+/// (`access-d20.pk`, `escrow-d20.pk`, ...) and listed in the same manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Circuit {
+    /// The plain access circuit ([`crate::access`]).
+    Access,
+    /// The escrow variant for one inspector ([`crate::escrow`]).
+    Escrow,
+}
+
+impl Circuit {
+    fn prefix(self) -> &'static str {
+        match self {
+            Circuit::Access => "access",
+            Circuit::Escrow => "escrow",
+        }
+    }
+
+    /// File name of this circuit's proving key for `depth`.
+    pub fn pk_file_name(self, depth: usize) -> String {
+        format!("{}-d{depth}.pk", self.prefix())
+    }
+
+    /// File name of this circuit's uncompressed proving key for `depth` (see the module
+    /// documentation).
+    pub fn pk_raw_file_name(self, depth: usize) -> String {
+        format!("{}-d{depth}.pk.raw", self.prefix())
+    }
+
+    /// File name of this circuit's verifying key for `depth`.
+    pub fn vk_file_name(self, depth: usize) -> String {
+        format!("{}-d{depth}.vk", self.prefix())
+    }
+}
+
+/// File name of the access circuit's proving key for `depth`.
 pub fn pk_file_name(depth: usize) -> String {
-    format!("access-d{depth}.pk")
+    Circuit::Access.pk_file_name(depth)
 }
 
-/// File name of the uncompressed proving key for `depth` (see the module documentation).
+/// File name of the access circuit's uncompressed proving key for `depth`.
 pub fn pk_raw_file_name(depth: usize) -> String {
-    format!("access-d{depth}.pk.raw")
+    Circuit::Access.pk_raw_file_name(depth)
 }
 
-/// File name of the verifying key for `depth`.
+/// File name of the access circuit's verifying key for `depth`.
 pub fn vk_file_name(depth: usize) -> String {
-    format!("access-d{depth}.vk")
+    Circuit::Access.vk_file_name(depth)
 }
 
 /// Generates keys for the access circuit at `depth`. Use OS randomness for a deployment; the
@@ -78,9 +117,21 @@ fn to_bytes<T: CanonicalSerialize>(x: &T) -> Vec<u8> {
     out
 }
 
-/// Writes both keys into `dir` and records their digests in its manifest (other entries kept).
+/// Writes both keys of the access circuit into `dir` and records their digests in its
+/// manifest (other entries kept).
 pub fn write_keys(
     dir: &Path,
+    depth: usize,
+    pk: &ProvingKey,
+    vk: &VerifyingKey,
+) -> Result<Manifest, ParamsError> {
+    write_circuit_keys(dir, Circuit::Access, depth, pk, vk)
+}
+
+/// [`write_keys`] for `circuit`'s keys.
+pub fn write_circuit_keys(
+    dir: &Path,
+    circuit: Circuit,
     depth: usize,
     pk: &ProvingKey,
     vk: &VerifyingKey,
@@ -91,9 +142,9 @@ pub fn write_keys(
     pk.serialize_uncompressed(&mut raw)
         .expect("writing to a Vec cannot fail");
     for (name, bytes) in [
-        (pk_file_name(depth), to_bytes(pk)),
-        (pk_raw_file_name(depth), raw),
-        (vk_file_name(depth), to_bytes(vk)),
+        (circuit.pk_file_name(depth), to_bytes(pk)),
+        (circuit.pk_raw_file_name(depth), raw),
+        (circuit.vk_file_name(depth), to_bytes(vk)),
     ] {
         write_atomic(&dir.join(&name), &bytes)?;
         manifest.entries.insert(name, Sha256::digest(&bytes).into());
@@ -184,10 +235,21 @@ pub fn decode_verifying_key(name: &str, bytes: &[u8]) -> Result<VerifyingKey, Pa
 /// validated when written, see the module documentation), else the compressed form with every
 /// point checked.
 pub fn load_proving_key(dir: &Path, depth: usize) -> Result<ProvingKey, ParamsError> {
+    load_circuit_proving_key(dir, Circuit::Access, depth)
+}
+
+/// [`load_proving_key`] for `circuit`'s key.
+pub fn load_circuit_proving_key(
+    dir: &Path,
+    circuit: Circuit,
+    depth: usize,
+) -> Result<ProvingKey, ParamsError> {
     let manifest = Manifest::read(dir)?;
-    let raw = pk_raw_file_name(depth);
+    let raw = circuit.pk_raw_file_name(depth);
     if !manifest.entries.contains_key(&raw) {
-        return load_proving_key_checked(dir, depth);
+        let name = circuit.pk_file_name(depth);
+        let bytes = manifest.read_checked(dir, &name)?;
+        return decode_with(dir, &name, &bytes, read_proving_key);
     }
     let bytes = manifest.read_checked(dir, &raw)?;
     decode_with(dir, &raw, &bytes, |reader| {
@@ -209,7 +271,16 @@ pub fn load_verifying_key(
     dir: &Path,
     depth: usize,
 ) -> Result<(VerifyingKey, [u8; 32]), ParamsError> {
-    let name = vk_file_name(depth);
+    load_circuit_verifying_key(dir, Circuit::Access, depth)
+}
+
+/// [`load_verifying_key`] for `circuit`'s key.
+pub fn load_circuit_verifying_key(
+    dir: &Path,
+    circuit: Circuit,
+    depth: usize,
+) -> Result<(VerifyingKey, [u8; 32]), ParamsError> {
+    let name = circuit.vk_file_name(depth);
     let manifest = Manifest::read(dir)?;
     let bytes = manifest.read_checked(dir, &name)?;
     Ok((decode(dir, &name, &bytes)?, manifest.entries[&name]))

@@ -317,6 +317,7 @@ impl Prover {
             depth: self.depth as u8,
             proof: proof?,
             public,
+            escrow: None,
         })
     }
 
@@ -433,6 +434,7 @@ impl Prover {
             depth: self.depth as u8,
             proof,
             public,
+            escrow: None,
         })
     }
 

@@ -21,6 +21,15 @@ pub enum VerifyError {
         /// The key's depth.
         key: usize,
     },
+    /// An escrowed token against a plain key, or a plain token against an escrow key: the
+    /// circuits differ, so the proof cannot be checked against this key.
+    #[error("the token has {token} public inputs, the verifying key's circuit {key}")]
+    ShapeMismatch {
+        /// The token's public inputs.
+        token: usize,
+        /// The key's.
+        key: usize,
+    },
     /// The Groth16 check failed: the proof does not prove these public inputs.
     #[error("the proof does not verify against its public inputs")]
     ProofInvalid,
@@ -119,9 +128,23 @@ impl Verifier {
         Self::for_inputs(depth, vk, crate::access::NUM_PUBLIC_INPUTS)
     }
 
-    /// [`Verifier::new`] for a circuit with `inputs` public inputs (the escrow variant's
-    /// verifier, [`crate::escrow::groth::EscrowVerifier`]).
-    pub(crate) fn for_inputs(
+    /// [`Verifier::new`] for the escrow circuit ([`crate::escrow`]): the access statement's
+    /// inputs and the escrow's.
+    pub fn escrow(depth: usize, vk: &VerifyingKey) -> Result<Self, KeyShapeError> {
+        Self::for_inputs(
+            depth,
+            vk,
+            crate::access::NUM_PUBLIC_INPUTS + crate::escrow::NUM_ESCROW_INPUTS,
+        )
+    }
+
+    /// Whether this key verifies escrowed tokens (the escrow circuit's key).
+    pub fn escrowed(&self) -> bool {
+        self.input_tables.len() != crate::access::NUM_PUBLIC_INPUTS
+    }
+
+    /// [`Verifier::new`] for a circuit with `inputs` public inputs.
+    fn for_inputs(
         depth: usize,
         vk: &VerifyingKey,
         inputs: usize,
@@ -154,11 +177,18 @@ impl Verifier {
         self.depth
     }
 
-    fn check_depth(&self, token: &Token) -> Result<(), VerifyError> {
+    /// Whether `token` is of this key's circuit: its depth, and escrowed or not as the key.
+    fn check_shape(&self, token: &Token) -> Result<(), VerifyError> {
         if token.depth as usize != self.depth {
             return Err(VerifyError::DepthMismatch {
                 token: token.depth as usize,
                 key: self.depth,
+            });
+        }
+        if token.escrow.is_some() != self.escrowed() {
+            return Err(VerifyError::ShapeMismatch {
+                token: token.inputs().len(),
+                key: self.input_tables.len(),
             });
         }
         Ok(())
@@ -180,8 +210,8 @@ impl Verifier {
     /// commits to the public inputs; three Miller loops and one final exponentiation. The
     /// point encodings were already validated when the token was decoded.
     pub fn verify(&self, token: &Token) -> Result<(), VerifyError> {
-        self.check_depth(token)?;
-        self.verify_proof(&token.proof, &token.public.to_field_elements())
+        self.check_shape(token)?;
+        self.verify_proof(&token.proof, &token.inputs())
     }
 
     /// [`Verifier::verify`] for a proof and its public inputs (as many as the key has bases
@@ -209,7 +239,7 @@ impl Verifier {
         let mut bad: Vec<usize> = tokens
             .iter()
             .enumerate()
-            .filter(|(_, t)| self.check_depth(t).is_err())
+            .filter(|(_, t)| self.check_shape(t).is_err())
             .map(|(i, _)| i)
             .collect();
         let candidates: Vec<usize> = (0..tokens.len()).filter(|i| !bad.contains(i)).collect();
