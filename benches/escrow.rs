@@ -86,7 +86,7 @@ fn bench(c: &mut Criterion) {
         .prove(&witness, public, &mut OsRng)
         .expect("prove");
     let keys = fx.keys();
-    let verifier = &keys[&(DEPTH as u8)].verifier;
+    let verifier = &keys[&consentry::ledger::KeyId::plain(DEPTH as u8)].verifier;
     g.bench_function("verify/plain", |b| {
         b.iter(|| verifier.verify(&token).expect("valid"))
     });

@@ -9,17 +9,21 @@ use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
-use consentry_circuits::groth::{self, ParamsError, Prover, Verifier};
+use consentry_circuits::escrow::groth::EscrowProver;
+use consentry_circuits::escrow::InspectorKey;
+use consentry_circuits::groth::{self, Circuit, ParamsError, Prover, Verifier};
 
-use crate::ledger::{Genesis, Hash32, LoadedKey};
+use crate::ledger::{genesis_key_ids, Genesis, Hash32, LoadedKey, LoadedKeys};
 
-/// SHA-256 of the shipped depth-20 verifying key, made from the **public** dev seed
-/// (`params/INSECURE-DEV-KEYS.md`): anyone can forge tokens under it. A node refuses a chain
-/// whose genesis accepts it unless started with `--dev`; a test pins this constant to the
-/// shipped file.
-pub const DEV_VK_DIGESTS: [[u8; 32]; 1] = [hex_literal(
-    b"5e66817979237d2d1e22c097364e23408715a77db441a24b8be38e2708773343",
-)];
+/// SHA-256 of the shipped depth-20 verifying keys (the access circuit's, then the dev
+/// inspector's escrow circuit's), made from **public** dev seeds
+/// (`params/INSECURE-DEV-KEYS.md`): anyone can forge tokens under them. A node refuses a
+/// chain whose genesis accepts one unless started with `--dev`; a test pins these constants
+/// to the shipped files.
+pub const DEV_VK_DIGESTS: [[u8; 32]; 2] = [
+    hex_literal(b"5e66817979237d2d1e22c097364e23408715a77db441a24b8be38e2708773343"),
+    hex_literal(b"a5f59d9777b3747756d5af13f299474bd7383b6d0ef0d5f95c82ed24850a2ece"),
+];
 
 const fn hex_literal(s: &[u8; 64]) -> [u8; 32] {
     const fn nibble(c: u8) -> u8 {
@@ -38,12 +42,20 @@ const fn hex_literal(s: &[u8; 64]) -> [u8; 32] {
     out
 }
 
-/// Whether `genesis` accepts a verifying key made from the public dev seed.
+/// Whether `genesis` accepts a verifying key made from a public dev seed (the access
+/// circuit's or the dev inspector's escrow circuit's), or names the dev inspector, whose
+/// secret is public.
 pub fn accepts_dev_keys(genesis: &Genesis) -> bool {
-    genesis
-        .verifying_keys
+    let dev_inspector = consentry_circuits::escrow::InspectorSecret::dev()
+        .public()
+        .to_bytes();
+    genesis_key_ids(genesis)
         .iter()
-        .any(|k| DEV_VK_DIGESTS.contains(&k.digest.0))
+        .any(|(_, digest)| DEV_VK_DIGESTS.contains(&digest.0))
+        || genesis
+            .inspector
+            .as_ref()
+            .is_some_and(|i| i.escrow_key == dev_inspector)
 }
 
 /// The parameter directory to use, following the precedence above.
@@ -76,17 +88,39 @@ pub fn load_verifier(dir: &Path, depth: usize) -> Result<(Verifier, [u8; 32]), P
     Ok((verifier, digest))
 }
 
-/// Loads the verifying key of every depth the genesis accepts (digests are compared with the
-/// genesis by the ledger).
-pub fn load_genesis_keys(
+/// Loads and prepares the escrow circuit's verifying key for `depth` from `dir`; also
+/// returns its digest.
+pub fn load_escrow_verifier(dir: &Path, depth: usize) -> Result<(Verifier, [u8; 32]), ParamsError> {
+    let (vk, digest) = groth::load_circuit_verifying_key(dir, Circuit::Escrow, depth)?;
+    let verifier =
+        Verifier::escrow(depth, &vk).map_err(|e| ParamsError::Setup(e.to_string()))?;
+    Ok((verifier, digest))
+}
+
+/// The escrow circuit's prover for `depth` and `inspector`, with the proving key from `dir`
+/// (made for that inspector: a key of another makes proofs the chain refuses).
+pub fn load_escrow_prover(
     dir: &Path,
-    genesis: &Genesis,
-) -> Result<HashMap<u8, LoadedKey>, ParamsError> {
+    depth: usize,
+    inspector: InspectorKey,
+) -> Result<EscrowProver, ParamsError> {
+    let pk = groth::load_circuit_proving_key(dir, Circuit::Escrow, depth)?;
+    Ok(EscrowProver::new(depth, pk, inspector, groth::Preparation::Direct)?)
+}
+
+/// Loads every verifying key the genesis accepts: the access circuit's of each depth and the
+/// inspector's escrow circuit's (digests are compared with the genesis by the ledger).
+pub fn load_genesis_keys(dir: &Path, genesis: &Genesis) -> Result<LoadedKeys, ParamsError> {
     let mut keys = HashMap::new();
-    for entry in &genesis.verifying_keys {
-        let (verifier, digest) = load_verifier(dir, entry.depth as usize)?;
+    for (id, _) in genesis_key_ids(genesis) {
+        let load = if id.escrow {
+            load_escrow_verifier
+        } else {
+            load_verifier
+        };
+        let (verifier, digest) = load(dir, id.depth as usize)?;
         keys.insert(
-            entry.depth,
+            id,
             LoadedKey {
                 verifier,
                 digest: Hash32(digest),
@@ -106,6 +140,9 @@ mod tests {
     fn the_pinned_dev_digest_is_the_shipped_keys() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("params");
         let (_, digest) = load_verifier(&dir, 20).expect("shipped key");
-        assert!(DEV_VK_DIGESTS.contains(&digest));
+        assert_eq!(DEV_VK_DIGESTS[0], digest);
+        let (verifier, digest) = load_escrow_verifier(&dir, 20).expect("shipped escrow key");
+        assert_eq!(DEV_VK_DIGESTS[1], digest);
+        assert!(verifier.escrowed());
     }
 }

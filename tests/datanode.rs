@@ -620,6 +620,7 @@ fn sigkill_during_ingest_keeps_every_acknowledged_record_and_no_half_written_one
         root_window_secs: 60,
         registry_depth: 4,
         time_ms: 0,
+        inspector: None,
     };
     let genesis_file = tmp.path().join("genesis.json");
     std::fs::write(&genesis_file, serde_json::to_vec(&genesis).unwrap()).unwrap();

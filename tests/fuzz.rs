@@ -110,6 +110,7 @@ fn seeds() -> &'static Seeds {
                 min_level: claim.min_level,
                 today: claim.today,
             },
+            escrow: None,
         };
         let vk = std::fs::read(params.join(groth::vk_file_name(4))).unwrap();
         // A proving key small enough to decode thousands of times: depth 2.

@@ -472,8 +472,13 @@ fn sample_tx(seed: u64) -> Transaction {
         issuer_id: seed as u32,
         min_level: (seed >> 8) as u16,
         today: (seed >> 16) as u32,
+        escrow: seed.is_multiple_of(2).then_some(consentry::ledger::EscrowBytes([seed as u8; 64])),
     };
-    let body = match seed % 3 {
+    let body = match seed % 4 {
+        3 => Body::Opening(consentry::ledger::Opening {
+            access: Hash32([seed as u8; 32]),
+            case: format!("case {seed}"),
+        }),
         0 => Body::Access(Access {
             stream_id: format!("s{seed}"),
             purpose: "p".into(),
@@ -494,6 +499,7 @@ fn sample_tx(seed: u64) -> Transaction {
                 purpose: "p".into(),
                 valid_from: 0,
                 valid_until: 9,
+                escrow: seed.is_multiple_of(5),
             },
             data_digest: None,
             study: Some(Hash32([5; 32])),

@@ -17,6 +17,9 @@ fn copy_params(to: &Path) {
         "access-d20.pk",
         "access-d20.pk.raw",
         "access-d20.vk",
+        "escrow-d20.pk",
+        "escrow-d20.pk.raw",
+        "escrow-d20.vk",
     ] {
         fs::copy(shipped().join(f), to.join(f)).unwrap();
     }
@@ -38,6 +41,36 @@ fn dev_keys_regenerate_from_the_public_seed() {
             "{name} is not reproducible"
         );
     }
+}
+
+/// The shipped escrow keys are the dev inspector's, from their own public seed: `consentry
+/// setup --dev` remakes them byte for byte.
+#[test]
+fn dev_escrow_keys_regenerate_from_the_public_seed() {
+    use consentry::circuits::escrow::{self, InspectorSecret};
+    use consentry::circuits::groth::{Circuit, DEV_ESCROW_SEED};
+    let dir = tempfile::tempdir().unwrap();
+    let key = InspectorSecret::dev().public();
+    let (pk, vk) = escrow::groth::setup_from_seed(20, &key, DEV_ESCROW_SEED).unwrap();
+    let regenerated =
+        groth::write_circuit_keys(dir.path(), Circuit::Escrow, 20, &pk, &vk).unwrap();
+    let manifest = Manifest::read(shipped()).unwrap();
+    for name in [
+        Circuit::Escrow.pk_file_name(20),
+        Circuit::Escrow.pk_raw_file_name(20),
+        Circuit::Escrow.vk_file_name(20),
+    ] {
+        assert_eq!(
+            regenerated.entries[&name], manifest.entries[&name],
+            "{name} is not reproducible"
+        );
+    }
+    // The shipped escrow prover loads for the dev inspector and has the circuit's shape.
+    let prover = params::load_escrow_prover(shipped(), 20, key).unwrap();
+    assert_eq!(
+        prover.num_constraints(),
+        escrow::groth::num_constraints(20, &key).unwrap()
+    );
 }
 
 #[test]

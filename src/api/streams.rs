@@ -82,6 +82,7 @@ pub async fn history(
                             HistoryKind::Share => "share",
                             HistoryKind::Revoke => "revoke",
                             HistoryKind::Access => "access",
+                            HistoryKind::Opening => "opening",
                         }
                         .into(),
                         height: e.height,

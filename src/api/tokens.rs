@@ -23,12 +23,18 @@ pub async fn verify(
     let token = super::transactions::json_body(body)?;
     blocking(move || {
         let started = std::time::Instant::now();
-        let verifier = node.verifiers.get(&token.depth).ok_or_else(|| {
+        let key = crate::ledger::KeyId::of(&token);
+        let verifier = node.verifiers.get(&key).ok_or_else(|| {
+            let unknown = key.unknown();
             Problem::new(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "UnknownDepth",
-                "Unknown depth",
-                format!("no verifying key for depth {}", token.depth),
+                unknown.code(),
+                if key.escrow {
+                    "Unknown escrow depth"
+                } else {
+                    "Unknown depth"
+                },
+                unknown.to_string(),
             )
         })?;
         let result = verifier.verify(&token);

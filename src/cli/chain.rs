@@ -96,6 +96,7 @@ pub fn write_blocks(a: WriterArgs) -> anyhow::Result<()> {
         root_window_secs: 60,
         registry_depth: 20,
         time_ms: 0,
+        inspector: None,
     };
     let db = db_dir(&a.data);
     std::fs::create_dir_all(&db).with_context(|| db.display().to_string())?;

@@ -548,6 +548,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                     purpose,
                     valid_from: day,
                     valid_until: day + valid_days,
+                    escrow: false,
                 },
                 data_digest,
                 study: None,

@@ -238,6 +238,7 @@ pub fn write_cluster(plan: &ClusterPlan) -> anyhow::Result<Genesis> {
         root_window_secs: plan.root_window_secs,
         registry_depth: 20,
         time_ms: node::now_ms(),
+        inspector: None,
     };
     if params::accepts_dev_keys(&genesis) && !plan.dev {
         anyhow::bail!(

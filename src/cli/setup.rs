@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use consentry_circuits::groth::{self, DEV_SEED};
+use consentry_circuits::escrow::{self, InspectorKey, InspectorSecret};
+use consentry_circuits::field;
+use consentry_circuits::groth::{self, Circuit, DEV_ESCROW_SEED, DEV_SEED};
 use consentry_circuits::registry::DEFAULT_DEPTH;
 
 use super::args::{parse_depth, parse_seed};
@@ -11,7 +13,8 @@ use super::args::{parse_depth, parse_seed};
 /// Arguments of `consentry setup`.
 #[derive(clap::Args, Debug)]
 pub struct SetupArgs {
-    /// Directory to write `access-d{N}.pk`, `access-d{N}.vk` and `SHA256SUMS` into.
+    /// Directory to write `access-d{N}.pk`, `.pk.raw`, `.vk` (and the escrow circuit's
+    /// `escrow-d{N}.*` with --inspector or --dev) and `SHA256SUMS` into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Registry depth the circuit is built for.
@@ -26,6 +29,19 @@ pub struct SetupArgs {
     /// Fresh keys from OS randomness (the default; the trapdoor is discarded).
     #[arg(long)]
     pub random: bool,
+    /// Also make the escrow circuit's keys (`escrow-d{N}.*`) for the inspector with this
+    /// escrow key (64 hex digits, `escrow_key` of `consentry inspector keygen`): the key is a
+    /// constant of that circuit. With --dev, the development inspector's keys are made anyway.
+    #[arg(long, value_name = "HEX", value_parser = parse_escrow_key)]
+    pub inspector: Option<InspectorKey>,
+}
+
+fn parse_escrow_key(s: &str) -> Result<InspectorKey, String> {
+    let bytes: [u8; 32] = hex::decode(s)
+        .map_err(|e| format!("not hex: {e}"))?
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("an escrow key is 32 bytes, got {}", b.len()))?;
+    InspectorKey::from_bytes(&bytes).map_err(|e| e.to_string())
 }
 
 /// Runs `consentry setup`.
@@ -42,22 +58,52 @@ pub fn run(a: SetupArgs) -> anyhow::Result<()> {
         None => groth::setup(a.depth, &mut rand::rngs::OsRng),
     }
     .context("key generation")?;
-    let manifest = groth::write_keys(&a.out, a.depth, &pk, &vk)?;
+    let mut manifest = groth::write_keys(&a.out, a.depth, &pk, &vk)?;
     errln!(
-        "generated depth-{} keys in {:.1?}",
+        "generated depth-{} access keys in {:.1?}",
         a.depth,
         started.elapsed()
     );
-    for name in [
-        groth::pk_file_name(a.depth),
-        groth::pk_raw_file_name(a.depth),
-        groth::vk_file_name(a.depth),
-    ] {
-        outln!(
-            "{}  {}",
-            hex::encode(manifest.entries[&name]),
-            a.out.join(&name).display()
-        )?;
+    let mut circuits = vec![Circuit::Access];
+    let inspector = match (a.dev, a.inspector) {
+        (_, Some(key)) => Some(key),
+        (true, None) => Some(InspectorSecret::dev().public()),
+        (false, None) => None,
+    };
+    if let Some(key) = inspector {
+        let started = std::time::Instant::now();
+        // Its own seed: two circuits' keys from one seed would share their trapdoor.
+        let seed = match (a.dev, seed) {
+            (true, _) => Some(DEV_ESCROW_SEED),
+            (false, Some(s)) => Some(field::sha256_tagged(b"consentry/v1/escrow-setup-seed", &s)),
+            (false, None) => None,
+        };
+        let (pk, vk) = match seed {
+            Some(seed) => escrow::groth::setup_from_seed(a.depth, &key, seed),
+            None => escrow::groth::setup(a.depth, &key, &mut rand::rngs::OsRng),
+        }
+        .context("escrow key generation")?;
+        manifest = groth::write_circuit_keys(&a.out, Circuit::Escrow, a.depth, &pk, &vk)?;
+        errln!(
+            "generated depth-{} escrow keys for inspector {} in {:.1?}",
+            a.depth,
+            hex::encode(key.to_bytes()),
+            started.elapsed()
+        );
+        circuits.push(Circuit::Escrow);
+    }
+    for circuit in circuits {
+        for name in [
+            circuit.pk_file_name(a.depth),
+            circuit.pk_raw_file_name(a.depth),
+            circuit.vk_file_name(a.depth),
+        ] {
+            outln!(
+                "{}  {}",
+                hex::encode(manifest.entries[&name]),
+                a.out.join(&name).display()
+            )?;
+        }
     }
     Ok(())
 }

@@ -3,6 +3,8 @@
 
 use consentry_circuits::access::{AccessWitness, PublicInputs};
 use consentry_circuits::credential::{Attributes, Credential, SecretKey};
+use consentry_circuits::escrow::groth::EscrowProver;
+use consentry_circuits::escrow::{self, EscrowRandomness, InspectorKey};
 use consentry_circuits::groth::{ProofCache, ProveError, Prover};
 use consentry_circuits::registry::RegistryTree;
 use consentry_circuits::token::proof_to_bytes;
@@ -10,7 +12,9 @@ use consentry_circuits::{field, Fr};
 use ed25519_dalek::{Signer, SigningKey};
 use rand::{CryptoRng, RngCore};
 
-use crate::ledger::{Access, Auth, Body, Hash32, TokenClaim, Transaction, PATIENT_SIGNING_CONTEXT};
+use crate::ledger::{
+    Access, Auth, Body, EscrowBytes, Hash32, TokenClaim, Transaction, PATIENT_SIGNING_CONTEXT,
+};
 
 /// An institution as it acts: its secret and its credential's attributes. Its `Debug`
 /// shows only what every token discloses (role and issuer).
@@ -65,6 +69,7 @@ impl Holder {
             issuer_id: self.attributes.issuer_id,
             min_level,
             today,
+            escrow: None,
         }
     }
 
@@ -159,6 +164,53 @@ impl Holder {
     }
 }
 
+impl Holder {
+    /// The body of an escrowed access ([`Holder::access_body`] whose claim carries this
+    /// holder's id encrypted to `inspector` with a fresh `r`), and `r`, which the proof
+    /// needs ([`Holder::prove_escrowed`]) and nobody keeps afterwards.
+    #[allow(clippy::too_many_arguments)]
+    pub fn escrowed_access_body<R: RngCore + CryptoRng>(
+        &self,
+        tree: &RegistryTree,
+        stream: &str,
+        purpose: &str,
+        min_level: u16,
+        today: u32,
+        nonce: u64,
+        inspector: &InspectorKey,
+        rng: &mut R,
+    ) -> (Body, EscrowRandomness) {
+        let (escrow, r) = escrow::encrypt(&self.sk.id(), inspector, rng);
+        let mut body = self.access_body(tree, stream, purpose, min_level, today, nonce);
+        if let Body::Access(a) = &mut body {
+            a.claim.escrow = Some(EscrowBytes(escrow.to_bytes()));
+        }
+        (body, r)
+    }
+
+    /// Proves the escrowed claim in `body` with the escrow circuit: the access statement and
+    /// that the claim's escrow encrypts this holder's id with `r`. Returns the compressed
+    /// proof bytes.
+    pub fn prove_escrowed<R: RngCore + CryptoRng>(
+        &self,
+        prover: &EscrowProver,
+        chain_id: &str,
+        tree: &RegistryTree,
+        body: &Body,
+        r: &EscrowRandomness,
+        rng: &mut R,
+    ) -> Result<Vec<u8>, ProveError> {
+        let (witness, public) = self.statement(chain_id, tree, body)?;
+        let bytes = body.claim().and_then(|c| c.escrow).ok_or_else(|| {
+            ProveError::Synthesis("the claim carries no escrow to prove".into())
+        })?;
+        let escrow = escrow::Escrow::from_bytes(&bytes.0)
+            .map_err(|e| ProveError::Synthesis(e.to_string()))?;
+        let proof = prover.prove(public, &witness, escrow, r, rng)?;
+        Ok(proof_to_bytes(&proof).to_vec())
+    }
+}
+
 /// A fresh uniformly random scope for a one-off action (consents, study requests), so the
 /// acting institution's pseudonym there links to nothing else.
 pub fn fresh_scope<R: RngCore + CryptoRng>(rng: &mut R) -> Fr {
@@ -180,6 +232,21 @@ pub fn with_proof(body: Body, proof: Vec<u8>) -> Transaction {
 pub fn issuer_signed(key: &SigningKey, chain_id: &str, body: Body) -> Transaction {
     let signature = key
         .sign(&body.issuer_signing_bytes(chain_id))
+        .to_bytes()
+        .to_vec();
+    Transaction {
+        body,
+        auth: Auth {
+            signature,
+            ..Auth::default()
+        },
+    }
+}
+
+/// Signs `body` (an opening) as the inspector of chain `chain_id`.
+pub fn inspector_signed(key: &SigningKey, chain_id: &str, body: Body) -> Transaction {
+    let signature = key
+        .sign(&body.inspector_signing_bytes(chain_id))
         .to_bytes()
         .to_vec();
     Transaction {

@@ -14,14 +14,12 @@
 //! ([`Verifier::verify_batch`]) down to the tokens that fail on their own, so one bad proof
 //! only rejects its own submission (and counts against its own source).
 
-use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 
-use consentry_circuits::groth::Verifier;
 use consentry_circuits::token::Token;
 
-use crate::ledger::Rejection;
+use crate::ledger::{KeyId, Rejection, Verifiers};
 
 /// Most tokens verified in one batch: bounds a submission's wait behind a burst (a batch of
 /// 64 takes about 11 ms on two cores).
@@ -40,7 +38,7 @@ pub struct AdmissionVerifier {
 
 impl AdmissionVerifier {
     /// Starts the verifier thread over the verifying keys by depth.
-    pub fn start(verifiers: Arc<HashMap<u8, Verifier>>) -> std::io::Result<Self> {
+    pub fn start(verifiers: Arc<Verifiers>) -> std::io::Result<Self> {
         let (queue, jobs) = mpsc::channel();
         std::thread::Builder::new()
             .name("admission-verify".into())
@@ -67,7 +65,7 @@ impl AdmissionVerifier {
 }
 
 /// The verifier thread: one batch of whatever is queued, until every handle is gone.
-fn serve(verifiers: &HashMap<u8, Verifier>, jobs: &Receiver<Job>) {
+fn serve(verifiers: &Verifiers, jobs: &Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -84,19 +82,22 @@ fn serve(verifiers: &HashMap<u8, Verifier>, jobs: &Receiver<Job>) {
 }
 
 /// The answer for each job, one batch verification per depth.
-fn check(verifiers: &HashMap<u8, Verifier>, batch: &[Job]) -> Vec<Result<(), Rejection>> {
+fn check(verifiers: &Verifiers, batch: &[Job]) -> Vec<Result<(), Rejection>> {
     let mut results: Vec<Result<(), Rejection>> = batch
         .iter()
-        .map(|j| match verifiers.contains_key(&j.token.depth) {
-            true => Ok(()),
-            false => Err(Rejection::UnknownDepth(j.token.depth)),
+        .map(|j| {
+            let id = KeyId::of(&j.token);
+            match verifiers.contains_key(&id) {
+                true => Ok(()),
+                false => Err(id.unknown()),
+            }
         })
         .collect();
-    for (depth, verifier) in verifiers {
+    for (key, verifier) in verifiers {
         let (positions, tokens): (Vec<usize>, Vec<Token>) = batch
             .iter()
             .enumerate()
-            .filter(|(_, j)| j.token.depth == *depth)
+            .filter(|(_, j)| KeyId::of(&j.token) == *key)
             .map(|(i, j)| (i, j.token.clone()))
             .unzip();
         let bad = match tokens.as_slice() {
@@ -124,7 +125,7 @@ mod tests {
     use crate::ledger::fixture::Fixture;
 
     /// `n` valid depth-4 tokens of one institution (distinct scopes) and the verifying keys.
-    fn tokens(n: u64) -> (Arc<HashMap<u8, Verifier>>, Vec<Token>) {
+    fn tokens(n: u64) -> (Arc<Verifiers>, Vec<Token>) {
         use consentry_circuits::credential::Role;
         use consentry_circuits::Fr;
 

@@ -8,13 +8,12 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use consentry_circuits::groth::Verifier;
 use consentry_circuits::token::Token;
 
 use super::admission::AdmissionVerifier;
 use super::sources::SourceLimiter;
 use super::{Admission, Limits, SOURCE_WINDOW_MS};
-use crate::ledger::{Ledger, Rejection, Transaction, TxId};
+use crate::ledger::{Ledger, Rejection, Transaction, TxId, Verifiers};
 use crate::store::Store;
 
 /// Most block-time rejections remembered for status queries.
@@ -106,7 +105,7 @@ pub struct Mempool<S: Store> {
     ledger: Arc<Mutex<Ledger<S>>>,
     pending: Mutex<Pool>,
     rejected: Arc<Rejections>,
-    verifiers: Arc<HashMap<u8, Verifier>>,
+    verifiers: Arc<Verifiers>,
     /// Proof checks at admission, batched across concurrent submissions.
     checker: AdmissionVerifier,
     admission: Admission,
@@ -150,7 +149,7 @@ impl<S: Store> Mempool<S> {
     }
 
     /// The verifying keys, by depth.
-    pub fn verifiers(&self) -> &HashMap<u8, Verifier> {
+    pub fn verifiers(&self) -> &Verifiers {
         &self.verifiers
     }
 

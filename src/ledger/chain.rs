@@ -58,6 +58,48 @@ pub enum Countersign {
     NotValidator,
 }
 
+/// Which verifying key a token needs: the registry depth of its circuit, and whether it is
+/// the escrow circuit (for the genesis inspector) or the plain access circuit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId {
+    /// Registry depth.
+    pub depth: u8,
+    /// The escrow circuit's key.
+    pub escrow: bool,
+}
+
+impl KeyId {
+    /// The plain access circuit's key for `depth`.
+    pub fn plain(depth: u8) -> Self {
+        KeyId {
+            depth,
+            escrow: false,
+        }
+    }
+
+    /// The key `token` is verified with.
+    pub fn of(token: &Token) -> Self {
+        KeyId {
+            depth: token.depth,
+            escrow: token.escrow.is_some(),
+        }
+    }
+
+    /// Why no key of this id is accepted, as a rejection.
+    pub fn unknown(self) -> Rejection {
+        match self.escrow {
+            false => Rejection::UnknownDepth(self.depth),
+            true => Rejection::UnknownEscrowDepth(self.depth),
+        }
+    }
+}
+
+/// The prepared verifier of every key the genesis accepts.
+pub type Verifiers = HashMap<KeyId, Verifier>;
+
+/// The verifying keys a node loaded for a genesis ([`crate::params::load_genesis_keys`]).
+pub type LoadedKeys = HashMap<KeyId, LoadedKey>;
+
 /// A verifying key the node loaded, with the digest of its file.
 #[derive(Clone)]
 pub struct LoadedKey {
@@ -108,31 +150,55 @@ fn invalid(height: u64, reason: impl Into<String>) -> LedgerError {
 pub struct Ledger<S: Store> {
     store: S,
     state: ChainState,
-    verifiers: HashMap<u8, Verifier>,
+    verifiers: Verifiers,
     /// Set when the in-memory state moved past the store ([`LedgerError::Stale`]).
     stale: Option<String>,
 }
 
-fn check_keys(
-    genesis: &Genesis,
-    keys: HashMap<u8, LoadedKey>,
-) -> Result<HashMap<u8, Verifier>, LedgerError> {
+/// Every verifying key the genesis accepts, with its id: the access circuit's, then the
+/// inspector's escrow circuit's.
+pub fn genesis_key_ids(genesis: &Genesis) -> Vec<(KeyId, Hash32)> {
+    let plain = genesis
+        .verifying_keys
+        .iter()
+        .map(|e| (KeyId::plain(e.depth), e.digest));
+    let escrow = genesis.inspector.iter().flat_map(|i| {
+        i.verifying_keys.iter().map(|e| {
+            (
+                KeyId {
+                    depth: e.depth,
+                    escrow: true,
+                },
+                e.digest,
+            )
+        })
+    });
+    plain.chain(escrow).collect()
+}
+
+fn check_keys(genesis: &Genesis, mut keys: LoadedKeys) -> Result<Verifiers, LedgerError> {
     let mut verifiers = HashMap::new();
-    for entry in &genesis.verifying_keys {
-        let key = keys.get(&entry.depth).ok_or_else(|| {
-            LedgerError::Config(format!("no verifying key loaded for depth {}", entry.depth))
+    for (id, digest) in genesis_key_ids(genesis) {
+        let circuit = if id.escrow { "escrow" } else { "access" };
+        let key = keys.remove(&id).ok_or_else(|| {
+            LedgerError::Config(format!(
+                "no {circuit} verifying key loaded for depth {}",
+                id.depth
+            ))
         })?;
-        if key.digest != entry.digest {
+        if key.digest != digest {
             return Err(LedgerError::Config(format!(
-                "the depth-{} verifying key has SHA-256 {}, the genesis requires {}",
-                entry.depth, key.digest, entry.digest
+                "the depth-{} {circuit} verifying key has SHA-256 {}, the genesis requires {}",
+                id.depth, key.digest, digest
             )));
         }
-    }
-    for (depth, key) in keys {
-        if genesis.verifying_keys.iter().any(|e| e.depth == depth) {
-            verifiers.insert(depth, key.verifier);
+        if key.verifier.escrowed() != id.escrow {
+            return Err(LedgerError::Config(format!(
+                "the depth-{} {circuit} verifying key is not one of that circuit",
+                id.depth
+            )));
         }
+        verifiers.insert(id, key.verifier);
     }
     Ok(verifiers)
 }
@@ -200,6 +266,20 @@ fn check_genesis(genesis: &Genesis) -> Result<(), LedgerError> {
             ))
         })?;
     }
+    if let Some(i) = &genesis.inspector {
+        if i.name.is_empty() || i.name.len() > super::types::MAX_TEXT {
+            return bad("the inspector's name must be 1 to 256 bytes");
+        }
+        consentry_circuits::escrow::InspectorKey::from_bytes(&i.escrow_key).map_err(|e| {
+            LedgerError::Config(format!("the inspector's escrow key: {e}"))
+        })?;
+        ed25519_dalek::VerifyingKey::from_bytes(&i.signing_key).map_err(|_| {
+            LedgerError::Config("the inspector's signing key is not a valid Ed25519 key".into())
+        })?;
+        if i.verifying_keys.is_empty() {
+            return bad("an inspector needs at least one escrow verifying key");
+        }
+    }
     Ok(())
 }
 
@@ -245,7 +325,7 @@ impl<S: Store> Ledger<S> {
     pub fn create(
         store: S,
         genesis: Genesis,
-        keys: HashMap<u8, LoadedKey>,
+        keys: LoadedKeys,
         key: &SigningKey,
     ) -> Result<Self, LedgerError> {
         let tx = Transaction {
@@ -278,7 +358,7 @@ impl<S: Store> Ledger<S> {
         store: S,
         tx: Transaction,
         block: Block,
-        keys: HashMap<u8, LoadedKey>,
+        keys: LoadedKeys,
     ) -> Result<Self, LedgerError> {
         Self::init(store, tx, block, keys, true)
     }
@@ -287,7 +367,7 @@ impl<S: Store> Ledger<S> {
         store: S,
         tx: Transaction,
         block: Block,
-        keys: HashMap<u8, LoadedKey>,
+        keys: LoadedKeys,
         need_quorum: bool,
     ) -> Result<Self, LedgerError> {
         if store.get(Column::Meta, HEIGHT_KEY)?.is_some() {
@@ -339,7 +419,7 @@ impl<S: Store> Ledger<S> {
     }
 
     /// Opens an initialised store, rebuilding the in-memory state (registry tree, root window).
-    pub fn open(store: S, keys: HashMap<u8, LoadedKey>) -> Result<Self, LedgerError> {
+    pub fn open(store: S, keys: LoadedKeys) -> Result<Self, LedgerError> {
         let height = read_height(&store)?.ok_or(LedgerError::NotInitialised)?;
         let block0 = read_block(&store, 0)?.ok_or(LedgerError::NotInitialised)?;
         let tx0 = read_tx(&store, &block0.tx_ids[0])?
@@ -712,9 +792,8 @@ impl<S: Store> Ledger<S> {
     /// next block (mempool admission; the block is not written), proof included.
     pub fn check(&self, tx: &Transaction, time_ms: u64) -> Result<(), Rejection> {
         if let Some(token) = self.token_of(tx, time_ms)? {
-            let verifier = self
-                .verifier(token.depth)
-                .ok_or(Rejection::UnknownDepth(token.depth))?;
+            let id = KeyId::of(&token);
+            let verifier = self.verifiers.get(&id).ok_or_else(|| id.unknown())?;
             verifier
                 .verify(&token)
                 .map_err(|_| Rejection::ProofInvalid)?;
@@ -743,18 +822,13 @@ impl<S: Store> Ledger<S> {
             roots: self.state.forest().window(),
             time_ms,
             day: (time_ms / 86_400_000) as u32,
-            depths: self.verifiers.keys().copied().collect(),
+            keys: self.verifiers.keys().copied().collect(),
         }
     }
 
-    /// The verifiers of every depth the genesis accepts.
-    pub fn verifiers(&self) -> &HashMap<u8, Verifier> {
+    /// The verifiers of every key the genesis accepts.
+    pub fn verifiers(&self) -> &Verifiers {
         &self.verifiers
-    }
-
-    /// The verifier for a registry depth the genesis accepts.
-    pub fn verifier(&self, depth: u8) -> Option<&Verifier> {
-        self.verifiers.get(&depth)
     }
 
     /// The stateful checks of `tx` for the next block (replay, registry, stream, policy),
@@ -985,7 +1059,7 @@ pub struct AdmissionContext {
     roots: Arc<RootWindow>,
     time_ms: u64,
     day: u32,
-    depths: Vec<u8>,
+    keys: Vec<KeyId>,
 }
 
 impl AdmissionContext {
@@ -997,7 +1071,7 @@ impl AdmissionContext {
             roots: &self.roots,
             time_ms: self.time_ms,
             day: self.day,
-            depths: &self.depths,
+            keys: &self.keys,
         };
         checks::check(&ctx, tx)
     }

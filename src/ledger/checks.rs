@@ -2,11 +2,13 @@
 //! chain configuration and the block context. Groth16 proofs are verified afterwards, in one
 //! batch per block ([`super::execute`]).
 
+use consentry_circuits::escrow::Escrow;
 use consentry_circuits::field;
 use consentry_circuits::token::{proof_from_bytes, Token};
 use consentry_circuits::{access::PublicInputs, credential::Role};
 use ed25519_dalek::{Signature, VerifyingKey};
 
+use super::chain::KeyId;
 use super::forest::RootWindow;
 use super::rejection::Rejection;
 use super::transaction::{
@@ -31,8 +33,8 @@ pub struct Context<'a> {
     pub time_ms: u64,
     /// The block's day.
     pub day: u32,
-    /// Registry depths with an accepted verifying key.
-    pub depths: &'a [u8],
+    /// The verifying keys the chain accepts (depth, plain or escrow).
+    pub keys: &'a [KeyId],
 }
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> Rejection {
@@ -78,9 +80,13 @@ fn check_text(field: &'static str, s: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn check_policy(p: &Policy) -> Result<(), Rejection> {
+fn check_policy(genesis: &Genesis, p: &Policy) -> Result<(), Rejection> {
     if p.roles.is_empty() || p.roles.len() > MAX_LIST {
         return Err(invalid("policy.roles", format!("1 to {MAX_LIST} roles")));
+    }
+    // A stream that requires escrow on a chain without an inspector could never be read.
+    if p.escrow && genesis.inspector.is_none() {
+        return Err(Rejection::NoInspector("a policy cannot require escrow"));
     }
     check_text("policy.purpose", &p.purpose)?;
     if p.valid_from > p.valid_until {
@@ -125,6 +131,27 @@ pub fn patient_key(bytes: &[u8; 32]) -> Result<schnorrkel::PublicKey, &'static s
     Ok(key)
 }
 
+/// An opening's signature: by the genesis inspector's Ed25519 key, over its own domain.
+fn check_inspector_signature(genesis: &Genesis, tx: &Transaction) -> Result<(), Rejection> {
+    let inspector = genesis
+        .inspector
+        .as_ref()
+        .ok_or(Rejection::NoInspector("nothing can be opened"))?;
+    let key = VerifyingKey::from_bytes(&inspector.signing_key)
+        .map_err(|_| Rejection::BadInspectorSignature)?;
+    let sig: [u8; 64] = tx
+        .auth
+        .signature
+        .as_slice()
+        .try_into()
+        .map_err(|_| invalid("auth.signature", "64 bytes"))?;
+    key.verify_strict(
+        &tx.body.inspector_signing_bytes(&genesis.chain_id),
+        &Signature::from_bytes(&sig),
+    )
+    .map_err(|_| Rejection::BadInspectorSignature)
+}
+
 fn check_patient_signature(
     chain_id: &str,
     patient_key: &[u8; 32],
@@ -165,10 +192,17 @@ fn token_for(
         today: claim.today,
     };
     let proof = proof_from_bytes(proof).map_err(|e| invalid("auth.proof", e.to_string()))?;
+    let escrow = match &claim.escrow {
+        None => None,
+        Some(bytes) => Some(
+            Escrow::from_bytes(&bytes.0).map_err(|e| invalid("claim.escrow", e.to_string()))?,
+        ),
+    };
     Ok(Token {
         depth: claim.depth,
         proof,
         public,
+        escrow,
     })
 }
 
@@ -176,8 +210,15 @@ fn token_for(
 /// root window, the day): re-run at block time for transactions admitted earlier, whose
 /// decoding and signatures were checked at admission.
 pub fn check_claim_context(ctx: &Context, claim: &TokenClaim) -> Result<(), Rejection> {
-    if !ctx.depths.contains(&claim.depth) {
-        return Err(Rejection::UnknownDepth(claim.depth));
+    let key = KeyId {
+        depth: claim.depth,
+        escrow: claim.escrow.is_some(),
+    };
+    if key.escrow && ctx.genesis.inspector.is_none() {
+        return Err(Rejection::NoInspector("a token cannot carry an escrow"));
+    }
+    if !ctx.keys.contains(&key) {
+        return Err(key.unknown());
     }
     if !ctx
         .genesis
@@ -262,9 +303,10 @@ fn check_cohort(ctx: &Context, tx: &Transaction, b: &Consent) -> Result<(), Reje
 fn check_auth_shape(tx: &Transaction) -> Result<(), Rejection> {
     let (proof, signature) = match &tx.body {
         Body::Genesis(_) => (false, false),
-        Body::IssueCredential(_) | Body::RevokeCredential(_) | Body::RevokeConsent(_) => {
-            (false, true)
-        }
+        Body::IssueCredential(_)
+        | Body::RevokeCredential(_)
+        | Body::RevokeConsent(_)
+        | Body::Opening(_) => (false, true),
         Body::StudyRequest(_) | Body::Access(_) => (true, false),
         Body::Consent(_) => (true, true),
     };
@@ -314,6 +356,15 @@ pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection
         });
     }
     check_auth_shape(tx)?;
+    // Escrow is for reads: a share or a study request has nothing for the inspector to open.
+    if let Some(claim) = tx.body.claim() {
+        if claim.escrow.is_some() && !matches!(tx.body, Body::Access(_)) {
+            return Err(invalid(
+                "claim.escrow",
+                format!("a {} transaction carries no escrow", tx.body.kind()),
+            ));
+        }
+    }
     match &tx.body {
         Body::Genesis(_) => Err(Rejection::UnexpectedGenesis),
         Body::IssueCredential(b) => {
@@ -350,7 +401,7 @@ pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection
             if b.stream_id != stream_id_for(&b.patient_key, &b.stream_name) {
                 return Err(Rejection::StreamNotOwned(b.stream_id.clone()));
             }
-            check_policy(&b.policy)?;
+            check_policy(ctx.genesis, &b.policy)?;
             require_role(&b.claim, Role::Platform)?;
             let token = token_for(ctx, &b.claim, &tx.body, &tx.auth.proof)?;
             check_patient_signature(&ctx.genesis.chain_id, &b.patient_key, tx)?;
@@ -371,6 +422,11 @@ pub fn check(ctx: &Context, tx: &Transaction) -> Result<Option<Token>, Rejection
                 return Err(Rejection::WrongScope("H(\"access\", stream_id)"));
             }
             token_for(ctx, &b.claim, &tx.body, &tx.auth.proof).map(Some)
+        }
+        Body::Opening(b) => {
+            check_text("case", &b.case)?;
+            check_inspector_signature(ctx.genesis, tx)?;
+            Ok(None)
         }
     }
 }

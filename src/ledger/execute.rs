@@ -9,10 +9,10 @@
 use std::collections::{HashMap, HashSet};
 
 use consentry_circuits::field;
-use consentry_circuits::groth::Verifier;
 use consentry_circuits::registry::EMPTY_LEAF;
 use consentry_circuits::token::Token;
 
+use super::chain::{KeyId, Verifiers};
 use super::checks::{self, Context};
 pub use super::forest::RegistryOp;
 use super::records::{
@@ -78,7 +78,7 @@ impl VerifiedTokens {
     /// Batch-verifies `tokens` (one multi-pairing per depth; bisection names the bad ones).
     /// Verification depends on nothing but the verifying keys, so it can run before the
     /// ledger is locked, while transactions keep being admitted.
-    pub fn verify(verifiers: &HashMap<u8, Verifier>, tokens: Vec<Option<Token>>) -> Self {
+    pub fn verify(verifiers: &Verifiers, tokens: Vec<Option<Token>>) -> Self {
         Self::verify_unless_admitted(verifiers, tokens, &[])
     }
 
@@ -87,7 +87,7 @@ impl VerifiedTokens {
     /// not verified again. A proof's validity depends on nothing but its bytes and the
     /// verifying key, and neither changed since (the mempool keeps the token it decoded).
     pub fn verify_unless_admitted(
-        verifiers: &HashMap<u8, Verifier>,
+        verifiers: &Verifiers,
         tokens: Vec<Option<Token>>,
         verified_at_admission: &[bool],
     ) -> Self {
@@ -108,7 +108,7 @@ impl VerifiedTokens {
     /// Batch-verifies the tokens of transactions whose stateless checks ran already
     /// ([`super::Ledger::admission_context`]); a failed check stays a rejection.
     pub fn verify_checked(
-        verifiers: &HashMap<u8, Verifier>,
+        verifiers: &Verifiers,
         mut results: Vec<Result<Option<Token>, Rejection>>,
     ) -> Self {
         let unverified = vec![true; results.len()];
@@ -117,19 +117,28 @@ impl VerifiedTokens {
     }
 }
 
-/// Batch-verifies, per depth, the tokens in `results` whose position is marked in
-/// `unverified`, turning each bad one into [`Rejection::ProofInvalid`].
+/// Batch-verifies, per key (depth, plain or escrow), the tokens in `results` whose position
+/// is marked in `unverified`, turning each bad one into [`Rejection::ProofInvalid`] (and one
+/// for which the chain has no key into that key's rejection).
 fn verify_proofs(
-    verifiers: &HashMap<u8, Verifier>,
+    verifiers: &Verifiers,
     results: &mut [Result<Option<Token>, Rejection>],
     unverified: &[bool],
 ) {
-    for (depth, verifier) in verifiers {
+    for (i, r) in results.iter_mut().enumerate() {
+        if let Ok(Some(t)) = r {
+            let id = KeyId::of(t);
+            if unverified[i] && !verifiers.contains_key(&id) {
+                *r = Err(id.unknown());
+            }
+        }
+    }
+    for (key, verifier) in verifiers {
         let (positions, tokens): (Vec<usize>, Vec<Token>) = results
             .iter()
             .enumerate()
             .filter_map(|(i, r)| match r {
-                Ok(Some(t)) if t.depth == *depth && unverified[i] => Some((i, t.clone())),
+                Ok(Some(t)) if KeyId::of(t) == *key && unverified[i] => Some((i, t.clone())),
                 _ => None,
             })
             .unzip();
@@ -173,7 +182,7 @@ struct Overlay {
 pub fn execute<S: Store>(
     store: &S,
     state: &ChainState,
-    verifiers: &HashMap<u8, Verifier>,
+    verifiers: &Verifiers,
     txs: Vec<Transaction>,
     run: Run,
 ) -> Result<Execution, ExecError> {
@@ -186,13 +195,13 @@ pub fn execute<S: Store>(
     } = run;
     let genesis = state.genesis();
     let roots = state.forest().window();
-    let depths: Vec<u8> = verifiers.keys().copied().collect();
+    let keys: Vec<KeyId> = verifiers.keys().copied().collect();
     let ctx = Context {
         genesis,
         roots: &roots,
         time_ms,
         day,
-        depths: &depths,
+        keys: &keys,
     };
 
     // 1. Stateless checks. When admitting, the caller ran them; for transactions admitted
@@ -562,6 +571,10 @@ fn apply<S: Store>(
             if b.purpose != p.purpose {
                 return Err(Rejection::PurposeMismatch(b.purpose.clone()).into());
             }
+            // The escrow itself was verified with the proof (it is among its public inputs).
+            if p.escrow && b.claim.escrow.is_none() {
+                return Err(Rejection::EscrowRequired(b.stream_id.clone()).into());
+            }
             let nym_key = records::pseudonym_key(&b.claim.scope, &b.claim.pseudonym);
             let new_nym = !overlay.pseudonyms.contains(&nym_key)
                 && store.get(Column::Pseudonyms, &nym_key)?.is_none();
@@ -581,6 +594,35 @@ fn apply<S: Store>(
                 id,
                 height,
                 Some(b.claim.pseudonym),
+            );
+        }
+        Body::Opening(b) => {
+            // Only a committed access: the patient's audit shows the access before its
+            // opening, and an opening never names a transaction that might not commit.
+            let access = match super::chain::read_tx(store, &b.access)? {
+                Some((_, Transaction {
+                    body: Body::Access(a),
+                    ..
+                })) => a,
+                Some(_) => return Err(Rejection::NotOpenable(b.access, "not an access").into()),
+                None => {
+                    return Err(Rejection::NotOpenable(b.access, "no committed transaction").into())
+                }
+            };
+            if access.claim.escrow.is_none() {
+                return Err(Rejection::NotOpenable(b.access, "the access carries no escrow").into());
+            }
+            let s = stream_state(store, overlay, &access.stream_id)?
+                .ok_or(Rejection::NotOpenable(b.access, "its stream has no state"))?;
+            record_event(
+                out,
+                overlay,
+                &access.stream_id,
+                s,
+                HistoryKind::Opening,
+                id,
+                height,
+                None,
             );
         }
     }

@@ -7,14 +7,16 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use consentry_circuits::credential::{Attributes, Role, SecretKey};
-use consentry_circuits::groth::{self, Prover};
+use consentry_circuits::escrow::groth::EscrowProver;
+use consentry_circuits::escrow::InspectorSecret;
+use consentry_circuits::groth::{self, Circuit, Prover};
 use consentry_circuits::registry::RegistryTree;
 use consentry_circuits::{field, Fr};
 use ed25519_dalek::SigningKey;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use super::chain::LoadedKey;
+use super::chain::{KeyId, LoadedKey, LoadedKeys};
 use super::transaction::*;
 use super::types::{Hash32, TxId};
 use crate::client::builder;
@@ -46,6 +48,11 @@ pub struct Fixture {
     pub issuer2: SigningKey,
     /// The validator's Ed25519 key.
     pub validator: SigningKey,
+    /// The inspector's secret (named in the genesis once [`Fixture::with_inspector`] made
+    /// its escrow keys).
+    pub inspector: InspectorSecret,
+    /// The escrow circuit's prover for that inspector, after [`Fixture::with_inspector`].
+    pub escrow_prover: Option<EscrowProver>,
     rng: ChaCha20Rng,
 }
 
@@ -68,6 +75,9 @@ impl Fixture {
         let issuer = SigningKey::generate(&mut rng);
         let validator = SigningKey::generate(&mut rng);
         let issuer2 = SigningKey::generate(&mut rng);
+        // Its own stream of randomness, so that the institutions and patients a test makes
+        // are the same with or without an inspector.
+        let inspector = InspectorSecret::random(&mut ChaCha20Rng::seed_from_u64(!seed));
         Fixture {
             depth,
             prover,
@@ -75,26 +85,82 @@ impl Fixture {
             issuer,
             issuer2,
             validator,
+            inspector,
+            escrow_prover: None,
             rng,
         }
     }
 
-    /// The verifying keys as a node loads them (digest checked against the manifest).
-    pub fn keys(&self) -> HashMap<u8, LoadedKey> {
+    /// Gives the chain an inspector: seeded escrow keys for it at the fixture's depth are
+    /// written beside the access keys, and [`Fixture::genesis`] names it.
+    pub fn with_inspector(mut self) -> Fixture {
+        let key = self.inspector.public();
+        let (pk, vk) = consentry_circuits::escrow::groth::setup_from_seed(
+            self.depth,
+            &key,
+            [self.depth as u8 ^ 0xe5; 32],
+        )
+        .expect("escrow setup");
+        groth::write_circuit_keys(&self.params_dir, Circuit::Escrow, self.depth, &pk, &vk)
+            .expect("write escrow keys");
+        self.escrow_prover = Some(
+            EscrowProver::new(self.depth, pk, key, groth::Preparation::Direct)
+                .expect("escrow prover"),
+        );
+        self
+    }
+
+    /// The inspector's Ed25519 key (signs openings).
+    pub fn inspector_signing(&self) -> SigningKey {
+        super::keys::inspector_signing_key(&self.inspector)
+    }
+
+    /// The verifying keys as a node loads them (digests checked against the manifest): the
+    /// access circuit's, and the escrow circuit's when the chain has an inspector.
+    pub fn keys(&self) -> LoadedKeys {
         let (verifier, digest) = params::load_verifier(&self.params_dir, self.depth).expect("vk");
-        HashMap::from([(
-            self.depth as u8,
+        let mut keys = HashMap::from([(
+            KeyId::plain(self.depth as u8),
             LoadedKey {
                 verifier,
                 digest: Hash32(digest),
             },
-        )])
+        )]);
+        if self.escrow_prover.is_some() {
+            let (verifier, digest) =
+                params::load_escrow_verifier(&self.params_dir, self.depth).expect("escrow vk");
+            keys.insert(
+                KeyId {
+                    depth: self.depth as u8,
+                    escrow: true,
+                },
+                LoadedKey {
+                    verifier,
+                    digest: Hash32(digest),
+                },
+            );
+        }
+        keys
     }
 
     /// A genesis with this fixture's validator and issuers, accepting a replaced registry root
     /// for `root_window_secs`.
     pub fn genesis(&self, root_window_secs: u32) -> Genesis {
-        let digest = self.keys()[&(self.depth as u8)].digest;
+        let keys = self.keys();
+        let digest = keys[&KeyId::plain(self.depth as u8)].digest;
+        let inspector = self.escrow_prover.as_ref().map(|_| InspectorEntry {
+            name: "Test Data Protection Authority".into(),
+            escrow_key: self.inspector.public().to_bytes(),
+            signing_key: self.inspector_signing().verifying_key().to_bytes(),
+            verifying_keys: vec![VerifyingKeyEntry {
+                depth: self.depth as u8,
+                digest: keys[&KeyId {
+                    depth: self.depth as u8,
+                    escrow: true,
+                }]
+                .digest,
+            }],
+        });
         Genesis {
             chain_id: CHAIN_ID.into(),
             validators: vec![self.validator.verifying_key().to_bytes()],
@@ -118,6 +184,7 @@ impl Fixture {
             root_window_secs,
             registry_depth: self.depth as u8,
             time_ms: NOON_MS - 86_400_000,
+            inspector,
         }
     }
 
@@ -328,6 +395,7 @@ impl Fixture {
             purpose: "care".into(),
             valid_from: 20_000,
             valid_until: 21_000,
+            escrow: false,
         }
     }
 
@@ -356,6 +424,45 @@ impl Fixture {
         nonce: u64,
     ) -> Body {
         inst.access_body(tree, stream, "care", min_level, today, nonce)
+    }
+
+    /// An escrowed access to `stream` by `inst` (needs [`Fixture::with_inspector`]): its id
+    /// encrypted to the inspector with a fresh `r`, proven by the escrow circuit.
+    pub fn escrowed_access(
+        &mut self,
+        inst: &Institution,
+        tree: &RegistryTree,
+        stream: &str,
+        today: u32,
+        nonce: u64,
+    ) -> Transaction {
+        let prover = self.escrow_prover.as_ref().expect("Fixture::with_inspector");
+        let (body, r) = inst.escrowed_access_body(
+            tree,
+            stream,
+            "care",
+            inst.attributes.level,
+            today,
+            nonce,
+            prover.inspector(),
+            &mut self.rng,
+        );
+        let proof = inst
+            .prove_escrowed(prover, CHAIN_ID, tree, &body, &r, &mut self.rng)
+            .expect("statement holds");
+        builder::with_proof(body, proof)
+    }
+
+    /// The inspector's opening of `access` for `case`, signed with its key.
+    pub fn opening(&self, access: TxId, case: &str) -> Transaction {
+        builder::inspector_signed(
+            &self.inspector_signing(),
+            CHAIN_ID,
+            Body::Opening(Opening {
+                access,
+                case: case.into(),
+            }),
+        )
     }
 
     /// Proves a body's claim and returns the transaction.

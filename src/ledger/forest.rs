@@ -257,6 +257,7 @@ mod tests {
             root_window_secs: window_secs,
             registry_depth: 4,
             time_ms: 0,
+            inspector: None,
         }
     }
 

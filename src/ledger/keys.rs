@@ -113,6 +113,17 @@ pub fn write_inspector(
     )
 }
 
+/// The inspector's Ed25519 key, which signs its [`crate::ledger::Opening`]s: derived from the
+/// inspector's Jubjub secret by a tagged SHA-256 (`consentry/v1/inspector-signing-key`), so
+/// one key file holds both, and knowing the signing key says nothing about the escrow secret.
+pub fn inspector_signing_key(secret: &consentry_circuits::escrow::InspectorSecret) -> SigningKey {
+    let seed = Zeroizing::new(consentry_circuits::field::sha256_tagged(
+        b"consentry/v1/inspector-signing-key",
+        &Zeroizing::new(secret.to_bytes())[..],
+    ));
+    SigningKey::from_bytes(&seed)
+}
+
 /// Reads an inspector key; a scalar that is not canonical is a format error naming the file.
 pub fn read_inspector(
     path: &Path,

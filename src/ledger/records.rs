@@ -51,6 +51,8 @@ pub enum HistoryKind {
     Revoke,
     /// An access.
     Access,
+    /// The inspector opened an access's escrow ([`crate::ledger::Opening`]).
+    Opening,
 }
 
 /// One entry of a stream's audit history.

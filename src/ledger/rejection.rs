@@ -135,6 +135,21 @@ pub enum Rejection {
     /// bounds), or it carries criteria without answering a study.
     #[error("cohort criteria: {0}")]
     CriteriaMismatch(String),
+    /// An access to a stream whose policy requires escrow carries a plain token.
+    #[error("stream {0:?} requires an escrowed token (its policy lets the inspector open reads)")]
+    EscrowRequired(String),
+    /// An escrow, an escrow policy or an opening on a chain whose genesis names no inspector.
+    #[error("this chain has no inspector: {0}")]
+    NoInspector(&'static str),
+    /// An escrowed token for a depth without an escrow verifying key.
+    #[error("no accepted escrow verifying key for registry depth {0}")]
+    UnknownEscrowDepth(u8),
+    /// An opening not signed by the genesis inspector's key.
+    #[error("the inspector signature does not verify")]
+    BadInspectorSignature,
+    /// An opening of something that is not a committed access carrying an escrow.
+    #[error("{0} cannot be opened: {1}")]
+    NotOpenable(TxId, &'static str),
     /// A consent answering a study does not let the study's readers read (purpose, role,
     /// level): answering it would grant nothing.
     #[error("the share does not admit the study's readers: {0}")]
@@ -174,6 +189,11 @@ impl Rejection {
             Rejection::CohortProofInvalid(_) => "CohortProofInvalid",
             Rejection::CriteriaMismatch(_) => "CriteriaMismatch",
             Rejection::StudyPolicyMismatch(_) => "StudyPolicyMismatch",
+            Rejection::EscrowRequired(_) => "EscrowRequired",
+            Rejection::NoInspector(_) => "NoInspector",
+            Rejection::UnknownEscrowDepth(_) => "UnknownEscrowDepth",
+            Rejection::BadInspectorSignature => "BadInspectorSignature",
+            Rejection::NotOpenable(..) => "NotOpenable",
         }
     }
 }

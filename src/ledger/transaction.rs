@@ -16,7 +16,7 @@ use consentry_circuits::field::{self, sha256_tagged};
 use consentry_circuits::Fr;
 use serde::{Deserialize, Serialize};
 
-use super::types::{hex_bytes, Hash32, TxId};
+use super::types::{hex_bytes, EscrowBytes, Hash32, TxId};
 
 /// Version byte of the canonical encoding.
 pub const TX_VERSION: u8 = 1;
@@ -88,6 +88,11 @@ pub struct TokenClaim {
     pub min_level: u16,
     /// Day the credential is proven valid on.
     pub today: u32,
+    /// For a token of the escrow circuit: the institution's id encrypted to the chain's
+    /// inspector ([`consentry_circuits::escrow`]), proven by the same proof. Only accesses
+    /// carry one; a stream whose policy sets `escrow` admits no access without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow: Option<EscrowBytes>,
 }
 
 /// A registered credential issuer.
@@ -113,6 +118,24 @@ pub struct VerifyingKeyEntry {
     pub digest: Hash32,
 }
 
+/// The chain's inspector (a data-protection authority): who can open an escrowed access's
+/// institution id, under due process and on the record ([`Opening`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspectorEntry {
+    /// Who the inspector is (shown in the audit of every opening).
+    pub name: String,
+    /// Its Jubjub public key (compressed, 32 bytes): what escrows are encrypted to, and a
+    /// constant of the escrow circuit whose keys are below.
+    #[serde(with = "hex_bytes")]
+    pub escrow_key: [u8; 32],
+    /// Its Ed25519 public key, which signs [`Opening`]s.
+    #[serde(with = "hex_bytes")]
+    pub signing_key: [u8; 32],
+    /// The escrow circuit's verifying keys for this inspector, by depth and file digest.
+    pub verifying_keys: Vec<VerifyingKeyEntry>,
+}
+
 /// Block 0's only transaction: the chain's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +158,10 @@ pub struct Genesis {
     pub registry_depth: u8,
     /// Genesis time (milliseconds since the epoch).
     pub time_ms: u64,
+    /// The inspector, if the chain has one: without it, no escrow is accepted and no policy
+    /// may require one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspector: Option<InspectorEntry>,
 }
 
 /// An issuer appends a credential leaf to its own registry tree. The issuer saw only the
@@ -258,6 +285,11 @@ pub struct Policy {
     pub valid_from: u32,
     /// Last valid day (inclusive).
     pub valid_until: u32,
+    /// Whether every read must carry an escrowed token: the reader's id encrypted to the
+    /// chain's inspector, so that a misuse can be traced to one institution under due
+    /// process. Off by default (readers stay anonymous to everyone).
+    #[serde(default)]
+    pub escrow: bool,
 }
 
 /// A patient shares a stream (or replaces its policy), through the data platform holding it.
@@ -336,6 +368,20 @@ pub struct Access {
     pub claim: TokenClaim,
 }
 
+/// The inspector records that it opens one escrowed access's escrow, for a case: signed with
+/// its Ed25519 key, committed before the inspector's tool reveals the id (`consentry
+/// inspector open`), and shown in the stream's history, so a patient sees that an access to
+/// their data was opened, by whom and under which case. The id itself never goes on the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Opening {
+    /// The committed access whose escrow is opened.
+    pub access: TxId,
+    /// The case reference under which it is opened (the authority's file number): 1 to 256
+    /// bytes, public.
+    pub case: String,
+}
+
 /// What a transaction does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -354,6 +400,8 @@ pub enum Body {
     RevokeConsent(RevokeConsent),
     /// Read a stream.
     Access(Access),
+    /// Open an access's escrow (the inspector).
+    Opening(Opening),
 }
 
 /// What authorises a body: the token's proof bytes and/or a signature, by kind.
@@ -365,7 +413,7 @@ pub struct Auth {
     /// Compressed Groth16 proof (192 bytes) for kinds carrying a token, else empty.
     #[serde(with = "hex::serde", default)]
     pub proof: Vec<u8>,
-    /// Ed25519 (issuer) or sr25519 (patient) signature, 64 bytes, else empty.
+    /// Ed25519 (issuer, inspector) or sr25519 (patient) signature, 64 bytes, else empty.
     #[serde(with = "hex::serde", default)]
     pub signature: Vec<u8>,
     /// A consent answering a study with criteria: one aggregated Bulletproofs range proof of
@@ -431,6 +479,16 @@ impl Body {
         out
     }
 
+    /// The bytes the inspector signs with Ed25519 (an [`Opening`]): its own domain tag, the
+    /// chain id, then the body.
+    pub fn inspector_signing_bytes(&self, chain_id: &str) -> Vec<u8> {
+        let mut out = b"consentry/v1/inspector-signature\0".to_vec();
+        out.extend_from_slice(chain_id.as_bytes());
+        out.push(0);
+        out.extend_from_slice(&self.canonical_bytes());
+        out
+    }
+
     /// The message a patient signs (sr25519, context [`PATIENT_SIGNING_CONTEXT`]): the chain
     /// id, then the body.
     pub fn patient_signing_bytes(&self, chain_id: &str) -> Vec<u8> {
@@ -460,6 +518,7 @@ impl Body {
             Body::Consent(_) => "consent",
             Body::RevokeConsent(_) => "revoke_consent",
             Body::Access(_) => "access",
+            Body::Opening(_) => "opening",
         }
     }
 }

@@ -54,6 +54,30 @@ impl<'de> Deserialize<'de> for Hash32 {
     }
 }
 
+/// A token's escrow as carried in a claim: the 64 bytes of
+/// [`consentry_circuits::escrow::Escrow`] (compressed `c1`, then `c2`), hex in JSON. Opaque to
+/// everyone but the inspector; decoded and validated by the stateless checks.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, BorshSerialize, BorshDeserialize)]
+pub struct EscrowBytes(pub [u8; 64]);
+
+impl fmt::Debug for EscrowBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EscrowBytes({}..)", &hex::encode(self.0)[..16])
+    }
+}
+
+impl Serialize for EscrowBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        hex_bytes::serialize(&self.0, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for EscrowBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        hex_bytes::deserialize(d).map(EscrowBytes)
+    }
+}
+
 /// A transaction id: SHA-256 of the canonical body (proof bytes and signatures excluded).
 pub type TxId = Hash32;
 

@@ -2,10 +2,9 @@
 //! scratch RocksDB: header hash links, transaction Merkle roots, quorum signatures, every
 //! issuer and patient signature, every token, and the registry root after each block.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use super::chain::{read_block, read_height, LedgerError, LoadedKey};
+use super::chain::{read_block, read_height, LedgerError, LoadedKeys};
 use super::records::{self, TxRecord};
 use super::transaction::Transaction;
 use super::Ledger;
@@ -78,7 +77,7 @@ fn load_txs<S: Store>(
 pub fn verify_chain<S: Store>(
     source: &S,
     scratch: &Path,
-    keys: &HashMap<u8, LoadedKey>,
+    keys: &LoadedKeys,
 ) -> Result<ChainSummary, ChainFault> {
     let height = read_height(source)
         .map_err(|e| fault(0, e))?

@@ -6,12 +6,11 @@
 pub mod cluster;
 mod metrics;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use consentry_circuits::groth::{self, Verifier};
+use consentry_circuits::groth;
 use ed25519_dalek::SigningKey;
 
 pub use metrics::Metrics;
@@ -24,7 +23,8 @@ pub use cluster::{Cluster, ClusterStatus, SubmitError, ValidatorStatus};
 use crate::consensus::raft::{LedgerStateMachine, NodeId, Timing};
 use crate::consensus::{Admission, Limits, Mempool, Rejections, Sequencer, SoloSequencer};
 use crate::ledger::{
-    self, keys, Genesis, IssuerEntry, Ledger, Rejection, Transaction, TxId, VerifyingKeyEntry,
+    self, keys, Genesis, IssuerEntry, Ledger, Rejection, Transaction, TxId, Verifiers,
+    VerifyingKeyEntry,
 };
 use crate::params;
 use crate::store::RocksStore;
@@ -117,7 +117,7 @@ pub struct Node {
     /// The ordering engine (and through it the mempool and the ledger).
     pub engine: Engine,
     /// Verifiers for `POST /v1/tokens/verify`.
-    pub verifiers: HashMap<u8, Verifier>,
+    pub verifiers: Verifiers,
     /// Metrics.
     pub metrics: Metrics,
     /// This validator's public key.
@@ -172,6 +172,7 @@ fn dev_genesis(
         root_window_secs,
         registry_depth: 20,
         time_ms: now_ms(),
+        inspector: None,
     };
     crate::files::write_atomic(&files.genesis, &serde_json::to_vec_pretty(&genesis)?, 0o644)?;
     Ok((genesis, validator, files))
@@ -182,7 +183,7 @@ struct Opened {
     ledger: Ledger<Arc<RocksStore>>,
     store: Arc<RocksStore>,
     key: SigningKey,
-    keys: HashMap<u8, ledger::LoadedKey>,
+    keys: ledger::LoadedKeys,
     dev: Option<DevFiles>,
 }
 

@@ -6,12 +6,10 @@
 // openraft's traits return its `StorageError` (224 bytes); the helpers return what they do.
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
 use borsh::{BorshDeserialize, BorshSerialize};
-use consentry_circuits::groth::Verifier;
 use ed25519_dalek::SigningKey;
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
@@ -23,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::{NodeId, Outcome, TypeConfig};
 use crate::consensus::Rejections;
 use crate::ledger::execute::VerifiedTokens;
-use crate::ledger::{Ledger, LoadedKey};
+use crate::ledger::{Ledger, LoadedKeys, Verifiers};
 use crate::store::{Batch, Column, Store};
 
 const APPLIED: &[u8] = b"sm/applied";
@@ -45,14 +43,14 @@ pub struct LedgerStateMachine<S: Store + Clone + 'static> {
     ledger: Arc<Mutex<Ledger<S>>>,
     store: S,
     key: Arc<SigningKey>,
-    keys: HashMap<u8, LoadedKey>,
+    keys: LoadedKeys,
     rejections: Arc<Rejections>,
     applied: Arc<tokio::sync::watch::Sender<Applied>>,
     // Fixed by the genesis (a snapshot install reopens the same chain): read once, not per
     // entry.
     chain_id: Arc<str>,
     validators: Arc<[[u8; 32]]>,
-    verifiers: Arc<HashMap<u8, Verifier>>,
+    verifiers: Arc<Verifiers>,
 }
 
 fn sm_err(verb: ErrorVerb, e: impl ToString) -> StorageError<NodeId> {
@@ -86,7 +84,7 @@ impl<S: Store + Clone + 'static> LedgerStateMachine<S> {
         ledger: Arc<Mutex<Ledger<S>>>,
         store: S,
         key: SigningKey,
-        keys: HashMap<u8, LoadedKey>,
+        keys: LoadedKeys,
         rejections: Arc<Rejections>,
     ) -> Self {
         let (height, chain_id, validators, verifiers) = {
