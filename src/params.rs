@@ -92,8 +92,7 @@ pub fn load_verifier(dir: &Path, depth: usize) -> Result<(Verifier, [u8; 32]), P
 /// returns its digest.
 pub fn load_escrow_verifier(dir: &Path, depth: usize) -> Result<(Verifier, [u8; 32]), ParamsError> {
     let (vk, digest) = groth::load_circuit_verifying_key(dir, Circuit::Escrow, depth)?;
-    let verifier =
-        Verifier::escrow(depth, &vk).map_err(|e| ParamsError::Setup(e.to_string()))?;
+    let verifier = Verifier::escrow(depth, &vk).map_err(|e| ParamsError::Setup(e.to_string()))?;
     Ok((verifier, digest))
 }
 
@@ -105,7 +104,12 @@ pub fn load_escrow_prover(
     inspector: InspectorKey,
 ) -> Result<EscrowProver, ParamsError> {
     let pk = groth::load_circuit_proving_key(dir, Circuit::Escrow, depth)?;
-    Ok(EscrowProver::new(depth, pk, inspector, groth::Preparation::Direct)?)
+    Ok(EscrowProver::new(
+        depth,
+        pk,
+        inspector,
+        groth::Preparation::Direct,
+    )?)
 }
 
 /// Loads every verifying key the genesis accepts: the access circuit's of each depth and the

@@ -472,7 +472,9 @@ fn sample_tx(seed: u64) -> Transaction {
         issuer_id: seed as u32,
         min_level: (seed >> 8) as u16,
         today: (seed >> 16) as u32,
-        escrow: seed.is_multiple_of(2).then_some(consentry::ledger::EscrowBytes([seed as u8; 64])),
+        escrow: seed
+            .is_multiple_of(2)
+            .then_some(consentry::ledger::EscrowBytes([seed as u8; 64])),
     };
     let body = match seed % 4 {
         3 => Body::Opening(consentry::ledger::Opening {

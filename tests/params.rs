@@ -52,8 +52,7 @@ fn dev_escrow_keys_regenerate_from_the_public_seed() {
     let dir = tempfile::tempdir().unwrap();
     let key = InspectorSecret::dev().public();
     let (pk, vk) = escrow::groth::setup_from_seed(20, &key, DEV_ESCROW_SEED).unwrap();
-    let regenerated =
-        groth::write_circuit_keys(dir.path(), Circuit::Escrow, 20, &pk, &vk).unwrap();
+    let regenerated = groth::write_circuit_keys(dir.path(), Circuit::Escrow, 20, &pk, &vk).unwrap();
     let manifest = Manifest::read(shipped()).unwrap();
     for name in [
         Circuit::Escrow.pk_file_name(20),

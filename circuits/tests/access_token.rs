@@ -14,11 +14,11 @@ use common::*;
 use consentry_circuits::access::{AccessCircuit, AccessWitness, PublicInputs, StatementError};
 use consentry_circuits::credential::{Credential, InstitutionId, Role};
 use consentry_circuits::escrow;
-use rand::SeedableRng;
 use consentry_circuits::groth::{ProveError, VerifyError};
 use consentry_circuits::token::{Token, TokenError, TOKEN_LEN};
 use consentry_circuits::{field, groth};
 use proptest::prelude::*;
+use rand::SeedableRng;
 
 fn satisfied(public: PublicInputs, witness: AccessWitness) -> bool {
     let cs = ConstraintSystem::<Fr>::new_ref();
@@ -451,14 +451,23 @@ fn escrowed_token_encodings_refuse_a_bad_escrow() {
     let t = random_token(1);
     assert!(t.escrow.is_some());
     let bytes = t.to_bytes();
-    assert_eq!((bytes.len(), bytes[4]), (ESCROWED_TOKEN_LEN, TOKEN_VERSION_ESCROW));
+    assert_eq!(
+        (bytes.len(), bytes[4]),
+        (ESCROWED_TOKEN_LEN, TOKEN_VERSION_ESCROW)
+    );
     assert!(matches!(
         Token::from_bytes(&bytes[..TOKEN_LEN]),
-        Err(TokenError::Length { expected: ESCROWED_TOKEN_LEN, got: TOKEN_LEN })
+        Err(TokenError::Length {
+            expected: ESCROWED_TOKEN_LEN,
+            got: TOKEN_LEN
+        })
     ));
     let mut plain = random_token(2).to_bytes();
     plain.extend_from_slice(&bytes[TOKEN_LEN..]);
-    assert!(matches!(Token::from_bytes(&plain), Err(TokenError::Length { .. })));
+    assert!(matches!(
+        Token::from_bytes(&plain),
+        Err(TokenError::Length { .. })
+    ));
     // c1 = the identity (y = 1, x = 0), c1 off the curve, c2 = the modulus.
     let mut identity = bytes.clone();
     identity[TOKEN_LEN..TOKEN_LEN + 32].fill(0);
@@ -468,7 +477,10 @@ fn escrowed_token_encodings_refuse_a_bad_escrow() {
     let mut big = bytes.clone();
     big[TOKEN_LEN + 32..].fill(0xff);
     for bad in [identity, off, big] {
-        assert!(matches!(Token::from_bytes(&bad), Err(TokenError::Escrow(_))));
+        assert!(matches!(
+            Token::from_bytes(&bad),
+            Err(TokenError::Escrow(_))
+        ));
     }
     // JSON: a short escrow, bad hex, a random 64 bytes (c1 off the curve).
     let json = serde_json::to_value(&t).unwrap();
@@ -481,7 +493,10 @@ fn escrowed_token_encodings_refuse_a_bad_escrow() {
         assert!(err.contains("escrow"), "{err}");
     }
     let plain = random_token(2);
-    assert!(serde_json::to_value(&plain).unwrap().get("escrow").is_none());
+    assert!(serde_json::to_value(&plain)
+        .unwrap()
+        .get("escrow")
+        .is_none());
 }
 
 proptest! {

@@ -230,7 +230,10 @@ fn the_node_prover_makes_the_arkworks_proof() {
         plain.verify(&token(public, Some(e))),
         Err(groth::VerifyError::ShapeMismatch { token: 11, key: 8 })
     ));
-    assert!(Verifier::escrow(DEPTH, &keys().vk).is_err(), "the plain key");
+    assert!(
+        Verifier::escrow(DEPTH, &keys().vk).is_err(),
+        "the plain key"
+    );
     assert!(verifier.escrowed() && !plain.escrowed());
     // The prover's token is that token.
     let made = prover

@@ -201,9 +201,10 @@ impl Holder {
         rng: &mut R,
     ) -> Result<Vec<u8>, ProveError> {
         let (witness, public) = self.statement(chain_id, tree, body)?;
-        let bytes = body.claim().and_then(|c| c.escrow).ok_or_else(|| {
-            ProveError::Synthesis("the claim carries no escrow to prove".into())
-        })?;
+        let bytes = body
+            .claim()
+            .and_then(|c| c.escrow)
+            .ok_or_else(|| ProveError::Synthesis("the claim carries no escrow to prove".into()))?;
         let escrow = escrow::Escrow::from_bytes(&bytes.0)
             .map_err(|e| ProveError::Synthesis(e.to_string()))?;
         let proof = prover.prove(public, &witness, escrow, r, rng)?;

@@ -270,9 +270,8 @@ fn check_genesis(genesis: &Genesis) -> Result<(), LedgerError> {
         if i.name.is_empty() || i.name.len() > super::types::MAX_TEXT {
             return bad("the inspector's name must be 1 to 256 bytes");
         }
-        consentry_circuits::escrow::InspectorKey::from_bytes(&i.escrow_key).map_err(|e| {
-            LedgerError::Config(format!("the inspector's escrow key: {e}"))
-        })?;
+        consentry_circuits::escrow::InspectorKey::from_bytes(&i.escrow_key)
+            .map_err(|e| LedgerError::Config(format!("the inspector's escrow key: {e}")))?;
         ed25519_dalek::VerifyingKey::from_bytes(&i.signing_key).map_err(|_| {
             LedgerError::Config("the inspector's signing key is not a valid Ed25519 key".into())
         })?;

@@ -194,9 +194,9 @@ fn token_for(
     let proof = proof_from_bytes(proof).map_err(|e| invalid("auth.proof", e.to_string()))?;
     let escrow = match &claim.escrow {
         None => None,
-        Some(bytes) => Some(
-            Escrow::from_bytes(&bytes.0).map_err(|e| invalid("claim.escrow", e.to_string()))?,
-        ),
+        Some(bytes) => {
+            Some(Escrow::from_bytes(&bytes.0).map_err(|e| invalid("claim.escrow", e.to_string()))?)
+        }
     };
     Ok(Token {
         depth: claim.depth,

@@ -600,17 +600,22 @@ fn apply<S: Store>(
             // Only a committed access: the patient's audit shows the access before its
             // opening, and an opening never names a transaction that might not commit.
             let access = match super::chain::read_tx(store, &b.access)? {
-                Some((_, Transaction {
-                    body: Body::Access(a),
-                    ..
-                })) => a,
+                Some((
+                    _,
+                    Transaction {
+                        body: Body::Access(a),
+                        ..
+                    },
+                )) => a,
                 Some(_) => return Err(Rejection::NotOpenable(b.access, "not an access").into()),
                 None => {
                     return Err(Rejection::NotOpenable(b.access, "no committed transaction").into())
                 }
             };
             if access.claim.escrow.is_none() {
-                return Err(Rejection::NotOpenable(b.access, "the access carries no escrow").into());
+                return Err(
+                    Rejection::NotOpenable(b.access, "the access carries no escrow").into(),
+                );
             }
             let s = stream_state(store, overlay, &access.stream_id)?
                 .ok_or(Rejection::NotOpenable(b.access, "its stream has no state"))?;

@@ -158,7 +158,7 @@ impl Fixture {
                     depth: self.depth as u8,
                     escrow: true,
                 }]
-                .digest,
+                    .digest,
             }],
         });
         Genesis {
@@ -436,7 +436,10 @@ impl Fixture {
         today: u32,
         nonce: u64,
     ) -> Transaction {
-        let prover = self.escrow_prover.as_ref().expect("Fixture::with_inspector");
+        let prover = self
+            .escrow_prover
+            .as_ref()
+            .expect("Fixture::with_inspector");
         let (body, r) = inst.escrowed_access_body(
             tree,
             stream,

@@ -22,16 +22,17 @@ mod verify_chain;
 
 pub use block::{Block, BlockHeader, BlockSignature};
 pub use chain::{
-    check_quorum, genesis_key_ids, read_block, read_genesis, read_height, read_tx, AdmissionContext, Countersign,
-    KeyId, Ledger, LedgerError, LoadedKey, LoadedKeys, Proposal, Sealed, Verifiers,
+    check_quorum, genesis_key_ids, read_block, read_genesis, read_height, read_tx,
+    AdmissionContext, Countersign, KeyId, Ledger, LedgerError, LoadedKey, LoadedKeys, Proposal,
+    Sealed, Verifiers,
 };
 pub use checks::{check_stream_id, check_stream_name, patient_key, PROOF_BYTES, SIGNATURE_BYTES};
 pub use forest::{Forest, RegistryOp, RootWindow};
 pub use rejection::Rejection;
 pub use transaction::{
     stream_id_for, Access, Auth, Body, CohortCommitment, CohortRange, Consent, Genesis,
-    InspectorEntry, IssueCredential, IssuerEntry, Opening, Policy, RevokeConsent,
-    RevokeCredential, StudyRequest, TokenClaim, Transaction, VerifyingKeyEntry, MAX_TX_BYTES,
+    InspectorEntry, IssueCredential, IssuerEntry, Opening, Policy, RevokeConsent, RevokeCredential,
+    StudyRequest, TokenClaim, Transaction, VerifyingKeyEntry, MAX_TX_BYTES,
     PATIENT_SIGNING_CONTEXT,
 };
 pub use types::{EscrowBytes, Hash32, TxId};

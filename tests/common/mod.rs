@@ -26,9 +26,21 @@ pub struct World {
 
 impl World {
     pub fn new(root_window_secs: u32) -> World {
+        Self::build(root_window_secs, false)
+    }
+
+    /// A world whose chain has an inspector (escrow keys made at [`DEPTH`]).
+    pub fn with_inspector(root_window_secs: u32) -> World {
+        Self::build(root_window_secs, true)
+    }
+
+    fn build(root_window_secs: u32, inspector: bool) -> World {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("params")).unwrap();
         let mut fx = Fixture::new(DEPTH, &dir.path().join("params"), 3);
+        if inspector {
+            fx = fx.with_inspector();
+        }
         let store = RocksStore::open(&dir.path().join("db")).unwrap();
         let ledger = Ledger::create(
             store,
@@ -110,6 +122,13 @@ impl World {
         self.streams
             .insert(stream.into(), Fixture::stream_id(&patient, stream));
         patient
+    }
+
+    /// An escrowed access by `who` at its own level.
+    pub fn escrowed_access(&mut self, who: &Institution, stream: &str, nonce: u64) -> Transaction {
+        let tree = self.tree();
+        let id = self.sid(stream);
+        self.fx.escrowed_access(who, &tree, &id, TODAY, nonce)
     }
 
     pub fn access(

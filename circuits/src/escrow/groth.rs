@@ -32,7 +32,11 @@ pub fn setup_from_seed(
     seed: [u8; 32],
 ) -> Result<(ProvingKey, VerifyingKey), ProveError> {
     use rand::SeedableRng;
-    setup(depth, inspector, &mut rand_chacha::ChaCha20Rng::from_seed(seed))
+    setup(
+        depth,
+        inspector,
+        &mut rand_chacha::ChaCha20Rng::from_seed(seed),
+    )
 }
 
 /// Proves the escrow statement: the access statement (checked natively first, as the plain

@@ -60,10 +60,7 @@ fn batch_holds(v: &Verifier, tokens: &[Token], subset: &[usize]) -> bool {
     let mut folded = vec![Fr::ZERO; ic.len()];
     for (i, ri) in subset.iter().zip(&r) {
         folded[0] += ri;
-        for (f, x) in folded[1..]
-            .iter_mut()
-            .zip(tokens[*i].inputs())
-        {
+        for (f, x) in folded[1..].iter_mut().zip(tokens[*i].inputs()) {
             *f += *ri * x;
         }
     }

@@ -14,10 +14,10 @@ mod verifier;
 
 pub use fixed_msm::Preparation;
 pub use keys::{
-    decode_proving_key, decode_verifying_key, load_circuit_proving_key,
-    load_circuit_verifying_key, load_proving_key, load_proving_key_checked, load_verifying_key,
-    pk_file_name, pk_raw_file_name, setup, setup_from_seed, vk_file_name, write_circuit_keys,
-    write_keys, Circuit, DEV_ESCROW_SEED, DEV_SEED,
+    decode_proving_key, decode_verifying_key, load_circuit_proving_key, load_circuit_verifying_key,
+    load_proving_key, load_proving_key_checked, load_verifying_key, pk_file_name, pk_raw_file_name,
+    setup, setup_from_seed, vk_file_name, write_circuit_keys, write_keys, Circuit, DEV_ESCROW_SEED,
+    DEV_SEED,
 };
 pub use manifest::{sha256_file, Manifest, ParamsError, MANIFEST_FILE};
 pub use proof_cache::ProofCache;

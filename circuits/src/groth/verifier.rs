@@ -144,11 +144,7 @@ impl Verifier {
     }
 
     /// [`Verifier::new`] for a circuit with `inputs` public inputs.
-    fn for_inputs(
-        depth: usize,
-        vk: &VerifyingKey,
-        inputs: usize,
-    ) -> Result<Self, KeyShapeError> {
+    fn for_inputs(depth: usize, vk: &VerifyingKey, inputs: usize) -> Result<Self, KeyShapeError> {
         let expected = inputs + 1;
         if vk.gamma_abc_g1.len() != expected {
             return Err(KeyShapeError {
