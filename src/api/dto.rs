@@ -213,7 +213,7 @@ pub struct HistoryItem {
     pub seq: u64,
     /// Transaction id.
     pub tx: String,
-    /// `share`, `revoke` or `access`.
+    /// `share`, `revoke`, `access` or `opening`.
     pub kind: String,
     /// Block height.
     pub height: u64,
@@ -225,6 +225,19 @@ pub struct HistoryItem {
     /// The time of its block (milliseconds since the Unix epoch, the proposer's clock).
     #[serde(default)]
     pub time_ms: u64,
+    /// An escrowed access: its escrow (128 hex digits), the reader's id encrypted to the
+    /// chain's inspector. Opaque to everyone else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow: Option<String>,
+    /// An opening: the access whose escrow the inspector opened (tx id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens: Option<String>,
+    /// An opening: the case reference it was recorded under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+    /// An opening: who opened it (the genesis inspector's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspector: Option<String>,
 }
 
 /// `GET /v1/streams/{id}/history`.

@@ -31,7 +31,8 @@ pub struct AuthDoc {
     /// Compressed Groth16 proof, 192 bytes as hex, for kinds carrying a token; else empty.
     #[schema(pattern = "^([0-9a-f]{384})?$")]
     proof: String,
-    /// Ed25519 (issuer) or sr25519 (patient) signature, 64 bytes as hex; else empty.
+    /// Ed25519 (issuer, inspector) or sr25519 (patient) signature, 64 bytes as hex; else
+    /// empty.
     #[schema(pattern = "^([0-9a-f]{128})?$")]
     signature: String,
     /// For a consent answering a study: the aggregated Bulletproofs range proof (hex).
@@ -39,7 +40,7 @@ pub struct AuthDoc {
     cohort: Option<String>,
 }
 
-/// What a transaction does: one of seven bodies, told apart by their `kind` field. (Each
+/// What a transaction does: one of eight bodies, told apart by their `kind` field. (Each
 /// body is a named schema with its own `kind`, rather than serde's internally tagged form,
 /// so that client generators map every kind to a type.)
 #[derive(Serialize, ToSchema)]
@@ -52,6 +53,7 @@ pub struct AuthDoc {
     ("consent" = "#/components/schemas/Consent"),
     ("revoke_consent" = "#/components/schemas/RevokeConsent"),
     ("access" = "#/components/schemas/Access"),
+    ("opening" = "#/components/schemas/Opening"),
 )))]
 pub enum BodyDoc {
     /// Chain configuration (block 0 only).
@@ -68,6 +70,8 @@ pub enum BodyDoc {
     RevokeConsent(RevokeConsentDoc),
     /// An institution reads a stream (token).
     Access(AccessDoc),
+    /// The inspector opens an escrowed access (the inspector's signature).
+    Opening(OpeningDoc),
 }
 
 /// A body's `kind`: a one-value enum per body.
@@ -89,6 +93,7 @@ kind!(StudyRequestKind, StudyRequest);
 kind!(ConsentKind, Consent);
 kind!(RevokeConsentKind, RevokeConsent);
 kind!(AccessKind, Access);
+kind!(OpeningKind, Opening);
 
 /// An institution role.
 #[derive(Serialize, ToSchema)]
@@ -132,6 +137,26 @@ pub struct TokenClaimDoc {
     min_level: u16,
     /// The day (since 1970-01-01) the credential is proven valid on.
     today: u32,
+    /// An escrowed token (accesses only): the institution's id encrypted to the chain's
+    /// inspector, 64 bytes as hex (compressed Jubjub point `c1`, then `c2`).
+    #[schema(pattern = "^[0-9a-f]{128}$")]
+    escrow: Option<String>,
+}
+
+/// The chain's inspector in the genesis.
+#[derive(Serialize, ToSchema)]
+#[schema(as = InspectorEntry)]
+pub struct InspectorEntryDoc {
+    /// Display name (shown with every opening).
+    name: String,
+    /// Jubjub public key escrows are encrypted to (compressed, hex).
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    escrow_key: String,
+    /// Ed25519 public key that signs openings (hex).
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    signing_key: String,
+    /// The escrow circuit's accepted verifying keys.
+    verifying_keys: Vec<VerifyingKeyEntryDoc>,
 }
 
 /// An issuer in the genesis.
@@ -184,6 +209,8 @@ pub struct GenesisDoc {
     registry_depth: u8,
     /// Genesis time (ms since the Unix epoch).
     time_ms: u64,
+    /// The inspector, if the chain has one.
+    inspector: Option<InspectorEntryDoc>,
 }
 
 /// Append a credential leaf.
@@ -277,6 +304,8 @@ pub struct PolicyDoc {
     valid_from: u32,
     /// Last day.
     valid_until: u32,
+    /// Whether every read must carry an escrowed token (default false).
+    escrow: Option<bool>,
 }
 
 /// Share a stream.
@@ -351,6 +380,20 @@ pub struct AccessDoc {
     claim: TokenClaimDoc,
 }
 
+/// The inspector opens one escrowed access's escrow, on the record.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Opening)]
+pub struct OpeningDoc {
+    /// Which body this is.
+    #[schema(inline)]
+    kind: OpeningKind,
+    /// The committed access opened (transaction id).
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    access: String,
+    /// The case reference (1 to 256 bytes).
+    case: String,
+}
+
 /// A presentation token: a Groth16 proof and the public inputs it proves.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Token)]
@@ -366,6 +409,9 @@ pub struct TokenDoc {
     proof: String,
     /// The statement.
     public: PublicInputsDoc,
+    /// An escrowed token's escrow (64 bytes as hex).
+    #[schema(pattern = "^[0-9a-f]{128}$")]
+    escrow: Option<String>,
 }
 
 /// What a token proves: field elements as `0x` + 64 hex digits (canonical, below the
@@ -471,7 +517,7 @@ mod tests {
     /// Real transactions of every kind, as their JSON, from a depth-4 fixture world.
     fn every_kind() -> Vec<Value> {
         let dir = tempfile::tempdir().unwrap();
-        let mut fx = Fixture::new(4, dir.path(), 31);
+        let mut fx = Fixture::new(4, dir.path(), 31).with_inspector();
         let platform = fx.institution(Role::Platform, 2);
         let research = fx.institution(Role::Research, 2);
         let tree = RegistryTree::from_leaves(4, &[platform.leaf(), research.leaf()]).unwrap();
@@ -526,6 +572,8 @@ mod tests {
         let stream = Fixture::stream_id(&patient, "s-1");
         let access = fx.access(&research, &tree, &stream, 2, today, 1);
         let withdraw = fx.withdraw(&patient, "s-1", 2);
+        let escrowed = fx.escrowed_access(&research, &tree, &stream, today, 2);
+        let opening = fx.opening(escrowed.id(), "DPA-1");
         [
             genesis,
             fx.issue(platform.leaf()),
@@ -535,6 +583,8 @@ mod tests {
             answered,
             withdraw,
             access,
+            escrowed,
+            opening,
         ]
         .iter()
         .map(|tx| serde_json::to_value(tx).unwrap())
@@ -566,13 +616,17 @@ mod tests {
                 "consent",
                 "consent",
                 "revoke_consent",
-                "access"
+                "access",
+                "access",
+                "opening"
             ]
         );
         for tx in &txs {
             assert!(errors(&v, tx).is_empty(), "{tx}: {:?}", errors(&v, tx));
         }
-        let access = txs.last().unwrap().clone();
+        assert!(txs[0]["body"]["inspector"].is_object());
+        assert!(txs[8]["body"]["claim"]["escrow"].is_string());
+        let access = txs[8].clone();
         type Tamper = Box<dyn Fn(&mut Value)>;
         let tampered: Vec<(&str, Tamper)> = vec![
             (
@@ -609,6 +663,10 @@ mod tests {
                 Box::new(|t| {
                     t.as_object_mut().unwrap().remove("auth");
                 }),
+            ),
+            (
+                "short escrow",
+                Box::new(|t| t["body"]["claim"]["escrow"] = json!("ab")),
             ),
         ];
         for (what, tamper) in tampered {

@@ -70,11 +70,21 @@ pub async fn history(
                         let time = l.block(e.height)?.map_or(0, |b| b.header.time_ms);
                         block_time = (e.height, time);
                     }
-                    let purpose = match l.transaction(&e.tx)?.map(|(_, tx)| tx.body) {
-                        Some(Body::Access(a)) => Some(a.purpose),
-                        Some(Body::Consent(c)) => Some(c.policy.purpose),
-                        _ => None,
-                    };
+                    let (mut purpose, mut escrow, mut opens, mut case, mut inspector) =
+                        (None, None, None, None, None);
+                    match l.transaction(&e.tx)?.map(|(_, tx)| tx.body) {
+                        Some(Body::Access(a)) => {
+                            purpose = Some(a.purpose);
+                            escrow = a.claim.escrow.map(|e| hex::encode(e.0));
+                        }
+                        Some(Body::Consent(c)) => purpose = Some(c.policy.purpose),
+                        Some(Body::Opening(o)) => {
+                            opens = Some(o.access.to_hex());
+                            case = Some(o.case);
+                            inspector = l.genesis().inspector.as_ref().map(|i| i.name.clone());
+                        }
+                        _ => {}
+                    }
                     entries.push(HistoryItem {
                         seq: page.from + i as u64,
                         tx: e.tx.to_hex(),
@@ -89,6 +99,10 @@ pub async fn history(
                         pseudonym: e.pseudonym.map(|p| format!("0x{}", p.to_hex())),
                         purpose,
                         time_ms: block_time.1,
+                        escrow,
+                        opens,
+                        case,
+                        inspector,
                     });
                 }
                 Ok(Ok(Json(HistoryResponse {

@@ -123,6 +123,40 @@ impl HolderArgs {
         let dir = crate::params::resolve_dir(self.params.params.as_deref());
         Ok(crate::params::load_prover(&dir, depth)?)
     }
+
+    /// The escrow circuit's prover for `depth` and the chain's inspector (from the node's
+    /// genesis), after checking that the local escrow verifying key is the one the genesis
+    /// names: keys made for another inspector would make proofs every validator refuses.
+    pub fn escrow_prover(
+        &self,
+        client: &crate::client::NodeClient,
+        depth: usize,
+    ) -> anyhow::Result<consentry_circuits::escrow::groth::EscrowProver> {
+        let genesis = client.genesis()?;
+        let inspector = genesis.inspector.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "chain {} has no inspector: no access can be escrowed (nothing was sent)",
+                genesis.chain_id
+            )
+        })?;
+        let named = inspector
+            .verifying_keys
+            .iter()
+            .find(|k| k.depth as usize == depth)
+            .ok_or_else(|| anyhow::anyhow!("the genesis names no escrow key for depth {depth}"))?;
+        let dir = crate::params::resolve_dir(self.params.params.as_deref());
+        let (_, digest) = crate::params::load_escrow_verifier(&dir, depth)?;
+        anyhow::ensure!(
+            digest == named.digest.0,
+            "{}: the escrow verifying key is not the one the genesis names (SHA-256 {}, the \
+             genesis {}); nothing was sent",
+            dir.display(),
+            hex::encode(digest),
+            named.digest
+        );
+        let key = consentry_circuits::escrow::InspectorKey::from_bytes(&inspector.escrow_key)?;
+        Ok(crate::params::load_escrow_prover(&dir, depth, key)?)
+    }
 }
 
 /// `--node URL` and `--json`: where the client commands send, and how they print.

@@ -22,7 +22,7 @@ use crate::ledger::{
 };
 
 /// Prints `value` as JSON with `--json`, else what `human` prints.
-fn print<T: serde::Serialize>(
+pub(super) fn print<T: serde::Serialize>(
     json: bool,
     value: &T,
     human: impl FnOnce() -> anyhow::Result<()>,
@@ -65,9 +65,33 @@ pub enum IssuerCommand {
         /// Attributes (the issuer id is --issuer-id).
         #[command(flatten)]
         attributes: AttributeArgs,
+        /// The name the institution is accredited under, kept in this issuer's records
+        /// (never sent): what `issuer whois` answers.
+        #[arg(long)]
+        name: Option<String>,
+        /// This issuer's records (one JSON line per credential; default: beside the key,
+        /// `NAME.records.jsonl`).
+        #[arg(long, value_name = "FILE")]
+        records: Option<PathBuf>,
         /// Node.
         #[command(flatten)]
         node: NodeArg,
+    },
+    /// Name the institution an id belongs to, from this issuer's own records (after an
+    /// inspector opened an access's escrow: `consentry inspector open`).
+    Whois {
+        /// The issuer key file (its records are beside it) ...
+        #[arg(long, value_name = "FILE", required_unless_present = "records")]
+        key: Option<PathBuf>,
+        /// ... or the records file itself.
+        #[arg(long, value_name = "FILE")]
+        records: Option<PathBuf>,
+        /// The institution's id.
+        #[arg(long, value_parser = parse_field)]
+        id: Fr,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Revoke the credential at a leaf index of this issuer's registry.
     Revoke {
@@ -95,12 +119,21 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
             outln!("{}", hex::encode(key.verifying_key().to_bytes()))?;
         }
         IssuerCommand::Issue {
-            key,
+            key: key_path,
             id,
             attributes,
+            name,
+            records,
             node,
         } => {
-            let key = keys::read_ed25519(&key, "issuer")?;
+            let records =
+                records.unwrap_or_else(|| crate::client::accreditation::default_path(&key_path));
+            if let Some(n) = &name {
+                if n.is_empty() || n.len() > 256 {
+                    bail!("--name must be 1 to 256 bytes (nothing was sent)");
+                }
+            }
+            let key = keys::read_ed25519(&key_path, "issuer")?;
             let leaf = consentry_circuits::credential::Credential {
                 id: InstitutionId(id),
                 attributes: attributes.attributes(),
@@ -113,6 +146,18 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
             let client = NodeClient::new(&node.node);
             let chain = client.status()?.chain_id;
             let r = client.issue(&builder::issuer_signed(&key, &chain, body))?;
+            crate::client::accreditation::append(
+                &records,
+                &crate::client::accreditation::Accreditation {
+                    id: field::to_hex(&id),
+                    name,
+                    issuer_id: r.issuer_id,
+                    leaf_index: r.leaf_index,
+                    tx: r.id.clone(),
+                    height: r.height,
+                },
+            )
+            .context("the credential is on the chain, but its record was not written")?;
             print(node.json, &r, || {
                 outln!(
                     "issued: leaf index {} of issuer {}'s registry, in block {} (tx {})",
@@ -121,6 +166,37 @@ pub fn issuer(c: IssuerCommand) -> anyhow::Result<()> {
                     r.height,
                     r.id
                 )
+            })?;
+        }
+        IssuerCommand::Whois {
+            key,
+            records,
+            id,
+            json,
+        } => {
+            let path = match (records, key) {
+                (Some(r), _) => r,
+                (None, Some(k)) => crate::client::accreditation::default_path(&k),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let id = field::to_hex(&id);
+            let found = crate::client::accreditation::find(&path, &id)?;
+            if found.is_empty() {
+                bail!("{} holds no credential issued to id {id}", path.display());
+            }
+            print(json, &found, || {
+                for a in &found {
+                    outln!(
+                        "{}: accredited as {} (issuer {}, leaf {}, tx {}, block {})",
+                        a.id,
+                        a.name.as_deref().unwrap_or("(no name recorded)"),
+                        a.issuer_id,
+                        a.leaf_index,
+                        a.tx,
+                        a.height
+                    )?;
+                }
+                Ok(())
             })?;
         }
         IssuerCommand::Revoke {
@@ -220,6 +296,10 @@ pub enum InstitutionCommand {
         /// inspect it or send it later (`patient send --file`, or `POST /v1/transactions`).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Escrow every access (the id encrypted to the chain's inspector), also where the
+        /// policy does not require it. Streams whose policy requires it are escrowed anyway.
+        #[arg(long)]
+        escrow: bool,
         /// Node.
         #[command(flatten)]
         node: NodeArg,
@@ -271,6 +351,10 @@ pub enum InstitutionCommand {
         /// Days the consent is valid from today.
         #[arg(long, default_value_t = 365)]
         valid_days: u32,
+        /// Every read must carry an escrowed token: the reader's id encrypted to the chain's
+        /// inspector, who can open one read under due process (on the record).
+        #[arg(long)]
+        escrow: bool,
         /// The records this share covers (a JSON array, as put to the data node): their
         /// records digest becomes the consent's `data_digest`, the data node then delivers
         /// exactly them and readers check it. Without it, the stream as it grows.
@@ -350,6 +434,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             spread,
             keep_order,
             out,
+            escrow,
             node,
         } => {
             if out.is_some() && streams.len() != 1 {
@@ -371,31 +456,55 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             let client = NodeClient::new(&node.node);
             let chain = client.status()?.chain_id;
             let (h, tree) = holder_tree_checked(&holder, &client)?;
-            let prover = holder.prover(tree.depth())?;
+            // Which streams are escrowed: all with --escrow, else those whose policy says so.
+            let mut escrowed = Vec::with_capacity(streams.len());
+            for stream in &streams {
+                let required = match client.stream(stream)? {
+                    Some(s) => s.policy.get("escrow").and_then(|e| e.as_bool()) == Some(true),
+                    None => false,
+                };
+                escrowed.push(escrow || required);
+            }
+            let prover = match escrowed.iter().all(|e| *e) {
+                true => None,
+                false => Some(holder.prover(tree.depth())?),
+            };
+            let escrow_prover = match escrowed.iter().any(|e| *e) {
+                true => Some(holder.escrow_prover(&client, tree.depth())?),
+                false => None,
+            };
             let mut cache = ProofCache::new();
             let day = today();
             let mut txs = Vec::with_capacity(streams.len());
-            for stream in &streams {
+            for (stream, escrowed) in streams.iter().zip(&escrowed) {
                 // The delivery key is derived from the identity, the stream and the nonce:
                 // `institution fetch` re-derives its secret from the committed access.
-                let body = h.access_body(
-                    &tree,
-                    stream,
-                    &purpose,
-                    min_level,
-                    day,
-                    rand::rngs::OsRng.next_u64(),
-                );
-                let proof = h
-                    .prove_cached(
-                        &prover,
-                        &mut cache,
-                        &chain,
-                        &tree,
-                        &body,
-                        &mut rand::rngs::OsRng,
-                    )
-                    .with_context(|| format!("stream {stream:?}: nothing was sent"))?;
+                let nonce = rand::rngs::OsRng.next_u64();
+                let mut rng = rand::rngs::OsRng;
+                let (body, proof) = match (escrowed, &prover, &escrow_prover) {
+                    (true, _, Some(p)) => {
+                        let (body, r) = h.escrowed_access_body(
+                            &tree,
+                            stream,
+                            &purpose,
+                            min_level,
+                            day,
+                            nonce,
+                            p.inspector(),
+                            &mut rng,
+                        );
+                        let proof = h.prove_escrowed(p, &chain, &tree, &body, &r, &mut rng);
+                        (body, proof)
+                    }
+                    (false, Some(p), _) => {
+                        let body = h.access_body(&tree, stream, &purpose, min_level, day, nonce);
+                        let proof = h.prove_cached(p, &mut cache, &chain, &tree, &body, &mut rng);
+                        (body, proof)
+                    }
+                    _ => unreachable!("a prover for each kind of access is loaded above"),
+                };
+                let proof =
+                    proof.with_context(|| format!("stream {stream:?}: nothing was sent"))?;
                 txs.push(builder::with_proof(body, proof));
             }
             if let Some(out) = out {
@@ -505,6 +614,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
             reader_min_level,
             purpose,
             valid_days,
+            escrow,
             snapshot,
             study,
             values,
@@ -548,7 +658,7 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                     purpose,
                     valid_from: day,
                     valid_until: day + valid_days,
-                    escrow: false,
+                    escrow,
                 },
                 data_digest,
                 study: None,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::ParamsArg;
 use crate::consensus::raft::Timing;
 use crate::consensus::{Admission, Limits};
-use crate::ledger::{keys, Genesis, IssuerEntry, VerifyingKeyEntry};
+use crate::ledger::{keys, Genesis, InspectorEntry, IssuerEntry, VerifyingKeyEntry};
 use crate::node::{self, ClusterSettings, NodeConfig};
 use crate::params;
 
@@ -47,9 +47,42 @@ pub struct InitArgs {
     /// Milliseconds between block proposals.
     #[arg(long, default_value_t = 100)]
     pub block_ms: u64,
+    /// The chain's inspector: a JSON file `{"name": ..., "escrow_key": ..., "signing_key":
+    /// ...}` (the keys as `consentry inspector keygen` prints them); the parameter directory
+    /// must hold the escrow keys made for it (`consentry setup --inspector`). With --dev and
+    /// without this, the INSECURE development inspector (its key written to `inspector.key`).
+    #[arg(long, value_name = "FILE")]
+    pub inspector: Option<PathBuf>,
     /// Parameter directory.
     #[command(flatten)]
     pub params: ParamsArg,
+}
+
+/// An inspector as `cluster init --inspector FILE` reads it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InspectorFile {
+    name: String,
+    #[serde(with = "crate::ledger::types::hex_bytes")]
+    escrow_key: [u8; 32],
+    #[serde(with = "crate::ledger::types::hex_bytes")]
+    signing_key: [u8; 32],
+}
+
+/// The genesis entry of the inspector described by `file`, with the escrow verifying key of
+/// `params_dir` (which must have been made for its escrow key).
+fn inspector_entry(file: &Path, params_dir: &Path) -> anyhow::Result<InspectorEntry> {
+    let f: InspectorFile = crate::files::read_json(file)?;
+    let (_, digest) = params::load_escrow_verifier(params_dir, 20)?;
+    Ok(InspectorEntry {
+        name: f.name,
+        escrow_key: f.escrow_key,
+        signing_key: f.signing_key,
+        verifying_keys: vec![VerifyingKeyEntry {
+            depth: 20,
+            digest: crate::ledger::Hash32(digest),
+        }],
+    })
 }
 
 /// A validator's config file (TOML). Relative paths are relative to the file's directory.
@@ -199,6 +232,8 @@ pub struct ClusterPlan<'a> {
     pub root_window_secs: u32,
     /// Parameter directory (its depth-20 verifying key is named in the genesis).
     pub params_dir: PathBuf,
+    /// The inspector's public description (`--inspector`), if any.
+    pub inspector: Option<PathBuf>,
 }
 
 /// Writes a consortium: `genesis.json` (the validators' keys, quorum a majority, issuer 1),
@@ -222,6 +257,14 @@ pub fn write_cluster(plan: &ClusterPlan) -> anyhow::Result<Genesis> {
         .map(|_| SigningKey::generate(&mut rng))
         .collect();
     let issuer = SigningKey::generate(&mut rng);
+    let inspector = match (&plan.inspector, plan.dev) {
+        (Some(file), _) => Some(inspector_entry(file, &plan.params_dir)?),
+        (None, true) => Some(node::dev_inspector(
+            &plan.params_dir,
+            &out.join("inspector.key"),
+        )?),
+        (None, false) => None,
+    };
     let genesis = Genesis {
         chain_id: plan.chain_id.clone(),
         validators: keys.iter().map(|k| k.verifying_key().to_bytes()).collect(),
@@ -238,7 +281,7 @@ pub fn write_cluster(plan: &ClusterPlan) -> anyhow::Result<Genesis> {
         root_window_secs: plan.root_window_secs,
         registry_depth: 20,
         time_ms: node::now_ms(),
-        inspector: None,
+        inspector,
     };
     if params::accepts_dev_keys(&genesis) && !plan.dev {
         anyhow::bail!(
@@ -292,6 +335,7 @@ fn init(a: InitArgs) -> anyhow::Result<()> {
         block_ms: a.block_ms,
         root_window_secs: node::DEV_ROOT_WINDOW_SECS,
         params_dir: params::resolve_dir(a.params.params.as_deref()),
+        inspector: a.inspector.clone(),
     })?;
     outln!(
         "cluster of {} validators (quorum {}) in {}",

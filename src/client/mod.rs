@@ -2,6 +2,7 @@
 //! and proven transactions locally ([`builder`]). Secrets never leave the process: only
 //! transactions, tokens and public keys are sent.
 
+pub mod accreditation;
 pub mod builder;
 pub mod data;
 
@@ -245,6 +246,39 @@ impl NodeClient {
     /// `GET /v1/transactions/{id}`.
     pub fn transaction(&self, id: &str) -> Result<TxResponse, ClientError> {
         self.get(&format!("/v1/transactions/{id}"))
+    }
+
+    /// A committed transaction, decoded: its height and the transaction. A transaction that
+    /// is not committed (unknown, pending, rejected) is a `Problem` naming its status.
+    pub fn committed(&self, id: &str) -> Result<(u64, Transaction), ClientError> {
+        let r = self.transaction(id)?;
+        let not = |what: String| ClientError::Problem {
+            status: 404,
+            code: "NotCommitted".into(),
+            detail: format!("transaction {id} is {what}"),
+        };
+        match (r.height, r.transaction) {
+            (Some(h), Some(v)) => serde_json::from_value(v)
+                .map(|tx| (h, tx))
+                .map_err(|e| ClientError::Protocol(format!("transaction {id}: {e}"))),
+            _ => Err(not(format!("{:?}", r.status).to_lowercase())),
+        }
+    }
+
+    /// The chain's genesis (block 0's transaction), as this node serves it.
+    pub fn genesis(&self) -> Result<crate::ledger::Genesis, ClientError> {
+        let block = self.block(0)?;
+        let id = block
+            .tx_ids
+            .first()
+            .ok_or_else(|| ClientError::Protocol("block 0 holds no transaction".into()))?;
+        match self.committed(&id.to_hex())?.1.body {
+            crate::ledger::Body::Genesis(g) => Ok(g),
+            other => Err(ClientError::Protocol(format!(
+                "block 0 holds a {} transaction, not the genesis",
+                other.kind()
+            ))),
+        }
     }
 
     /// `GET /v1/streams/{id}`: the stream's state, or `None` if it was never shared.

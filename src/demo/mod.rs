@@ -8,6 +8,7 @@
 //! must catch up to identical blocks.
 
 mod datanode;
+mod escrow;
 mod processes;
 
 pub use datanode::EmbeddedDataNode;
@@ -158,6 +159,7 @@ fn today() -> u32 {
     (node::now_ms() / 86_400_000) as u32
 }
 
+/// The demo's narrative: numbered steps, each timed, with a one-line result.
 struct Story<'a> {
     out: &'a mut dyn Write,
     step: usize,
@@ -290,12 +292,13 @@ pub fn run(
             },
         )?
     };
-    let (url, issuer_key, genesis_file, validator_urls) = match &net {
+    let (url, issuer_key, inspector_key, genesis_file, validator_urls) = match &net {
         Net::Solo(n) => {
             let dev = n.node.dev.clone().context("dev files")?;
             (
                 n.url.clone(),
                 dev.issuer_key,
+                dev.inspector_key,
                 dev.genesis,
                 vec![n.url.clone()],
             )
@@ -305,10 +308,13 @@ pub fn run(
         } => (
             processes.url(*client),
             processes.issuer_key(),
+            processes.inspector_key(),
             processes.genesis(),
             (0..processes.len()).map(|i| processes.url(i)).collect(),
         ),
     };
+    // The issuer's own records of whom it accredited (never sent): `issuer whois` reads them.
+    let issuer_records = crate::client::accreditation::default_path(&data.join("issuer.key"));
     let client = NodeClient::new(&url);
     let issuer = keys::read_ed25519(&issuer_key, "issuer")?;
     let registry = client.registry()?;
@@ -330,18 +336,32 @@ pub fn run(
     let platform = holder(Role::Platform, 2);
     let mut indices = Vec::new();
     for (name, h) in [
-        ("hospital", &hospital),
-        ("research centre", &research),
-        ("data platform", &platform),
+        ("Hospital", &hospital),
+        ("Research Centre", &research),
+        ("Data Platform", &platform),
     ] {
         let index = story.step(
-            &format!("issuer accredits the {name} (sees only its id)"),
+            &format!(
+                "issuer accredits the {} (sees only its id)",
+                name.to_lowercase()
+            ),
             || {
                 let body = Body::IssueCredential(IssueCredential {
                     issuer_id: node::DEV_ISSUER_ID,
                     leaf: Hash32(field::to_bytes(&h.leaf())),
                 });
                 let r = client.issue(&builder::issuer_signed(&issuer, &chain, body))?;
+                crate::client::accreditation::append(
+                    &issuer_records,
+                    &crate::client::accreditation::Accreditation {
+                        id: field::to_hex(&h.sk.id().0),
+                        name: Some(format!("Demo {name}")),
+                        issuer_id: r.issuer_id,
+                        leaf_index: r.leaf_index,
+                        tx: r.id.clone(),
+                        height: r.height,
+                    },
+                )?;
                 Ok((
                     r.leaf_index,
                     format!("leaf {} in block {}", r.leaf_index, r.height),
@@ -421,7 +441,8 @@ pub fn run(
     let consent = |tree: &RegistryTree,
                    name: &str,
                    roles: Vec<Role>,
-                   data_digest: Option<Hash32>|
+                   data_digest: Option<Hash32>,
+                   escrow: bool|
      -> anyhow::Result<Transaction> {
         let scope = builder::fresh_scope(&mut OsRng);
         let body = Body::Consent(Consent {
@@ -433,7 +454,7 @@ pub fn run(
                 purpose: "care".into(),
                 valid_from: day - 1,
                 valid_until: day + 365,
-                escrow: false,
+                escrow,
             },
             data_digest,
             study: None,
@@ -459,6 +480,7 @@ pub fn run(
                     "stream-1",
                     vec![Role::Hospital, Role::Research],
                     Some(snapshot),
+                    false,
                 )?,
                 true,
             )?;
@@ -545,6 +567,19 @@ pub fn run(
                 h.distinct_accessors
             ),
         ))
+    })?;
+    escrow::run(&mut escrow::Escrowed {
+        story: &mut story,
+        client: &client,
+        params_dir,
+        inspector_key: &inspector_key,
+        issuer_records: &issuer_records,
+        hospital: &hospital,
+        tree: &tree,
+        plain_prover: &prover,
+        day,
+        share: &|tree, name| consent(tree, name, vec![Role::Hospital], None, true),
+        stream: stream_id_for(&patient.public.to_bytes(), "stream-3"),
     })?;
     if let Net::Cluster {
         processes, leader, ..
@@ -742,7 +777,7 @@ pub fn run(
     // Revocation of a credential and the root window.
     story.step("patient shares stream-2 with research", || {
         client.submit(
-            &consent(&tree, "stream-2", vec![Role::Research], None)?,
+            &consent(&tree, "stream-2", vec![Role::Research], None, false)?,
             true,
         )?;
         Ok(((), String::new()))

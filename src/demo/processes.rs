@@ -50,6 +50,7 @@ impl Processes {
             block_ms: 50,
             root_window_secs,
             params_dir: params_dir.to_path_buf(),
+            inspector: None,
         })?;
         let mut p = Processes {
             dir: dir.to_path_buf(),
@@ -66,6 +67,11 @@ impl Processes {
     /// The issuer key `cluster init` wrote.
     pub fn issuer_key(&self) -> PathBuf {
         self.dir.join("issuer.key")
+    }
+
+    /// The development inspector's key `cluster init --dev` wrote.
+    pub fn inspector_key(&self) -> PathBuf {
+        self.dir.join("inspector.key")
     }
 
     /// The consortium's genesis file.

@@ -100,6 +100,8 @@ pub struct DevFiles {
     pub issuer_key: PathBuf,
     /// Genesis (JSON).
     pub genesis: PathBuf,
+    /// The development inspector's key (its secret comes from a public seed: INSECURE).
+    pub inspector_key: PathBuf,
 }
 
 impl DevFiles {
@@ -108,8 +110,36 @@ impl DevFiles {
             validator_key: data.join("validator.key"),
             issuer_key: data.join("issuer.key"),
             genesis: data.join("genesis.json"),
+            inspector_key: data.join("inspector.key"),
         }
     }
+}
+
+/// The development inspector as a genesis names it, with the escrow keys of `params_dir`
+/// (made for it by `consentry setup --dev`), and its key file written to `key_file`.
+pub fn dev_inspector(params_dir: &Path, key_file: &Path) -> anyhow::Result<ledger::InspectorEntry> {
+    let secret = consentry_circuits::escrow::InspectorSecret::dev();
+    let (_, digest) = params::load_escrow_verifier(params_dir, 20).with_context(|| {
+        format!(
+            "{}: the development escrow keys (consentry setup --out {} --dev)",
+            params_dir.display(),
+            params_dir.display()
+        )
+    })?;
+    if !key_file.exists() {
+        keys::write_inspector(key_file, &secret)?;
+    }
+    Ok(ledger::InspectorEntry {
+        name: "Consentry Dev Data Protection Authority (INSECURE)".into(),
+        escrow_key: secret.public().to_bytes(),
+        signing_key: keys::inspector_signing_key(&secret)
+            .verifying_key()
+            .to_bytes(),
+        verifying_keys: vec![VerifyingKeyEntry {
+            depth: 20,
+            digest: ledger::Hash32(digest),
+        }],
+    })
 }
 
 /// A running node's state, shared by the HTTP handlers and the block loop.
@@ -156,6 +186,7 @@ fn dev_genesis(
     keys::write_ed25519(&files.validator_key, "validator", &validator)?;
     keys::write_ed25519(&files.issuer_key, "issuer", &issuer)?;
     let (_, digest) = params::load_verifier(params_dir, 20)?;
+    let inspector = dev_inspector(params_dir, &files.inspector_key)?;
     let genesis = Genesis {
         chain_id: "consentry-dev".into(),
         validators: vec![validator.verifying_key().to_bytes()],
@@ -172,7 +203,7 @@ fn dev_genesis(
         root_window_secs,
         registry_depth: 20,
         time_ms: now_ms(),
-        inspector: None,
+        inspector: Some(inspector),
     };
     crate::files::write_atomic(&files.genesis, &serde_json::to_vec_pretty(&genesis)?, 0o644)?;
     Ok((genesis, validator, files))

@@ -177,7 +177,9 @@ function summary(body) {
     case "study_request": return [`study for ${body.required_role}: `, body.purpose];
     case "consent": return ["share ", streamLink(body.stream_id), ` for ${body.policy.purpose}`];
     case "revoke_consent": return ["withdrawal of ", streamLink(body.stream_id)];
-    case "access": return ["read of ", streamLink(body.stream_id), ` for ${body.purpose}`];
+    case "access": return ["read of ", streamLink(body.stream_id), ` for ${body.purpose}`,
+      body.claim.escrow ? " (escrowed)" : ""];
+    case "opening": return ["opening of ", txLink(body.access), " for case ", body.case];
     default: return [body.kind];
   }
 }
@@ -243,6 +245,9 @@ function policyFacts(policy) {
     ["Readers", `${policy.roles.join(", ")}, level ≥ ${policy.min_level}`],
     ["Purpose", policy.purpose],
     ["Valid", `${day(policy.valid_from)} to ${day(policy.valid_until)}`],
+    ["Escrow", policy.escrow
+      ? "required: the inspector can identify a reader under due process, and each opening is shown here"
+      : "not required: readers stay anonymous"],
   ];
 }
 
@@ -269,13 +274,26 @@ async function streamView(_params, id) {
     if (e.purpose) r.purposes.add(e.purpose);
     readers.set(e.pseudonym, r);
   }
+  // Which reads were opened by the inspector, and under which cases.
+  const opened = new Map();
+  for (const e of entries) {
+    if (e.kind === "opening") opened.set(e.opens, [...(opened.get(e.opens) || []), e.case]);
+  }
+  const who = (e) => {
+    if (e.kind === "opening") {
+      return h("span", {}, `by ${e.inspector || "the inspector"}: read `, txLink(e.opens), ` opened for case ${e.case}`);
+    }
+    if (!e.pseudonym) return h("span", { class: "note" }, "by the patient");
+    if (e.kind === "access") return tag(e.pseudonym, "reader", letters);
+    return h("span", {}, "by the platform ", tag(e.pseudonym, "platform"));
+  };
   const items = entries.map((e) => h("li", { "data-kind": e.kind, "data-tx": e.tx },
     h("div", { class: "line" },
       badge(e.kind),
-      !e.pseudonym ? h("span", { class: "note" }, "by the patient")
-        : e.kind === "access" ? tag(e.pseudonym, "reader", letters)
-          : h("span", {}, "by the platform ", tag(e.pseudonym, "platform")),
-      e.purpose ? h("span", {}, `for ${e.purpose}`) : null),
+      who(e),
+      e.purpose ? h("span", {}, `for ${e.purpose}`) : null,
+      e.escrow ? badge("escrowed", "escrow") : null,
+      opened.has(e.tx) ? badge(`opened (${opened.get(e.tx).join(", ")})`, "opening") : null),
     h("div", { class: "when" }, when(e.time_ms), " · block ", blockLink(e.height), " · ", txLink(e.tx))));
   return [
     h("h1", {}, "Stream ", h("span", { class: "mono" }, short(id, 16))),
