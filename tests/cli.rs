@@ -1061,8 +1061,13 @@ fn inspector_keys_are_made_and_shown() {
     let dir = tmp.path();
     let public = ok(dir, &["inspector", "keygen", "--out", "inspector.key"]);
     let public = public.trim();
-    assert_eq!(public.len(), 64, "{public}");
-    assert!(public.bytes().all(|b| b.is_ascii_hexdigit()));
+    let keys: serde_json::Value = serde_json::from_str(public).unwrap();
+    for k in ["escrow_key", "signing_key"] {
+        let hex = keys[k].as_str().unwrap();
+        assert_eq!(hex.len(), 64, "{public}");
+        assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+    assert_ne!(keys["escrow_key"], keys["signing_key"]);
     let mode = std::fs::metadata(dir.join("inspector.key"))
         .unwrap()
         .permissions()
@@ -1074,4 +1079,165 @@ fn inspector_keys_are_made_and_shown() {
     );
     assert!(fails(dir, &["inspector", "keygen", "--out", "inspector.key"]).contains("exists"));
     assert!(fails(dir, &["inspector", "show", "--key", "none.key"]).contains("none.key"));
+}
+
+/// Accountable anonymity as the README tells it, over HTTP against a dev node (which names
+/// the development inspector): a platform shares a stream requiring escrow, the hospital's
+/// access is escrowed without being asked, the inspector opens it on the record (a stranger's
+/// key and a plain access open nothing), the issuer names the hospital from its own records,
+/// and the patient's history shows the opening.
+#[test]
+fn the_escrow_flow_of_the_readme_works_over_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let node = NodeProcess::start(dir);
+    let url = node.url.clone();
+    let net = ["--node", url.as_str()];
+
+    let hospital = ok(dir, &["identity", "new", "--out", "hospital.id"]);
+    let hospital = hospital.trim();
+    let platform = ok(dir, &["identity", "new", "--out", "platform.id"]);
+    let platform_attrs = ATTRS.map(|a| if a == "hospital" { "platform" } else { a });
+    for (id, attrs, name) in [
+        (hospital, &ATTRS, "St. Elsewhere Hospital"),
+        (platform.trim(), &platform_attrs, "Data Platform"),
+    ] {
+        let mut args = vec!["issuer", "issue", "--key", "data/issuer.key", "--id", id];
+        args.extend(attrs);
+        args.extend(["--name", name]);
+        ok(dir, &on(&net, &args));
+    }
+    ok(
+        dir,
+        &on(
+            &net,
+            &[
+                "institution",
+                "sync",
+                "--issuer-id",
+                "1",
+                "--out",
+                "leaves.json",
+            ],
+        ),
+    );
+    let mut ids = vec![];
+    for (stream, escrow) in [("s-escrow", true), ("s-plain", false)] {
+        let key = format!("{stream}.key");
+        let patient_key = ok(dir, &["patient", "keygen", "--out", &key]);
+        let consent = format!("{stream}.json");
+        let mut args = vec!["institution", "consent", "--identity", "platform.id"];
+        args.extend(["--leaves", "leaves.json"]);
+        args.extend(platform_attrs);
+        args.extend(["--stream-name", stream, "--patient-key", patient_key.trim()]);
+        args.extend(["--roles", "hospital", "--out", &consent]);
+        if escrow {
+            args.push("--escrow");
+        }
+        let out = ok(dir, &on(&net, &args));
+        ids.push(out.split("for stream ").nth(1).unwrap()[..64].to_string());
+        ok(
+            dir,
+            &on(
+                &net,
+                &["patient", "share", "--key", &key, "--consent", &consent],
+            ),
+        );
+    }
+    let access = |stream: &str| {
+        let mut args = vec!["institution", "access", "--identity", "hospital.id"];
+        args.extend(["--leaves", "leaves.json"]);
+        args.extend(ATTRS);
+        args.extend(["--stream", stream, "--purpose", "care", "--spread", "0"]);
+        let out = ok(dir, &on(&net, &args));
+        let tx = out.split("tx ").nth(1).unwrap()[..64].to_string();
+        (out, tx)
+    };
+    let (out, escrowed) = access(&ids[0]);
+    assert!(out.contains("escrowed to the inspector"), "{out}");
+    let (out, plain) = access(&ids[1]);
+    assert!(!out.contains("escrowed"), "{out}");
+
+    // The history shows the escrow as opaque bytes.
+    let history = |stream: &str| -> serde_json::Value {
+        let args = ["patient", "history", "--stream", stream, "--json"];
+        serde_json::from_str(&ok(dir, &on(&net, &args))).unwrap()
+    };
+    let h = history(&ids[0]);
+    assert_eq!(h["entries"][1]["escrow"].as_str().unwrap().len(), 128);
+
+    // A stranger's inspector key, and a plain access: nothing opened, nothing recorded.
+    ok(dir, &["inspector", "keygen", "--out", "stranger.key"]);
+    let open = |key: &'static str, tx: &str, case: &'static str| {
+        let mut args = vec!["inspector", "open", "--key", key, "--case", case, "--json"];
+        args.extend(["--tx", tx]);
+        on(&net, &args)
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let err = fails(dir, &run(&open("stranger.key", &escrowed, "C-1")));
+    assert!(
+        err.contains("not the key of this chain's inspector"),
+        "{err}"
+    );
+    let err = fails(dir, &run(&open("data/inspector.key", &plain, "C-1")));
+    assert!(err.contains("carries no escrow"), "{err}");
+    assert_eq!(history(&ids[0])["entries"].as_array().unwrap().len(), 2);
+
+    // The inspector opens the escrowed access: on the record first, then the id.
+    let opened: serde_json::Value = serde_json::from_str(&ok(
+        dir,
+        &run(&open("data/inspector.key", &escrowed, "C-1")),
+    ))
+    .unwrap();
+    assert_eq!(opened["institution_id"], hospital);
+    assert_eq!(opened["already_recorded"], false);
+    let again: serde_json::Value = serde_json::from_str(&ok(
+        dir,
+        &run(&open("data/inspector.key", &escrowed, "C-1")),
+    ))
+    .unwrap();
+    assert_eq!(again["already_recorded"], true);
+    assert_eq!(again["opening"], opened["opening"]);
+
+    // The issuer names it from its own records; an id it never accredited is refused.
+    let who = ok(
+        dir,
+        &[
+            "issuer",
+            "whois",
+            "--key",
+            "data/issuer.key",
+            "--id",
+            hospital,
+        ],
+    );
+    assert!(who.contains("St. Elsewhere Hospital"), "{who}");
+    let stranger = ok(dir, &["identity", "new", "--out", "stranger.id"]);
+    let err = fails(
+        dir,
+        &[
+            "issuer",
+            "whois",
+            "--key",
+            "data/issuer.key",
+            "--id",
+            stranger.trim(),
+        ],
+    );
+    assert!(err.contains("no credential issued to id"), "{err}");
+
+    // The patient sees the opening, by whom and for which case.
+    let h = history(&ids[0]);
+    let entries = h["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[2]["kind"], "opening");
+    assert_eq!(entries[2]["opens"], escrowed.as_str());
+    assert_eq!(entries[2]["case"], "C-1");
+    assert!(entries[2]["inspector"]
+        .as_str()
+        .unwrap()
+        .contains("Data Protection"));
+    drop(node);
 }

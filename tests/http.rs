@@ -53,14 +53,20 @@ fn the_demo_story_runs_over_http_and_survives_a_restart() {
             && text.contains("not eligible, no proof can be made"),
         "{text}"
     );
+    assert!(
+        text.contains("refused: EscrowRequired")
+            && text.contains("Demo Hospital")
+            && text.contains("for case DPA-DEMO-1"),
+        "{text}"
+    );
 
     // Restart on the same data directory: height, registry and history are intact.
     let n = EmbeddedNode::start(config(&data)).unwrap();
     let client = NodeClient::new(&n.url);
     let status = client.status().unwrap();
-    // 3 accreditations, 2 shares, 4 accesses, a withdrawal, a study, its answer, the study's
-    // access, a revocation.
-    assert_eq!(status.height, 14, "{status:?}");
+    // 3 accreditations, 3 shares (one requiring escrow), 5 accesses (one escrowed), an
+    // opening, a withdrawal, a study, its answer, the study's access, a revocation.
+    assert_eq!(status.height, 17, "{status:?}");
     // Block 4 holds the share of stream-1 (after three accreditations).
     let http = Client::new();
     let b4 = get_json(&http, format!("{}/v1/blocks/4", n.url));
@@ -797,4 +803,87 @@ fn oversized_fields_are_refused_over_http_and_dev_keys_need_dev() {
         !tmp.path().join("other").join("db").exists(),
         "nothing written"
     );
+}
+
+/// `POST /v1/tokens/verify` with an escrowed token (the dev inspector's escrow circuit, as a
+/// dev node's genesis names it): valid; with another escrow or without its escrow, invalid;
+/// with an escrow that is no ciphertext, a bad request.
+#[test]
+fn escrowed_tokens_verify_over_http() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = EmbeddedNode::start(config(&tmp.path().join("node"))).unwrap();
+    let url = n.url.clone();
+    let http = Client::new();
+    let client = NodeClient::new(&url);
+    let alive = || {
+        assert_eq!(
+            http.get(format!("{url}/v1/status"))
+                .send()
+                .unwrap()
+                .status(),
+            200
+        )
+    };
+    let dev = n.node.dev.clone().unwrap();
+    let issuer = consentry::ledger::keys::read_ed25519(&dev.issuer_key, "issuer").unwrap();
+    let holder = new_holder(Role::Hospital, 3);
+    let body = Body::IssueCredential(IssueCredential {
+        issuer_id: 1,
+        leaf: Hash32(field::to_bytes(&holder.leaf())),
+    });
+    client
+        .issue(&builder::issuer_signed(&issuer, "consentry-dev", body))
+        .unwrap();
+    let tree = client.sync_tree(1).unwrap();
+    let day = (node::now_ms() / 86_400_000) as u32;
+    let s1 = stream_id_for(&[7; 32], "s-1");
+    // An escrowed token (the dev inspector's escrow circuit): valid; with another escrow,
+    // or without its escrow, invalid; with an escrow that is no ciphertext, a bad request.
+    let inspector = consentry::circuits::escrow::InspectorSecret::dev().public();
+    let escrow_prover = params::load_escrow_prover(params_dir(), 20, inspector).unwrap();
+    let mut rng = rand::rngs::OsRng;
+    let (body, r) =
+        holder.escrowed_access_body(&tree, &s1, "care", 2, day, 2, &inspector, &mut rng);
+    let proof = holder
+        .prove_escrowed(&escrow_prover, "consentry-dev", &tree, &body, &r, &mut rng)
+        .unwrap();
+    let claim = body.claim().unwrap().clone();
+    let mut escrowed = json!({
+        "version": 1, "depth": 20,
+        "public": {
+            "root": format!("0x{}", claim.root.to_hex()), "scope": format!("0x{}", claim.scope.to_hex()),
+            "role": "hospital", "issuer_id": 1, "min_level": 2, "today": day
+        }
+    });
+    escrowed["proof"] = json!(hex::encode(&proof));
+    escrowed["public"]["message"] = json!(field::to_hex(&body.message("consentry-dev")));
+    escrowed["public"]["pseudonym"] = json!(format!("0x{}", claim.pseudonym.to_hex()));
+    escrowed["escrow"] = json!(hex::encode(claim.escrow.unwrap().0));
+    let verify = |t: &Value| -> Value {
+        http.post(format!("{url}/v1/tokens/verify"))
+            .json(t)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    assert_eq!(verify(&escrowed)["valid"], true, "{escrowed}");
+    let (other, _) = consentry::circuits::escrow::encrypt(&holder.sk.id(), &inspector, &mut rng);
+    let mut swapped = escrowed.clone();
+    swapped["escrow"] = json!(hex::encode(other.to_bytes()));
+    assert_eq!(verify(&swapped)["valid"], false);
+    let mut stripped = escrowed.clone();
+    stripped.as_object_mut().unwrap().remove("escrow");
+    assert_eq!(verify(&stripped)["valid"], false);
+    let mut garbage = escrowed.clone();
+    garbage["escrow"] = json!("5a".repeat(64));
+    problem(
+        http.post(format!("{url}/v1/tokens/verify"))
+            .json(&garbage)
+            .send()
+            .unwrap(),
+        400,
+        "BadRequest",
+    );
+    alive();
 }

@@ -542,12 +542,18 @@ pub fn institution(c: InstitutionCommand) -> anyhow::Result<()> {
                     // JSON Lines: one object per access.
                     outln!("{}", serde_json::to_string(&r).expect("serializable"))?;
                 } else {
+                    let escrowed = tx.body.claim().is_some_and(|c| c.escrow.is_some());
                     outln!(
-                        "access to {stream} {}: tx {} in block {}, pseudonym 0x{}",
+                        "access to {stream} {}: tx {} in block {}, pseudonym 0x{}{}",
                         status_word(&r),
                         r.id,
                         r.height.unwrap_or(0),
-                        pseudonym.to_hex()
+                        pseudonym.to_hex(),
+                        if escrowed {
+                            ", escrowed to the inspector"
+                        } else {
+                            ""
+                        }
                     )?;
                 }
                 match r.status {

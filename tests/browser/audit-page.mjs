@@ -102,10 +102,13 @@ async function main() {
   }
   let stream = null;
   let history = null;
+  let opened = null;
   for (const s of streams) {
     const hist = await api(`/v1/streams/${s}/history`);
     if (!history || hist.entries.length > history.entries.length) [stream, history] = [s, hist];
+    if (hist.entries.some((e) => e.kind === "opening")) opened = [s, hist];
   }
+  check(opened !== null, "the demo has a stream whose escrowed read the inspector opened");
   const readers = new Set(history.entries.filter((e) => e.kind === "access").map((e) => e.pseudonym));
   check(readers.size >= 2, `the demo's busiest stream has ${readers.size} distinct readers (the test needs two)`);
 
@@ -175,6 +178,24 @@ async function main() {
   const withdrawn = history.entries.some((e) => e.kind === "revoke");
   check(!withdrawn || (await desk.textContent("main")).includes("withdrawn"), "a withdrawn consent says so");
   if (shots) await desk.screenshot({ path: path.join(shots, "stream-desktop.png"), fullPage: true });
+
+  // The escrow stream: its policy says escrow is required, the read carries an escrow and is
+  // marked opened, and the opening names the inspector and the case.
+  if (opened) {
+    const [escrowStream, escrowHistory] = opened;
+    await ready(desk, `#/stream/${escrowStream}`);
+    const opening = escrowHistory.entries.find((e) => e.kind === "opening");
+    const main = await desk.textContent("main");
+    check(main.includes("Escrow") && main.includes("required"), "the escrow stream's policy says escrow is required");
+    const openedItem = await desk.textContent(`#timeline li[data-tx="${opening.opens}"]`);
+    check(openedItem.includes("escrowed") && openedItem.includes(`opened (${opening.case})`),
+      "the opened read is marked escrowed and opened, with its case");
+    const openingItem = await desk.textContent(`#timeline li[data-tx="${opening.tx}"]`);
+    check(openingItem.includes(opening.inspector) && openingItem.includes(opening.case),
+      "the opening names the inspector and the case");
+    if (shots) await desk.screenshot({ path: path.join(shots, "escrow-desktop.png"), fullPage: true });
+    await ready(desk, `#/stream/${stream}`);
+  }
 
   // A transaction, reached by its link in the timeline.
   await desk.evaluate(() => { document.getElementById("main").dataset.ready = "false"; });
