@@ -126,6 +126,54 @@ fn the_manual_flow_works_and_bad_inputs_get_clear_errors() {
     assert!(fails(dir, &["verify", "trunc.json"]).contains("trunc.json"));
     assert!(fails(dir, &["verify", "missing.json"]).contains("missing.json"));
 
+    // An escrowed token for the development inspector (the shipped escrow keys): it verifies
+    // and shows its escrow; another escrow in its place, or none, does not verify; an escrow
+    // key that is not a point of Jubjub's subgroup is refused before anything is proven.
+    let dev_inspector = consentry::circuits::escrow::InspectorSecret::dev().public();
+    let dev_key = hex::encode(dev_inspector.to_bytes());
+    let mut args = vec![
+        "--stream",
+        "s-1",
+        "--message-file",
+        "body.bin",
+        "--min-level",
+        "2",
+    ];
+    args.extend([
+        "--today",
+        "20000",
+        "--escrow-to",
+        &dev_key,
+        "--out",
+        "esc.json",
+    ]);
+    ok(dir, &prove_args(&args));
+    let verified = ok(dir, &["verify", "esc.json"]);
+    assert!(
+        verified.starts_with("valid") && verified.contains("escrow "),
+        "{verified}"
+    );
+    let escrowed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("esc.json")).unwrap()).unwrap();
+    let mut other = escrowed.clone();
+    let fresh = consentry::circuits::escrow::encrypt(
+        &consentry::circuits::credential::InstitutionId(consentry::circuits::Fr::from(1u64)),
+        &dev_inspector,
+        &mut rand::rngs::OsRng,
+    )
+    .0;
+    other["escrow"] = serde_json::json!(hex::encode(fresh.to_bytes()));
+    std::fs::write(dir.join("other.json"), other.to_string()).unwrap();
+    assert!(fails(dir, &["verify", "other.json"]).contains("does not verify"));
+    let mut none = escrowed.clone();
+    none.as_object_mut().unwrap().remove("escrow");
+    std::fs::write(dir.join("none.json"), none.to_string()).unwrap();
+    assert!(fails(dir, &["verify", "none.json"]).contains("does not verify"));
+    let not_a_key = "5a".repeat(32);
+    let mut args = vec!["--stream", "s-1", "--message-file", "body.bin"];
+    args.extend(["--escrow-to", &not_a_key, "--out", "x.json"]);
+    assert!(fails(dir, &prove_args(&args)).contains("subgroup"));
+
     // Statement failures are named before any proving.
     assert!(fails(
         dir,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use consentry_circuits::access::AccessWitness;
+use consentry_circuits::escrow::{self, InspectorKey};
 use consentry_circuits::{field, Fr};
 
 use super::args::{parse_field, today, HolderArgs};
@@ -35,6 +36,11 @@ pub struct ProveArgs {
     /// The day the credential must be valid on (default: today, UTC).
     #[arg(long)]
     pub today: Option<u32>,
+    /// Make an escrowed token: the institution's id encrypted to the inspector with this
+    /// escrow key (64 hex digits), with the escrow circuit's keys of the parameter directory
+    /// (made for that inspector).
+    #[arg(long, value_name = "HEX", value_parser = super::setup::parse_escrow_key)]
+    pub escrow_to: Option<InspectorKey>,
     /// Where to write the token (JSON).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -72,11 +78,25 @@ pub fn run(a: ProveArgs) -> anyhow::Result<()> {
     )?;
 
     let load = std::time::Instant::now();
-    let prover = a.holder.prover(tree.depth())?;
-    let loaded = load.elapsed();
-    let start = std::time::Instant::now();
-    let token = prover.prove(&witness, public, &mut rand::rngs::OsRng)?;
-    let proved = start.elapsed();
+    let mut rng = rand::rngs::OsRng;
+    let (token, loaded, proved) = match a.escrow_to {
+        None => {
+            let prover = a.holder.prover(tree.depth())?;
+            let loaded = load.elapsed();
+            let start = std::time::Instant::now();
+            let token = prover.prove(&witness, public, &mut rng)?;
+            (token, loaded, start.elapsed())
+        }
+        Some(inspector) => {
+            let dir = crate::params::resolve_dir(a.holder.params.params.as_deref());
+            let prover = crate::params::load_escrow_prover(&dir, tree.depth(), inspector)?;
+            let loaded = load.elapsed();
+            let start = std::time::Instant::now();
+            let (escrow, r) = escrow::encrypt(&witness.sk.id(), &inspector, &mut rng);
+            let token = prover.token(public, &witness, escrow, &r, &mut rng)?;
+            (token, loaded, start.elapsed())
+        }
+    };
     files::write_token(&a.out, &token)?;
     errln!("keys loaded in {loaded:.1?}, proof in {proved:.1?}");
     outln!("pseudonym {}", field::to_hex(&token.public.pseudonym))?;

@@ -36,7 +36,7 @@ pub struct SetupArgs {
     pub inspector: Option<InspectorKey>,
 }
 
-fn parse_escrow_key(s: &str) -> Result<InspectorKey, String> {
+pub(super) fn parse_escrow_key(s: &str) -> Result<InspectorKey, String> {
     let bytes: [u8; 32] = hex::decode(s)
         .map_err(|e| format!("not hex: {e}"))?
         .try_into()

@@ -36,8 +36,12 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
         }
     }
     let dir = params::resolve_dir(a.params.params.as_deref());
-    let (verifier, _) = params::load_verifier(&dir, token.depth as usize)
-        .with_context(|| format!("no verifying key for depth {}", token.depth))?;
+    let (verifier, _) = match token.escrow {
+        None => params::load_verifier(&dir, token.depth as usize)
+            .with_context(|| format!("no verifying key for depth {}", token.depth))?,
+        Some(_) => params::load_escrow_verifier(&dir, token.depth as usize)
+            .with_context(|| format!("no escrow verifying key for depth {}", token.depth))?,
+    };
     verifier
         .verify(&token)
         .map_err(|e| anyhow::anyhow!("invalid: {e}"))?;
@@ -57,5 +61,8 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<()> {
         field::to_hex(&p.pseudonym),
         field::to_hex(&p.message)
     )?;
+    if let Some(e) = &token.escrow {
+        outln!("escrow {}", hex::encode(e.to_bytes()))?;
+    }
     Ok(())
 }
