@@ -103,13 +103,9 @@ pub fn load_escrow_prover(
     depth: usize,
     inspector: InspectorKey,
 ) -> Result<EscrowProver, ParamsError> {
-    let pk = groth::load_circuit_proving_key(dir, Circuit::Escrow, depth)?;
-    Ok(EscrowProver::new(
-        depth,
-        pk,
-        inspector,
-        groth::Preparation::Direct,
-    )?)
+    EscrowProver::load_with(depth, inspector, groth::Preparation::Direct, || {
+        groth::load_circuit_proving_key(dir, Circuit::Escrow, depth)
+    })
 }
 
 /// Loads every verifying key the genesis accepts: the access circuit's of each depth and the

@@ -106,9 +106,24 @@ impl EscrowProver {
         inspector: InspectorKey,
         preparation: crate::groth::Preparation,
     ) -> Result<Self, ProveError> {
+        Self::load_with(depth, inspector, preparation, || Ok(pk))
+    }
+
+    /// [`EscrowProver::new`] with the key read by `load` while the circuit's matrices are
+    /// derived (as [`crate::groth::Prover::load_with`]): a one-proof process waits for the
+    /// slower of the two, not their sum.
+    pub fn load_with<E>(
+        depth: usize,
+        inspector: InspectorKey,
+        preparation: crate::groth::Preparation,
+        load: impl FnOnce() -> Result<ProvingKey, E> + Send,
+    ) -> Result<Self, E>
+    where
+        E: From<ProveError> + Send,
+    {
         let blank = EscrowCircuit::blank(depth, &inspector);
         Ok(EscrowProver {
-            prover: crate::groth::Prover::for_circuit(depth, pk, preparation, blank)?,
+            prover: crate::groth::Prover::for_circuit(depth, preparation, blank, load)?,
             inspector,
         })
     }

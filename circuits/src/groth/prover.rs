@@ -217,14 +217,18 @@ impl Prover {
     /// A prover for another circuit over the same registry depth (the escrow variant), its
     /// shape taken from `blank`. Its proofs come from [`Prover::proof_for`]; the access
     /// methods ([`Prover::prove`]) refuse, the assignment's size not being the key's.
-    pub(crate) fn for_circuit(
+    /// The key is read by `load` while the shape is derived, as [`Prover::load_with`].
+    pub(crate) fn for_circuit<E>(
         depth: usize,
-        pk: ProvingKey,
         preparation: Preparation,
         blank: impl ConstraintSynthesizer<Fr> + Send,
-    ) -> Result<Self, ProveError> {
-        crate::registry::levels(depth)?;
-        Self::load_shape_with(depth, preparation, || Shape::of_circuit(blank), || Ok(pk))
+        load: impl FnOnce() -> Result<ProvingKey, E> + Send,
+    ) -> Result<Self, E>
+    where
+        E: From<ProveError> + Send,
+    {
+        crate::registry::levels(depth).map_err(ProveError::from)?;
+        Self::load_shape_with(depth, preparation, || Shape::of_circuit(blank), load)
     }
 
     fn load_shape_with<E>(
