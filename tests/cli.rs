@@ -211,6 +211,10 @@ fn the_manual_flow_works_and_bad_inputs_get_clear_errors() {
     .contains("64 hex digits"));
     assert!(fails(dir, &["setup", "--out", "p", "--seed", "abcd"]).contains("32 bytes"));
     assert!(fails(dir, &["setup", "--out", "p", "--depth", "0"]).contains("depth"));
+    // Escrow keys from the public dev seed for a real inspector would be forgeable.
+    let real = "1af1e6ad744397124766edc2cff657897a57da7196a37e0d39f3cdfda67a0f10";
+    let err = fails(dir, &["setup", "--out", "p", "--dev", "--inspector", real]);
+    assert!(err.contains("cannot be used with"), "{err}");
 
     // Revocation: the credential can no longer prove.
     ok(
@@ -1226,19 +1230,29 @@ fn the_escrow_flow_of_the_readme_works_over_http() {
     };
     let err = fails(dir, &run(&open("stranger.key", &escrowed, "C-1")));
     assert!(
-        err.contains("not the key of this chain's inspector"),
+        err.contains("not the key of the chain's inspector"),
         "{err}"
     );
     let err = fails(dir, &run(&open("data/inspector.key", &plain, "C-1")));
     assert!(err.contains("carries no escrow"), "{err}");
+    // Pinned to another chain's genesis: the node is not believed.
+    let mut other: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("data/genesis.json")).unwrap())
+            .unwrap();
+    other["chain_id"] = "another-chain".into();
+    std::fs::write(dir.join("other-genesis.json"), other.to_string()).unwrap();
+    let elsewhere = open("data/inspector.key", &escrowed, "C-1");
+    let mut args = run(&elsewhere);
+    args.extend(["--genesis", "other-genesis.json"]);
+    let err = fails(dir, &args);
+    assert!(err.contains("serves another chain"), "{err}");
     assert_eq!(history(&ids[0])["entries"].as_array().unwrap().len(), 2);
 
     // The inspector opens the escrowed access: on the record first, then the id.
-    let opened: serde_json::Value = serde_json::from_str(&ok(
-        dir,
-        &run(&open("data/inspector.key", &escrowed, "C-1")),
-    ))
-    .unwrap();
+    let pinned = open("data/inspector.key", &escrowed, "C-1");
+    let mut args = run(&pinned);
+    args.extend(["--genesis", "data/genesis.json"]);
+    let opened: serde_json::Value = serde_json::from_str(&ok(dir, &args)).unwrap();
     assert_eq!(opened["institution_id"], hospital);
     assert_eq!(opened["already_recorded"], false);
     let again: serde_json::Value = serde_json::from_str(&ok(

@@ -713,3 +713,101 @@ fn sigkill_during_ingest_keeps_every_acknowledged_record_and_no_half_written_one
     }
     assert!(acknowledged_total >= 3 * BATCH);
 }
+
+/// A patient who re-shares a stream requiring escrow stops deliveries to reads made
+/// anonymously under the earlier share (the ledger refuses new plain reads; the data node
+/// refuses the old ones), while an escrowed read is served.
+#[test]
+fn a_reshare_requiring_escrow_stops_deliveries_to_plain_reads() {
+    use consentry::circuits::credential::Role;
+    use consentry::client::NodeClient;
+    use consentry::datanode::{deliver, Refusal};
+    use consentry::ledger::fixture::{Fixture, CHAIN_ID, ISSUER_ID};
+    use consentry::ledger::Body;
+    use consentry::node::{now_ms, NodeConfig};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let params = tmp.path().join("params");
+    std::fs::create_dir_all(&params).unwrap();
+    let mut fx = Fixture::new(4, &params, 32).with_inspector();
+    let mut genesis = fx.genesis(300);
+    genesis.time_ms = now_ms() - 1000;
+    let genesis_file = tmp.path().join("genesis.json");
+    std::fs::write(&genesis_file, serde_json::to_vec(&genesis).unwrap()).unwrap();
+    let key_file = tmp.path().join("validator.key");
+    consentry::ledger::keys::write_ed25519(&key_file, "validator", &fx.validator).unwrap();
+    let node = consentry::demo::EmbeddedNode::start(NodeConfig {
+        data: tmp.path().join("node"),
+        params: params.clone(),
+        genesis: Some(genesis_file),
+        key: Some(key_file),
+        dev: false,
+        block_interval: std::time::Duration::from_millis(30),
+        admission: consentry::consensus::Admission::VerifyProofs,
+        dev_root_window_secs: consentry::node::DEV_ROOT_WINDOW_SECS,
+        cluster: None,
+    })
+    .unwrap();
+    let client = NodeClient::new(&node.url);
+    let nodes = vec![NodeClient::new(&node.url)];
+    let hospital = fx.institution(Role::Hospital, 3);
+    let platform = fx.institution(Role::Platform, 1);
+    for leaf in [hospital.leaf(), platform.leaf()] {
+        client.issue(&fx.issue(leaf)).unwrap();
+    }
+    let tree = client.sync_tree(ISSUER_ID).unwrap();
+    let day = (now_ms() / 86_400_000) as u32;
+    let patient = fx.patient_key();
+    let mut policy = Fixture::policy(&[Role::Hospital], 2);
+    policy.valid_from = day - 1;
+    policy.valid_until = day + 10;
+    let first = fx.consent(&platform, &patient, &tree, "vitals", policy.clone(), day);
+    client.submit(&first, true).unwrap();
+    let stream = Fixture::stream_id(&patient, "vitals");
+    let store = RecordStore::open(&tmp.path().join("datanode"), CHAIN_ID, NODE).unwrap();
+    store
+        .append(&Ingest::sign(
+            &patient,
+            CHAIN_ID,
+            NODE,
+            "vitals",
+            0,
+            events(0, 3),
+        ))
+        .unwrap();
+
+    let plain = fx.access(&hospital, &tree, &stream, 2, day, 1);
+    client.submit(&plain, true).unwrap();
+    deliver(&store, &nodes, &genesis, plain.id(), day).expect("served under the first share");
+
+    // The patient re-shares, requiring escrow.
+    let mut body = fx
+        .consent(
+            &platform,
+            &patient,
+            &tree,
+            "vitals",
+            consentry::ledger::Policy {
+                escrow: true,
+                ..policy
+            },
+            day,
+        )
+        .body;
+    if let Body::Consent(c) = &mut body {
+        c.replaces = Some(first.id());
+    }
+    let reshare = fx.finish_consent(&platform, &patient, &tree, body);
+    let r = client.submit(&reshare, true).unwrap();
+    assert_eq!(r.status, consentry::api::TxStatus::Committed, "{r:?}");
+
+    match deliver(&store, &nodes, &genesis, plain.id(), day) {
+        Err(Refusal::PolicyDenied(why)) => assert!(why.contains("escrow"), "{why}"),
+        other => panic!("the plain read is still served: {:?}", other.map(|_| ())),
+    }
+    let escrowed = fx.escrowed_access(&hospital, &tree, &stream, day, 2);
+    let r = client.submit(&escrowed, true).unwrap();
+    assert_eq!(r.status, consentry::api::TxStatus::Committed, "{r:?}");
+    deliver(&store, &nodes, &genesis, escrowed.id(), day).expect("an escrowed read is served");
+    node.stop().unwrap();
+}

@@ -38,6 +38,7 @@ fn with_escrow(tx: &Transaction, escrow: EscrowBytes) -> Transaction {
 fn an_escrowed_access_is_recorded_opened_by_the_inspector_alone_and_the_opening_audited() {
     let mut w = World::with_inspector(60);
     w.share("s", escrow_policy());
+    w.share("other", escrow_policy());
     let h = w.hospital.clone();
 
     // A plain token on an escrow stream: refused with its own code; the escrowed twin passes.
@@ -75,6 +76,12 @@ fn an_escrowed_access_is_recorded_opened_by_the_inspector_alone_and_the_opening_
     );
     assert_eq!(hist[3].tx, opening.id());
     assert_eq!(hist[3].pseudonym, None, "an opening names no reader");
+    let other = w.ledger.history(&w.sid("other"), 0, 100).unwrap();
+    assert_eq!(
+        other.len(),
+        1,
+        "the opening is in the opened access's stream only"
+    );
     // The same opening again is a replay; another case for the same access is a new record.
     assert_eq!(w.reject(opening), "Replay");
     w.block_ok(vec![w.fx.opening(escrowed.id(), "DPA-2026-0043")]);
@@ -90,6 +97,11 @@ fn an_escrowed_access_is_recorded_opened_by_the_inspector_alone_and_the_opening_
     let late = w.escrowed_access(&h, "s", 5);
     let late_plain = w.access(&h, "s", 1, 6);
     let (keys, time) = (w.fx.keys(), w.time + 1000);
+    // Another validator replaying the chain re-verifies every escrowed token with the escrow
+    // key and every opening's signature and target (Replay mode).
+    let scratch = tempfile::tempdir().unwrap();
+    let summary = verify_chain(w.ledger.store(), scratch.path(), &keys).unwrap();
+    assert_eq!(summary.tokens, 6, "3 platform shares, 3 escrowed accesses");
     let World { ledger, dir, .. } = w;
     drop(ledger);
     let reopened = Ledger::open(RocksStore::open(&dir.path().join("db")).unwrap(), keys).unwrap();
@@ -162,9 +174,11 @@ fn openings_must_be_the_inspectors_of_a_committed_escrowed_access() {
     let escrowed = w.escrowed_access(&h, "s", 2);
     w.block_ok(vec![plain.clone()]);
 
-    // Not yet committed: nothing to open.
+    // Not yet committed, or only earlier in the same block: nothing to open.
     assert_eq!(w.reject(w.fx.opening(escrowed.id(), "c")), "NotOpenable");
-    w.block_ok(vec![escrowed.clone()]);
+    let (block, rejected) = w.block(vec![escrowed.clone(), w.fx.opening(escrowed.id(), "c")]);
+    assert_eq!(block.tx_ids, vec![escrowed.id()]);
+    assert_eq!(rejected[0].1.code(), "NotOpenable");
     let valid = w.fx.opening(escrowed.id(), "case 1");
 
     // Signed by someone else (the issuer), or tampered after signing.
@@ -229,12 +243,31 @@ fn only_an_access_carries_an_escrow() {
     let patient = w.fx.patient_key();
     let tree = w.tree();
     let p = w.platform.clone();
-    let mut share =
+    // A well-formed escrow of the platform's own id, put in its share before it is proven
+    // and signed: refused for the kind, not for the bytes.
+    let (escrow, _) = consentry::circuits::escrow::encrypt(
+        &p.sk.id(),
+        &w.fx.inspector.public(),
+        &mut rand_chacha::ChaCha20Rng::seed_from_u64(4),
+    );
+    let share =
         w.fx.consent(&p, &patient, &tree, "s", escrow_policy(), TODAY);
-    if let Body::Consent(c) = &mut share.body {
-        c.claim.escrow = Some(EscrowBytes([1; 64]));
+    let mut body = share.body.clone();
+    if let Body::Consent(c) = &mut body {
+        c.claim.escrow = Some(EscrowBytes(escrow.to_bytes()));
     }
-    assert_eq!(w.reject(share), "InvalidField");
+    let escrowed_share = w.fx.finish_consent(&p, &patient, &tree, body);
+    let check = w.ledger.check(&escrowed_share, w.time + 1000).unwrap_err();
+    assert_eq!(
+        check,
+        Rejection::InvalidField {
+            field: "claim.escrow",
+            reason: "a consent transaction carries no escrow".into()
+        }
+    );
+    assert_eq!(w.reject(escrowed_share), "InvalidField");
+    // The valid twin.
+    w.block_ok(vec![share]);
 }
 
 #[test]
@@ -267,5 +300,60 @@ fn a_genesis_with_a_bad_inspector_is_refused() {
     // The plain key named as the inspector's escrow key: its digest is not the escrow key's.
     let mut g = fx.genesis(60);
     g.inspector.as_mut().unwrap().verifying_keys[0].digest = g.verifying_keys[0].digest;
-    assert!(create(g).is_some());
+    assert!(create(g)
+        .unwrap()
+        .contains("the depth-4 escrow verifying key has SHA-256"));
+    // A node that loaded the plain verifier in the escrow key's place (digest and all) is
+    // refused for the key's shape.
+    let mut keys = fx.keys();
+    let plain = keys[&KeyId::plain(DEPTH as u8)].clone();
+    let escrow_id = KeyId {
+        depth: DEPTH as u8,
+        escrow: true,
+    };
+    let digest = keys[&escrow_id].digest;
+    keys.insert(escrow_id, LoadedKey { digest, ..plain });
+    let store = RocksStore::open(&tempfile::tempdir().unwrap().path().join("db")).unwrap();
+    let err = Ledger::create(store, fx.genesis(60), keys, &fx.validator)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("is not one of that circuit"), "{err}");
+}
+
+/// A node that names its own key as the inspector's would have a reader encrypt its id to
+/// that node. The escrow keys are the real inspector's, so the proof for the impostor's key
+/// does not verify against them, and the reader's tool refuses before anything is sent.
+#[test]
+fn a_proof_for_an_inspector_key_the_escrow_keys_were_not_made_for_is_never_sent() {
+    use consentry::circuits::escrow::groth::EscrowProver;
+    use consentry::circuits::groth::{self, Circuit, ProveError};
+    let dir = tempfile::tempdir().unwrap();
+    let mut fx = Fixture::new(DEPTH, dir.path(), 5).with_inspector();
+    let (h, tree, _) = fx.lone_holder(Role::Hospital, 3);
+    let stream = stream_id_for(&[1; 32], "s");
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(8);
+    let pk = groth::load_circuit_proving_key(dir.path(), Circuit::Escrow, DEPTH).unwrap();
+    let impostor = InspectorSecret::random(&mut rng).public();
+    let fooled = EscrowProver::new(DEPTH, pk, impostor, groth::Preparation::Direct).unwrap();
+    let (body, r) =
+        h.escrowed_access_body(&tree, &stream, "care", 3, TODAY, 1, &impostor, &mut rng);
+    let err = h
+        .prove_escrowed(&fooled, CHAIN_ID, &tree, &body, &r, &mut rng)
+        .unwrap_err();
+    assert!(matches!(err, ProveError::KeyMismatch(_)), "{err}");
+    // The genuine inspector's key: the same check passes.
+    let genuine = fx.escrow_prover.as_ref().unwrap();
+    let (body, r) = h.escrowed_access_body(
+        &tree,
+        &stream,
+        "care",
+        3,
+        TODAY,
+        2,
+        genuine.inspector(),
+        &mut rng,
+    );
+    h.prove_escrowed(genuine, CHAIN_ID, &tree, &body, &r, &mut rng)
+        .unwrap();
 }

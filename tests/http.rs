@@ -815,26 +815,10 @@ fn escrowed_tokens_verify_over_http() {
     let url = n.url.clone();
     let http = Client::new();
     let client = NodeClient::new(&url);
-    let alive = || {
-        assert_eq!(
-            http.get(format!("{url}/v1/status"))
-                .send()
-                .unwrap()
-                .status(),
-            200
-        )
-    };
     let dev = n.node.dev.clone().unwrap();
     let issuer = consentry::ledger::keys::read_ed25519(&dev.issuer_key, "issuer").unwrap();
     let holder = new_holder(Role::Hospital, 3);
-    let body = Body::IssueCredential(IssueCredential {
-        issuer_id: 1,
-        leaf: Hash32(field::to_bytes(&holder.leaf())),
-    });
-    client
-        .issue(&builder::issuer_signed(&issuer, "consentry-dev", body))
-        .unwrap();
-    let tree = client.sync_tree(1).unwrap();
+    let tree = issue_and_sync(&client, &issuer, &holder);
     let day = (node::now_ms() / 86_400_000) as u32;
     let s1 = stream_id_for(&[7; 32], "s-1");
     // An escrowed token (the dev inspector's escrow circuit): valid; with another escrow,
@@ -885,5 +869,11 @@ fn escrowed_tokens_verify_over_http() {
         400,
         "BadRequest",
     );
-    alive();
+    assert_eq!(
+        http.get(format!("{url}/v1/status"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
 }

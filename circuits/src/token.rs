@@ -57,7 +57,7 @@ pub enum TokenError {
     #[error("not a Consentry token (bad magic bytes)")]
     Magic,
     /// Unknown encoding version.
-    #[error("unsupported token version {0} (this build reads version {TOKEN_VERSION})")]
+    #[error("unsupported token version {0} (this build reads versions {TOKEN_VERSION} and {TOKEN_VERSION_ESCROW})")]
     Version(u8),
     /// A proof point is malformed, off the curve, or outside the prime-order subgroup.
     #[error("proof point {0} is not a valid compressed point in the prime-order subgroup")]

@@ -926,13 +926,28 @@ pub fn patient(c: PatientCommand) -> anyhow::Result<()> {
                     h.distinct_accessors
                 )?;
                 for e in &h.entries {
+                    let by = match (&e.opens, &e.pseudonym) {
+                        (Some(access), _) => format!(
+                            "{}: opened access {} for case {}",
+                            e.inspector.as_deref().unwrap_or("the inspector"),
+                            &access[..16],
+                            e.case.as_deref().unwrap_or("?")
+                        ),
+                        (None, Some(p)) => p[..18].to_string(),
+                        (None, None) => "the patient".into(),
+                    };
                     outln!(
-                        "  #{:<3} block {:<5} {:<7} {} by {}",
+                        "  #{:<3} block {:<5} {:<7} {} by {}{}",
                         e.seq,
                         e.height,
                         e.kind,
                         &e.tx[..16],
-                        e.pseudonym.as_deref().map_or("the patient", |p| &p[..18])
+                        by,
+                        if e.escrow.is_some() {
+                            " (escrowed)"
+                        } else {
+                            ""
+                        }
                     )?;
                 }
                 Ok(())

@@ -259,10 +259,7 @@ pub fn write_cluster(plan: &ClusterPlan) -> anyhow::Result<Genesis> {
     let issuer = SigningKey::generate(&mut rng);
     let inspector = match (&plan.inspector, plan.dev) {
         (Some(file), _) => Some(inspector_entry(file, &plan.params_dir)?),
-        (None, true) => Some(node::dev_inspector(
-            &plan.params_dir,
-            &out.join("inspector.key"),
-        )?),
+        (None, true) => node::dev_inspector(&plan.params_dir, &out.join("inspector.key"))?,
         (None, false) => None,
     };
     let genesis = Genesis {

@@ -5,14 +5,15 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
-use consentry_circuits::escrow::{Escrow, InspectorSecret};
+use anyhow::bail;
+use consentry_circuits::escrow::InspectorSecret;
 use serde::Serialize;
 
 use super::args::NodeArg;
 use super::clients::print;
-use crate::client::{builder, ClientError, NodeClient};
-use crate::ledger::{keys, Body, Hash32, Opening};
+use crate::client::opening::OpenError;
+use crate::client::NodeClient;
+use crate::ledger::{keys, Body, Hash32};
 
 /// Inspector subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -46,6 +47,11 @@ pub enum InspectorCommand {
         /// The case reference the opening is recorded under (public, 1 to 256 bytes).
         #[arg(long, value_name = "REF")]
         case: String,
+        /// The chain's genesis (JSON) to check the node against: the access and the opening
+        /// must be final under its validators. Without it the node's own genesis is used, so
+        /// use a node you trust (your own validator).
+        #[arg(long, value_name = "FILE")]
+        genesis: Option<PathBuf>,
         /// Node.
         #[command(flatten)]
         node: NodeArg,
@@ -74,9 +80,9 @@ fn public_keys(secret: &InspectorSecret) -> PublicKeys {
     }
 }
 
-/// What `inspector open` found.
+/// What `inspector open` prints.
 #[derive(Serialize)]
-struct Opened {
+struct Printed {
     /// The opened access.
     access: String,
     /// The committed opening.
@@ -105,68 +111,54 @@ pub fn run(c: InspectorCommand) -> anyhow::Result<()> {
             key,
             tx,
             case,
+            genesis,
             node,
-        } => open(key, tx, case, node)?,
+        } => open(key, tx, case, genesis, node)?,
     }
     Ok(())
 }
 
-fn open(key: PathBuf, tx: Hash32, case: String, node: NodeArg) -> anyhow::Result<()> {
+fn open(
+    key: PathBuf,
+    tx: Hash32,
+    case: String,
+    pinned: Option<PathBuf>,
+    node: NodeArg,
+) -> anyhow::Result<()> {
     let secret = keys::read_inspector(&key)?;
     let client = NodeClient::new(&node.node);
-    let genesis = client.genesis()?;
-    // A key that is not the chain's inspector's would "open" every escrow to a meaningless
-    // value: refuse before anything is sent.
-    let Some(inspector) = &genesis.inspector else {
-        bail!(
-            "chain {} has no inspector: nothing can be opened",
-            genesis.chain_id
-        );
-    };
-    if secret.public().to_bytes() != inspector.escrow_key {
-        bail!(
-            "{} is not the key of this chain's inspector ({}): it opens nothing (nothing was sent)",
-            key.display(),
-            inspector.name
-        );
-    }
-    let (_, access) = client
-        .committed(&tx.to_hex())
-        .with_context(|| format!("access {tx} (nothing was sent)"))?;
-    let Body::Access(a) = &access.body else {
-        bail!(
-            "{tx} is a {} transaction, not an access (nothing was sent)",
-            access.body.kind()
-        );
-    };
-    let Some(bytes) = a.claim.escrow else {
-        bail!("access {tx} carries no escrow: it cannot be opened (nothing was sent)");
-    };
-    let escrow = Escrow::from_bytes(&bytes.0).context("the access's escrow")?;
-    // On the record first: the opening commits (or already has, under this case) before the
-    // id is decrypted.
-    let opening = builder::inspector_signed(
-        &keys::inspector_signing_key(&secret),
-        &genesis.chain_id,
-        Body::Opening(Opening { access: tx, case }),
-    );
-    let (height, already_recorded) = match client.submit(&opening, true) {
-        Ok(r) => match r.height {
-            Some(h) => (h, false),
-            None => bail!("the opening {} was not committed in time; run again", r.id),
-        },
-        Err(ClientError::Problem { code, .. }) if code == "Replay" => {
-            (client.committed(&opening.id().to_hex())?.0, true)
+    let served = client.genesis()?;
+    let genesis = match pinned {
+        None => served,
+        Some(file) => {
+            let pinned: crate::ledger::Genesis = crate::files::read_json(&file)?;
+            let id = |g: &crate::ledger::Genesis| Body::Genesis(g.clone()).id();
+            if id(&pinned) != id(&served) {
+                bail!(
+                    "the node at {} serves another chain than {} (nothing was sent)",
+                    node.node,
+                    file.display()
+                );
+            }
+            pinned
         }
-        Err(e) => return Err(e).context("recording the opening (nothing was decrypted)"),
     };
-    let id = secret.open(&escrow);
-    let out = Opened {
+    let opened = crate::client::opening::open(&client, &genesis, &secret, tx, case).map_err(
+        |e| match e {
+            e @ (OpenError::NoInspector(_)
+            | OpenError::NotTheInspector(_)
+            | OpenError::NotOpenable(..)) => {
+                anyhow::anyhow!("{}: {e} (nothing was sent)", key.display())
+            }
+            e => anyhow::Error::new(e).context("nothing was decrypted"),
+        },
+    )?;
+    let out = Printed {
         access: tx.to_hex(),
-        opening: opening.id().to_hex(),
-        height,
-        institution_id: consentry_circuits::field::to_hex(&id.0),
-        already_recorded,
+        opening: opened.opening.to_hex(),
+        height: opened.height,
+        institution_id: consentry_circuits::field::to_hex(&opened.id.0),
+        already_recorded: opened.already_recorded,
     };
     print(node.json, &out, || {
         outln!(

@@ -31,8 +31,9 @@ pub struct SetupArgs {
     pub random: bool,
     /// Also make the escrow circuit's keys (`escrow-d{N}.*`) for the inspector with this
     /// escrow key (64 hex digits, `escrow_key` of `consentry inspector keygen`): the key is a
-    /// constant of that circuit. With --dev, the development inspector's keys are made anyway.
-    #[arg(long, value_name = "HEX", value_parser = parse_escrow_key)]
+    /// constant of that circuit. With --dev (which excludes this), the development
+    /// inspector's escrow keys are made.
+    #[arg(long, value_name = "HEX", value_parser = parse_escrow_key, conflicts_with = "dev")]
     pub inspector: Option<InspectorKey>,
 }
 
@@ -66,9 +67,8 @@ pub fn run(a: SetupArgs) -> anyhow::Result<()> {
     );
     let mut circuits = vec![Circuit::Access];
     let inspector = match (a.dev, a.inspector) {
-        (_, Some(key)) => Some(key),
-        (true, None) => Some(InspectorSecret::dev().public()),
-        (false, None) => None,
+        (true, _) => Some(InspectorSecret::dev().public()),
+        (false, key) => key,
     };
     if let Some(key) = inspector {
         let started = std::time::Instant::now();

@@ -37,9 +37,12 @@ pub fn default_path(key: &Path) -> PathBuf {
 /// Appends `record` and syncs it to disk before returning: a credential on the chain whose
 /// record was lost would leave an id the issuer cannot name.
 pub fn append(path: &Path, record: &Accreditation) -> anyhow::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    // Who holds which id is the issuer's own knowledge: readable by the issuer alone.
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut file = opts
         .open(path)
         .with_context(|| path.display().to_string())?;
     let mut line = serde_json::to_vec(record)?;

@@ -189,7 +189,8 @@ impl Holder {
     }
 
     /// Proves the escrowed claim in `body` with the escrow circuit: the access statement and
-    /// that the claim's escrow encrypts this holder's id with `r`. Returns the compressed
+    /// that the claim's escrow encrypts this holder's id with `r`; checks the proof against
+    /// the escrow key's own verifying key ([`EscrowProver::check`]). Returns the compressed
     /// proof bytes.
     pub fn prove_escrowed<R: RngCore + CryptoRng>(
         &self,
@@ -207,8 +208,11 @@ impl Holder {
             .ok_or_else(|| ProveError::Synthesis("the claim carries no escrow to prove".into()))?;
         let escrow = escrow::Escrow::from_bytes(&bytes.0)
             .map_err(|e| ProveError::Synthesis(e.to_string()))?;
-        let proof = prover.prove(public, &witness, escrow, r, rng)?;
-        Ok(proof_to_bytes(&proof).to_vec())
+        let token = prover.token(public, &witness, escrow, r, rng)?;
+        // The inspector key may come from a node: a proof for a key the escrow keys were not
+        // made for is never sent (it would have encrypted this holder's id to that key).
+        prover.check(&token)?;
+        Ok(proof_to_bytes(&token.proof).to_vec())
     }
 }
 
@@ -231,14 +235,16 @@ pub fn with_proof(body: Body, proof: Vec<u8>) -> Transaction {
 
 /// Signs `body` as an issuer of chain `chain_id` (Ed25519 over the tagged canonical body).
 pub fn issuer_signed(key: &SigningKey, chain_id: &str, body: Body) -> Transaction {
-    let signature = key
-        .sign(&body.issuer_signing_bytes(chain_id))
-        .to_bytes()
-        .to_vec();
+    let message = body.issuer_signing_bytes(chain_id);
+    ed25519_signed(key, &message, body)
+}
+
+/// `body` with `key`'s Ed25519 signature of `message` (its signing bytes for a role).
+fn ed25519_signed(key: &SigningKey, message: &[u8], body: Body) -> Transaction {
     Transaction {
         body,
         auth: Auth {
-            signature,
+            signature: key.sign(message).to_bytes().to_vec(),
             ..Auth::default()
         },
     }
@@ -246,17 +252,8 @@ pub fn issuer_signed(key: &SigningKey, chain_id: &str, body: Body) -> Transactio
 
 /// Signs `body` (an opening) as the inspector of chain `chain_id`.
 pub fn inspector_signed(key: &SigningKey, chain_id: &str, body: Body) -> Transaction {
-    let signature = key
-        .sign(&body.inspector_signing_bytes(chain_id))
-        .to_bytes()
-        .to_vec();
-    Transaction {
-        body,
-        auth: Auth {
-            signature,
-            ..Auth::default()
-        },
-    }
+    let message = body.inspector_signing_bytes(chain_id);
+    ed25519_signed(key, &message, body)
 }
 
 /// Adds the patient's per-stream sr25519 signature to a consent the platform proved.

@@ -5,6 +5,7 @@
 pub mod accreditation;
 pub mod builder;
 pub mod data;
+pub mod opening;
 
 use std::time::Duration;
 
@@ -75,6 +76,10 @@ pub enum ClientError {
     /// The client refused to go on with what the node answered (nothing was sent).
     #[error("{0}")]
     Refused(String),
+    /// A committed transaction whose block does not (yet) carry a quorum of the genesis
+    /// validators' signatures, or is not the block the transaction is in.
+    #[error("{0}")]
+    NotFinal(String),
 }
 
 /// A blocking HTTP client of one node.
@@ -248,21 +253,51 @@ impl NodeClient {
         self.get(&format!("/v1/transactions/{id}"))
     }
 
-    /// A committed transaction, decoded: its height and the transaction. A transaction that
-    /// is not committed (unknown, pending, rejected) is a `Problem` naming its status.
+    /// A committed transaction, decoded: its height and the transaction. An unknown one is
+    /// the node's `NotFound` problem; a pending or rejected one a `Pending` or `Rejected`
+    /// problem.
     pub fn committed(&self, id: &str) -> Result<(u64, Transaction), ClientError> {
         let r = self.transaction(id)?;
-        let not = |what: String| ClientError::Problem {
-            status: 404,
-            code: "NotCommitted".into(),
-            detail: format!("transaction {id} is {what}"),
-        };
         match (r.height, r.transaction) {
             (Some(h), Some(v)) => serde_json::from_value(v)
                 .map(|tx| (h, tx))
                 .map_err(|e| ClientError::Protocol(format!("transaction {id}: {e}"))),
-            _ => Err(not(format!("{:?}", r.status).to_lowercase())),
+            _ => {
+                let (code, what) = match r.status {
+                    crate::api::TxStatus::Rejected => ("Rejected", "rejected"),
+                    _ => ("Pending", "pending"),
+                };
+                Err(ClientError::Problem {
+                    status: 409,
+                    code: code.into(),
+                    detail: format!(
+                        "transaction {id} is {what}{}",
+                        r.reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                    ),
+                })
+            }
         }
+    }
+
+    /// A committed transaction checked final against `genesis` (in its block, under the
+    /// block's transaction root, the block signed by a quorum of the genesis validators), so
+    /// that a node cannot pass off another transaction or an unfinalised one.
+    pub fn final_tx(
+        &self,
+        genesis: &crate::ledger::Genesis,
+        id: &crate::ledger::TxId,
+    ) -> Result<(u64, Transaction), ClientError> {
+        let (height, tx) = self.committed(&id.to_hex())?;
+        if tx.id() != *id {
+            return Err(ClientError::Refused(format!(
+                "the node answered transaction {} for {id}",
+                tx.id()
+            )));
+        }
+        let block = self.block(height)?;
+        crate::delivery::check_final(genesis, &block, &tx)
+            .map_err(|e| ClientError::NotFinal(format!("transaction {id}: {e}")))?;
+        Ok((height, tx))
     }
 
     /// The chain's genesis (block 0's transaction), as this node serves it.

@@ -134,6 +134,13 @@ pub fn admit(
             p.valid_from, p.valid_until
         )));
     }
+    // A patient who re-shared requiring escrow: a read made anonymously under the earlier
+    // share gets nothing more (the ledger refuses new plain reads; this stops the old ones).
+    if p.escrow && claim.escrow.is_none() {
+        return Err(Refusal::PolicyDenied(
+            "the share requires escrowed reads; this access carries no escrow".into(),
+        ));
+    }
     Ok(Admitted { id, access, share })
 }
 

@@ -1,12 +1,13 @@
 //! The demo's accountable-anonymity chapter (`docs/escrow.md`): a stream whose policy requires
 //! escrow, a plain read refused, an escrowed read accepted, the inspector's opening put on the
 //! record before the id is decrypted, the issuer naming the institution from its own records,
-//! and the patient's audit showing the opening.
+//! and the patient's audit showing the opening (the inspector's procedure is
+//! [`crate::client::opening`], as `consentry inspector open` runs it).
 
 use std::path::Path;
 
 use anyhow::ensure;
-use consentry_circuits::escrow::{Escrow, InspectorKey};
+use consentry_circuits::escrow::InspectorKey;
 use consentry_circuits::field;
 use consentry_circuits::groth::Prover;
 use consentry_circuits::registry::RegistryTree;
@@ -15,8 +16,8 @@ use rand::RngCore;
 
 use super::{rejection_code, short, Story};
 use crate::client::builder::{self, Holder};
-use crate::client::{accreditation, NodeClient};
-use crate::ledger::{keys, Body, Opening, Transaction};
+use crate::client::{accreditation, opening, NodeClient};
+use crate::ledger::{keys, Transaction};
 use crate::params;
 
 /// What the chapter needs from the story so far.
@@ -110,28 +111,15 @@ pub(super) fn run(e: &mut Escrowed) -> anyhow::Result<()> {
         "inspector opens that read on the record (Opening, then decrypt)",
         || {
             let secret = keys::read_inspector(e.inspector_key)?;
-            let opening = builder::inspector_signed(
-                &keys::inspector_signing_key(&secret),
-                &chain,
-                Body::Opening(Opening {
-                    access,
-                    case: "DPA-DEMO-1".into(),
-                }),
+            let opened = opening::open(client, &genesis, &secret, access, "DPA-DEMO-1".into())?;
+            ensure!(
+                opened.id == e.hospital.sk.id(),
+                "the escrow opened to another id"
             );
-            let r = client.submit(&opening, true)?;
-            ensure!(r.height.is_some(), "opening not committed: {r:?}");
-            let (_, tx) = client.committed(&access.to_hex())?;
-            let bytes = tx
-                .body
-                .claim()
-                .and_then(|c| c.escrow)
-                .ok_or_else(|| anyhow::anyhow!("the committed access carries no escrow"))?;
-            let id = secret.open(&Escrow::from_bytes(&bytes.0)?);
-            ensure!(id == e.hospital.sk.id(), "the escrow opened to another id");
-            let shown = field::to_hex(&id.0);
+            let shown = field::to_hex(&opened.id.0);
             Ok((
                 shown.clone(),
-                format!("block {:?}: id {}…", r.height.unwrap_or(0), &shown[..14]),
+                format!("block {}: id {}…", opened.height, &shown[..14]),
             ))
         },
     )?;

@@ -105,18 +105,31 @@ fn check_issuer_signature(
         .iter()
         .find(|i| i.issuer_id == issuer_id)
         .ok_or(Rejection::UnknownIssuer(issuer_id))?;
-    let key = VerifyingKey::from_bytes(&issuer.key).map_err(|_| Rejection::BadIssuerSignature)?;
+    check_ed25519(
+        &issuer.key,
+        &tx.body.issuer_signing_bytes(&genesis.chain_id),
+        tx,
+        Rejection::BadIssuerSignature,
+    )
+}
+
+/// `tx`'s signature by the Ed25519 key `key` over `message` (strict verification: no
+/// small-order keys or malleable signatures), else `bad`.
+fn check_ed25519(
+    key: &[u8; 32],
+    message: &[u8],
+    tx: &Transaction,
+    bad: Rejection,
+) -> Result<(), Rejection> {
     let sig: [u8; 64] = tx
         .auth
         .signature
         .as_slice()
         .try_into()
         .map_err(|_| invalid("auth.signature", "64 bytes"))?;
-    key.verify_strict(
-        &tx.body.issuer_signing_bytes(&genesis.chain_id),
-        &Signature::from_bytes(&sig),
-    )
-    .map_err(|_| Rejection::BadIssuerSignature)
+    let key = VerifyingKey::from_bytes(key).map_err(|_| bad.clone())?;
+    key.verify_strict(message, &Signature::from_bytes(&sig))
+        .map_err(|_| bad)
 }
 
 /// A patient's stream key (sr25519), or why it is none: not a Ristretto point, or the
@@ -137,19 +150,12 @@ fn check_inspector_signature(genesis: &Genesis, tx: &Transaction) -> Result<(), 
         .inspector
         .as_ref()
         .ok_or(Rejection::NoInspector("nothing can be opened"))?;
-    let key = VerifyingKey::from_bytes(&inspector.signing_key)
-        .map_err(|_| Rejection::BadInspectorSignature)?;
-    let sig: [u8; 64] = tx
-        .auth
-        .signature
-        .as_slice()
-        .try_into()
-        .map_err(|_| invalid("auth.signature", "64 bytes"))?;
-    key.verify_strict(
+    check_ed25519(
+        &inspector.signing_key,
         &tx.body.inspector_signing_bytes(&genesis.chain_id),
-        &Signature::from_bytes(&sig),
+        tx,
+        Rejection::BadInspectorSignature,
     )
-    .map_err(|_| Rejection::BadInspectorSignature)
 }
 
 fn check_patient_signature(

@@ -18,8 +18,10 @@ use serde::{Deserialize, Serialize};
 
 use super::types::{hex_bytes, EscrowBytes, Hash32, TxId};
 
-/// Version byte of the canonical encoding.
-pub const TX_VERSION: u8 = 1;
+/// Version byte of the canonical encoding. Version 2 added the escrow fields (a claim's
+/// `escrow`, a policy's `escrow`, the genesis `inspector`) and the `Opening` kind; a chain
+/// written in version 1 is refused with that reason rather than misread.
+pub const TX_VERSION: u8 = 2;
 /// Largest encoded transaction accepted, in bytes.
 pub const MAX_TX_BYTES: usize = 64 * 1024;
 

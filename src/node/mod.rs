@@ -116,8 +116,23 @@ impl DevFiles {
 }
 
 /// The development inspector as a genesis names it, with the escrow keys of `params_dir`
-/// (made for it by `consentry setup --dev`), and its key file written to `key_file`.
-pub fn dev_inspector(params_dir: &Path, key_file: &Path) -> anyhow::Result<ledger::InspectorEntry> {
+/// (made for it by `consentry setup --dev`), and its key file written to `key_file`; none
+/// when the parameter directory holds no escrow keys (a chain without an inspector).
+pub fn dev_inspector(
+    params_dir: &Path,
+    key_file: &Path,
+) -> anyhow::Result<Option<ledger::InspectorEntry>> {
+    let manifest = groth::Manifest::read(params_dir)?;
+    if !manifest
+        .entries
+        .contains_key(&groth::Circuit::Escrow.vk_file_name(20))
+    {
+        tracing::warn!(
+            params = %params_dir.display(),
+            "no escrow keys: this chain has no inspector (consentry setup --dev makes them)"
+        );
+        return Ok(None);
+    }
     let secret = consentry_circuits::escrow::InspectorSecret::dev();
     let (_, digest) = params::load_escrow_verifier(params_dir, 20).with_context(|| {
         format!(
@@ -129,7 +144,7 @@ pub fn dev_inspector(params_dir: &Path, key_file: &Path) -> anyhow::Result<ledge
     if !key_file.exists() {
         keys::write_inspector(key_file, &secret)?;
     }
-    Ok(ledger::InspectorEntry {
+    Ok(Some(ledger::InspectorEntry {
         name: "Consentry Dev Data Protection Authority (INSECURE)".into(),
         escrow_key: secret.public().to_bytes(),
         signing_key: keys::inspector_signing_key(&secret)
@@ -139,7 +154,7 @@ pub fn dev_inspector(params_dir: &Path, key_file: &Path) -> anyhow::Result<ledge
             depth: 20,
             digest: ledger::Hash32(digest),
         }],
-    })
+    }))
 }
 
 /// A running node's state, shared by the HTTP handlers and the block loop.
@@ -203,7 +218,7 @@ fn dev_genesis(
         root_window_secs,
         registry_depth: 20,
         time_ms: now_ms(),
-        inspector: Some(inspector),
+        inspector,
     };
     crate::files::write_atomic(&files.genesis, &serde_json::to_vec_pretty(&genesis)?, 0o644)?;
     Ok((genesis, validator, files))

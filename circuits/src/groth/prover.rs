@@ -49,6 +49,10 @@ pub enum ProveError {
     /// The depth is not a registry depth (even, 2 to 32).
     #[error(transparent)]
     Depth(#[from] crate::registry::RegistryError),
+    /// A proof does not verify against its own proving key's verifying key: the key was made
+    /// for another circuit (for the escrow circuit: another inspector's key).
+    #[error("the proof does not verify against the proving key's own verifying key: {0}")]
+    KeyMismatch(&'static str),
 }
 
 /// The circuit's R1CS matrices and sizes, as the key generator saw them.
@@ -185,6 +189,11 @@ impl Prover {
     /// [`Preparation::Tables`] proves faster.
     pub fn new(depth: usize, pk: ProvingKey) -> Result<Self, ProveError> {
         Self::with_preparation(depth, pk, Preparation::Direct)
+    }
+
+    /// The verifying key inside this prover's proving key.
+    pub(crate) fn verifying_key(&self) -> &crate::groth::VerifyingKey {
+        &self.pk.vk
     }
 
     /// A prover whose proving-key bases are prepared as `preparation` says.
