@@ -232,6 +232,34 @@ impl Drop for Child {
     }
 }
 
+/// A validator node over `fx`'s keys (in `dir/params`) and genesis (with a block time of a
+/// second ago), its data in `dir/node`; the genesis it was started with.
+fn start_node(
+    dir: &std::path::Path,
+    fx: &consentry::ledger::fixture::Fixture,
+) -> (consentry::demo::EmbeddedNode, consentry::ledger::Genesis) {
+    use consentry::node::{now_ms, NodeConfig};
+    let mut genesis = fx.genesis(300);
+    genesis.time_ms = now_ms() - 1000;
+    let genesis_file = dir.join("genesis.json");
+    std::fs::write(&genesis_file, serde_json::to_vec(&genesis).unwrap()).unwrap();
+    let key_file = dir.join("validator.key");
+    consentry::ledger::keys::write_ed25519(&key_file, "validator", &fx.validator).unwrap();
+    let node = consentry::demo::EmbeddedNode::start(NodeConfig {
+        data: dir.join("node"),
+        params: dir.join("params"),
+        genesis: Some(genesis_file),
+        key: Some(key_file),
+        dev: false,
+        block_interval: std::time::Duration::from_millis(30),
+        admission: consentry::consensus::Admission::VerifyProofs,
+        dev_root_window_secs: consentry::node::DEV_ROOT_WINDOW_SECS,
+        cluster: None,
+    })
+    .unwrap();
+    (node, genesis)
+}
+
 fn key(stream: &str, index: u64) -> Vec<u8> {
     let mut k = stream.as_bytes().to_vec();
     k.push(0);
@@ -251,30 +279,13 @@ fn a_committed_access_delivers_the_records_to_its_reader_alone_until_the_patient
     use consentry::datanode::{deliver, Refusal};
     use consentry::delivery::open;
     use consentry::ledger::fixture::{Fixture, CHAIN_ID, ISSUER_ID};
-    use consentry::node::{now_ms, NodeConfig};
+    use consentry::node::now_ms;
 
     let tmp = tempfile::tempdir().unwrap();
     let params = tmp.path().join("params");
     std::fs::create_dir_all(&params).unwrap();
     let mut fx = Fixture::new(4, &params, 31);
-    let mut genesis = fx.genesis(300);
-    genesis.time_ms = now_ms() - 1000;
-    let genesis_file = tmp.path().join("genesis.json");
-    std::fs::write(&genesis_file, serde_json::to_vec(&genesis).unwrap()).unwrap();
-    let key_file = tmp.path().join("validator.key");
-    consentry::ledger::keys::write_ed25519(&key_file, "validator", &fx.validator).unwrap();
-    let node = consentry::demo::EmbeddedNode::start(NodeConfig {
-        data: tmp.path().join("node"),
-        params: params.clone(),
-        genesis: Some(genesis_file),
-        key: Some(key_file),
-        dev: false,
-        block_interval: std::time::Duration::from_millis(30),
-        admission: consentry::consensus::Admission::VerifyProofs,
-        dev_root_window_secs: consentry::node::DEV_ROOT_WINDOW_SECS,
-        cluster: None,
-    })
-    .unwrap();
+    let (node, genesis) = start_node(tmp.path(), &fx);
     let client = NodeClient::new(&node.url);
     let nodes = vec![NodeClient::new(&node.url)];
 
@@ -724,30 +735,13 @@ fn a_reshare_requiring_escrow_stops_deliveries_to_plain_reads() {
     use consentry::datanode::{deliver, Refusal};
     use consentry::ledger::fixture::{Fixture, CHAIN_ID, ISSUER_ID};
     use consentry::ledger::Body;
-    use consentry::node::{now_ms, NodeConfig};
+    use consentry::node::now_ms;
 
     let tmp = tempfile::tempdir().unwrap();
     let params = tmp.path().join("params");
     std::fs::create_dir_all(&params).unwrap();
     let mut fx = Fixture::new(4, &params, 32).with_inspector();
-    let mut genesis = fx.genesis(300);
-    genesis.time_ms = now_ms() - 1000;
-    let genesis_file = tmp.path().join("genesis.json");
-    std::fs::write(&genesis_file, serde_json::to_vec(&genesis).unwrap()).unwrap();
-    let key_file = tmp.path().join("validator.key");
-    consentry::ledger::keys::write_ed25519(&key_file, "validator", &fx.validator).unwrap();
-    let node = consentry::demo::EmbeddedNode::start(NodeConfig {
-        data: tmp.path().join("node"),
-        params: params.clone(),
-        genesis: Some(genesis_file),
-        key: Some(key_file),
-        dev: false,
-        block_interval: std::time::Duration::from_millis(30),
-        admission: consentry::consensus::Admission::VerifyProofs,
-        dev_root_window_secs: consentry::node::DEV_ROOT_WINDOW_SECS,
-        cluster: None,
-    })
-    .unwrap();
+    let (node, genesis) = start_node(tmp.path(), &fx);
     let client = NodeClient::new(&node.url);
     let nodes = vec![NodeClient::new(&node.url)];
     let hospital = fx.institution(Role::Hospital, 3);

@@ -98,11 +98,24 @@ pub fn open(
         &genesis.chain_id,
         Body::Opening(Opening { access, case }),
     );
-    let already_recorded = match client.submit(&opening, true) {
-        Ok(_) => false,
-        // The same opening (access and case) was sent before: pending or committed.
-        Err(ClientError::Problem { code, .. }) if code == "Replay" => true,
-        Err(e) => return Err(e.into()),
+    let deadline = Instant::now() + FINALITY_WAIT;
+    let already_recorded = loop {
+        match client.submit(&opening, true) {
+            Ok(_) => break false,
+            // The same opening (access and case) was sent before: pending or committed.
+            Err(ClientError::Problem { code, .. }) if code == "Replay" => break true,
+            // The access is final (checked above), but the validator that admits the opening
+            // (a cluster's leader) may not have applied its block yet: a quorum of the others
+            // can make it final first. Try again shortly.
+            Err(ClientError::Problem { code, detail, .. })
+                if code == "NotOpenable"
+                    && detail.contains("no committed transaction")
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     let (height, _) = wait_final(client, genesis, &opening.id())?;
     Ok(Opened {
