@@ -483,6 +483,44 @@ fn audit_len(dir: &Path, net: &[&str], stream: &str) -> usize {
     history["entries"].as_array().unwrap().len()
 }
 
+/// Syncs issuer 1's leaf list to `leaves.json`; the command's output.
+fn sync_leaves(dir: &Path, net: &[&str]) -> String {
+    let args = [
+        "institution",
+        "sync",
+        "--issuer-id",
+        "1",
+        "--out",
+        "leaves.json",
+    ];
+    ok(dir, &on(net, &args))
+}
+
+/// A patient's stream named `stream`, shared by the platform (`platform.id`, `attrs`) with the
+/// consent options `extra` and signed by the patient (`{stream}.key`): its id, which the
+/// patient derives too.
+fn share_stream(dir: &Path, net: &[&str], attrs: &[&str], stream: &str, extra: &[&str]) -> String {
+    let key = format!("{stream}.key");
+    let patient_key = ok(dir, &["patient", "keygen", "--out", &key]);
+    let consent = format!("{stream}.consent.json");
+    let mut args = vec!["institution", "consent", "--identity", "platform.id"];
+    args.extend(["--leaves", "leaves.json"]);
+    args.extend(attrs);
+    args.extend(["--stream-name", stream, "--patient-key", patient_key.trim()]);
+    args.extend(extra);
+    args.extend(["--out", &consent]);
+    let out = ok(dir, &on(net, &args));
+    let id = out.split("for stream ").nth(1).unwrap()[..64].to_string();
+    let derived = ok(
+        dir,
+        &["patient", "stream-id", "--key", &key, "--name", stream],
+    );
+    assert_eq!(derived.trim(), id, "the patient derives the same id");
+    let share = ["patient", "share", "--key", &key, "--consent", &consent];
+    assert!(ok(dir, &on(net, &share)).contains("consent committed"));
+    id
+}
+
 /// `args` followed by the node options `net`.
 fn on<'a>(net: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
     [args, net].concat()
@@ -510,18 +548,7 @@ fn the_node_flow_of_the_readme_works_over_http() {
         let out = ok(dir, &on(&net, &args));
         assert!(out.contains(&format!("leaf index {index}")), "{out}");
     }
-    let sync = on(
-        &net,
-        &[
-            "institution",
-            "sync",
-            "--issuer-id",
-            "1",
-            "--out",
-            "leaves.json",
-        ],
-    );
-    assert!(ok(dir, &sync).contains("synced 2 leaves"));
+    assert!(sync_leaves(dir, &net).contains("synced 2 leaves"));
 
     // Three streams: hospitals may read s-1 and s-2, only research centres s-3. Each id is
     // derived from the patient's stream key and the platform's name of the stream.
@@ -531,26 +558,7 @@ fn the_node_flow_of_the_readme_works_over_http() {
         ("s-2", "hospital"),
         ("s-3", "research"),
     ] {
-        let key = format!("{stream}.key");
-        let patient_key = ok(dir, &["patient", "keygen", "--out", &key]);
-        let consent = format!("{stream}.consent.json");
-        let mut args = vec!["institution", "consent", "--identity", "platform.id"];
-        args.extend(["--leaves", "leaves.json"]);
-        args.extend(platform_attrs);
-        args.extend(["--stream-name", stream, "--patient-key", patient_key.trim()]);
-        args.extend(["--roles", roles, "--out", &consent]);
-        let out = ok(dir, &on(&net, &args));
-        let id = out.split("for stream ").nth(1).unwrap()[..64].to_string();
-        let derived = ok(
-            dir,
-            &["patient", "stream-id", "--key", &key, "--name", stream],
-        );
-        assert_eq!(derived.trim(), id, "the patient derives the same id");
-        let share = on(
-            &net,
-            &["patient", "share", "--key", &key, "--consent", &consent],
-        );
-        assert!(ok(dir, &share).contains("consent committed"));
+        let id = share_stream(dir, &net, &platform_attrs, stream, &["--roles", roles]);
         ids.insert(stream, id);
     }
     let id = |name: &str| ids.get(name).cloned().unwrap_or_else(|| name.to_string());
@@ -815,7 +823,7 @@ fn the_node_flow_of_the_readme_works_over_http() {
         "1",
     ];
     ok(dir, &on(&net, &[&revoke[..], &["--index", "0"]].concat()));
-    ok(dir, &sync);
+    sync_leaves(dir, &net);
     let err = fails(dir, &run(&access("s-1", "2")));
     assert!(err.contains("no live leaf"), "{err}");
 
@@ -904,20 +912,7 @@ fn the_study_flow_of_the_readme_works_over_http() {
         args.extend(attrs(role));
         ok(dir, &on(&net, &args));
     }
-    ok(
-        dir,
-        &on(
-            &net,
-            &[
-                "institution",
-                "sync",
-                "--issuer-id",
-                "1",
-                "--out",
-                "leaves.json",
-            ],
-        ),
-    );
+    sync_leaves(dir, &net);
     let research_attrs = attrs("research");
     let mut args = vec!["institution", "study", "--identity", "research.id"];
     args.extend(["--leaves", "leaves.json"]);
@@ -1159,42 +1154,13 @@ fn the_escrow_flow_of_the_readme_works_over_http() {
         args.extend(["--name", name]);
         ok(dir, &on(&net, &args));
     }
-    ok(
-        dir,
-        &on(
-            &net,
-            &[
-                "institution",
-                "sync",
-                "--issuer-id",
-                "1",
-                "--out",
-                "leaves.json",
-            ],
-        ),
-    );
+    sync_leaves(dir, &net);
     let mut ids = vec![];
-    for (stream, escrow) in [("s-escrow", true), ("s-plain", false)] {
-        let key = format!("{stream}.key");
-        let patient_key = ok(dir, &["patient", "keygen", "--out", &key]);
-        let consent = format!("{stream}.json");
-        let mut args = vec!["institution", "consent", "--identity", "platform.id"];
-        args.extend(["--leaves", "leaves.json"]);
-        args.extend(platform_attrs);
-        args.extend(["--stream-name", stream, "--patient-key", patient_key.trim()]);
-        args.extend(["--roles", "hospital", "--out", &consent]);
-        if escrow {
-            args.push("--escrow");
-        }
-        let out = ok(dir, &on(&net, &args));
-        ids.push(out.split("for stream ").nth(1).unwrap()[..64].to_string());
-        ok(
-            dir,
-            &on(
-                &net,
-                &["patient", "share", "--key", &key, "--consent", &consent],
-            ),
-        );
+    for (stream, extra) in [
+        ("s-escrow", &["--roles", "hospital", "--escrow"][..]),
+        ("s-plain", &["--roles", "hospital"][..]),
+    ] {
+        ids.push(share_stream(dir, &net, &platform_attrs, stream, extra));
     }
     let access = |stream: &str| {
         let mut args = vec!["institution", "access", "--identity", "hospital.id"];
