@@ -22,7 +22,7 @@ use crate::ledger::{genesis_key_ids, Genesis, Hash32, LoadedKey, LoadedKeys};
 /// to the shipped files.
 pub const DEV_VK_DIGESTS: [[u8; 32]; 2] = [
     hex_literal(b"5e66817979237d2d1e22c097364e23408715a77db441a24b8be38e2708773343"),
-    hex_literal(b"a5f59d9777b3747756d5af13f299474bd7383b6d0ef0d5f95c82ed24850a2ece"),
+    hex_literal(b"01a456f578aa1c528098475ba038c538efcc1aa9ac46c79d1af83f31ad8c94af"),
 ];
 
 const fn hex_literal(s: &[u8; 64]) -> [u8; 32] {

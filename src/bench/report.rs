@@ -418,7 +418,7 @@ mod tests {
                 constraints: 3914,
                 keys: "params".into(),
                 setup_s: None,
-                escrow_constraints: Some(5825),
+                escrow_constraints: Some(5337),
                 escrow_setup_s: Some(0.5),
                 figures: FIGURE_NAMES.iter().map(|n| figure(n, 2000.0)).collect(),
             }],

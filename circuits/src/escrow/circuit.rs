@@ -11,14 +11,17 @@
 use std::sync::LazyLock;
 
 use ark_ec::{AdditiveGroup, CurveGroup};
-use ark_ed_on_bls12_381::{constraints::EdwardsVar, EdwardsProjective, Fr as JubjubScalar};
-use ark_ff::Zero;
+use ark_ed_on_bls12_381::{
+    constraints::EdwardsVar, EdwardsAffine, EdwardsProjective, Fr as JubjubScalar, JubjubConfig,
+};
+use ark_ff::{batch_inversion, Field, Zero};
 use ark_ff::{BigInteger, PrimeField};
 use ark_r1cs_std::{
     alloc::{AllocVar, AllocationMode},
     boolean::Boolean,
     eq::EqGadget,
     fields::{fp::FpVar, FieldVar},
+    groups::curves::twisted_edwards::MontgomeryAffineVar,
     GR1CSVar,
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
@@ -35,58 +38,135 @@ pub const NUM_ESCROW_INPUTS: usize = 3;
 const WINDOW: usize = 3;
 /// Windows per 252-bit scalar.
 const WINDOWS: usize = SCALAR_BITS / WINDOW;
+/// What every window but the last adds to its 3-bit value (see [`fixed_base_pair`]).
+const OFFSET: u64 = 2;
 
-/// For each window `j`, the eight points `v·8^j·B` (`v = 0..7`, `0·B` the identity) as affine
-/// coordinates: the constant tables of a 3-bit windowed fixed-base multiplication.
-type Tables = Vec<[(Fr, Fr); 8]>;
+/// A point on Jubjub in a circuit, in Montgomery coordinates (incomplete addition).
+type MontVar = MontgomeryAffineVar<JubjubConfig, FpVar<Fr>>;
+
+/// The constant tables of a 3-bit windowed fixed-base multiplication by a base `B`, for the
+/// offset windows of [`fixed_base_pair`].
+#[derive(Clone)]
+struct Tables {
+    /// Windows `j = 0..WINDOWS−1`: the eight points `(v + OFFSET)·8^j·B` (`v = 0..7`), in
+    /// Montgomery coordinates.
+    mont: Vec<[(Fr, Fr); 8]>,
+    /// The last window, in twisted Edwards coordinates: `(v·8^(WINDOWS−1) − C)·B` with
+    /// `C = Σ_{j<WINDOWS−1} OFFSET·8^j`, which removes the offsets of the other windows.
+    last: [(Fr, Fr); 8],
+}
 
 fn tables(base: EdwardsProjective) -> Tables {
-    let mut out = Vec::with_capacity(WINDOWS);
+    let mut points = Vec::with_capacity(WINDOWS * 8);
     let mut window_base = base;
-    for _ in 0..WINDOWS {
-        let mut points = [EdwardsProjective::default(); 8];
-        for v in 1..8 {
-            points[v] = points[v - 1] + window_base;
+    let mut offsets = EdwardsProjective::default();
+    for _ in 0..WINDOWS - 1 {
+        let first = window_base * JubjubScalar::from(OFFSET);
+        offsets += first;
+        let mut p = first;
+        for _ in 0..8 {
+            points.push(p);
+            p += window_base;
         }
-        let affine = EdwardsProjective::normalize_batch(&points);
-        out.push(std::array::from_fn(|v| (affine[v].x, affine[v].y)));
         for _ in 0..WINDOW {
             window_base.double_in_place();
         }
     }
-    out
+    let mut p = -offsets;
+    for _ in 0..8 {
+        points.push(p);
+        p += window_base;
+    }
+    let affine = EdwardsProjective::normalize_batch(&points);
+    let (mont, last) = affine.split_at((WINDOWS - 1) * 8);
+    let mont = to_montgomery(mont);
+    Tables {
+        mont: mont
+            .chunks(8)
+            .map(|w| std::array::from_fn(|v| w[v]))
+            .collect(),
+        last: std::array::from_fn(|v| (last[v].x, last[v].y)),
+    }
+}
+
+/// Montgomery coordinates `u = (1 + y)/(1 − y)`, `v = u/x` of points that are neither the
+/// identity nor of order 2 (the map arkworks' `MontgomeryAffineVar::from_edwards_to_coords`
+/// uses; one batch inversion for all of them).
+fn to_montgomery(points: &[EdwardsAffine]) -> Vec<(Fr, Fr)> {
+    let mut inv: Vec<Fr> = points.iter().flat_map(|p| [Fr::ONE - p.y, p.x]).collect();
+    batch_inversion(&mut inv);
+    points
+        .iter()
+        .zip(inv.chunks(2))
+        .map(|(p, i)| {
+            let u = (Fr::ONE + p.y) * i[0];
+            (u, u * i[1])
+        })
+        .collect()
 }
 
 /// `G`'s tables, computed once.
 static G_TABLES: LazyLock<Tables> = LazyLock::new(|| tables(generator()));
 
-/// `r·B1` and `r·B2` for two fixed bases, from the little-endian bits of `r` (a multiple of 3
-/// long), with 3-bit windows: per window, one product `b0·b1` serves the lookups of both
-/// tables (one constraint per coordinate each), then one complete twisted Edwards addition
-/// per base. Zcash Sapling's fixed-base multiplication uses the same windows and lookup, per
-/// base; sharing the product across the two bases is what the escrow's two multiplications
-/// by the same `r` allow.
+/// `r·B1` and `r·B2` for two fixed bases, from the little-endian bits of `r`
+/// (`SCALAR_BITS` of them), with 3-bit windows. Per window, one product `b0·b1` serves the
+/// lookups of both tables (one constraint per coordinate each, [`lookup3`]), as in Zcash
+/// Sapling's fixed-base multiplication; sharing the product across the two bases is what the
+/// escrow's two multiplications by the same `r` allow.
+///
+/// The windows are summed with arkworks' incomplete Montgomery addition (3 constraints)
+/// rather than the complete twisted Edwards one (6): 928 constraints for both bases instead
+/// of 1,416. Incomplete addition is wrong only for `P + (±P)` and for the identity, so every
+/// window but the last adds `OFFSET` to its value: window `j` adds `D_j = (v_j + 2)·8^j` times
+/// the base to the sum `A_j = Σ_{i<j} (v_i + 2)·8^i` of the windows before it. For every
+/// `v ∈ [0, 7]^84` and `1 ≤ j ≤ 82`, as integers,
+/// `0 < A_j ≤ 9·(8^j − 1)/7 < 2·8^j ≤ D_j` and `A_j + D_j < 9·8^83/7 < 2^250 < q` (the
+/// subgroup order, about `2^251.9`), so `A_j ≢ ±D_j (mod q)` and neither is `0 mod q`: no
+/// exceptional case exists for any bits, and each step's result (and `λ`) is determined by
+/// the bits. The sum then leaves Montgomery form (2 constraints per base) and the last
+/// window, whose table also subtracts `Σ_{j<83} 2·8^j`, is added with the complete Edwards
+/// formula, so the result is exactly `(Σ v_j·8^j)·B` for every 252-bit `r`, also `r ≥ q`.
 fn fixed_base_pair(
     bits: &[Boolean<Fr>],
     t1: &Tables,
     t2: &Tables,
 ) -> Result<(EdwardsVar, EdwardsVar), SynthesisError> {
-    let mut acc: Option<(EdwardsVar, EdwardsVar)> = None;
-    for (j, w) in bits.chunks(WINDOW).enumerate() {
-        let [b0, b1, b2] = [&w[0], &w[1], &w[2]].map(|b| FpVar::from(b.clone()));
-        let b01 = &b0 * &b1;
-        let lookup = |t: &[(Fr, Fr); 8]| -> Result<EdwardsVar, SynthesisError> {
-            let x = lookup3(&b0, &b1, &b01, &b2, t.map(|p| p.0))?;
-            let y = lookup3(&b0, &b1, &b01, &b2, t.map(|p| p.1))?;
-            Ok(EdwardsVar::new(x, y))
-        };
-        let (p1, p2) = (lookup(&t1[j])?, lookup(&t2[j])?);
+    if bits.len() != SCALAR_BITS {
+        return Err(SynthesisError::Unsatisfiable);
+    }
+    let windows: Vec<[FpVar<Fr>; 4]> = bits
+        .chunks(WINDOW)
+        .map(|w| {
+            let [b0, b1, b2] = [&w[0], &w[1], &w[2]].map(|b| FpVar::from(b.clone()));
+            let b01 = &b0 * &b1;
+            [b0, b1, b2, b01]
+        })
+        .collect();
+    let lookup = |w: &[FpVar<Fr>; 4], t: &[(Fr, Fr); 8]| -> Result<_, SynthesisError> {
+        let [b0, b1, b2, b01] = w;
+        Ok((
+            lookup3(b0, b1, b01, b2, t.map(|p| p.0))?,
+            lookup3(b0, b1, b01, b2, t.map(|p| p.1))?,
+        ))
+    };
+    let (last, rest) = windows.split_last().ok_or(SynthesisError::Unsatisfiable)?;
+    let mut acc: Option<(MontVar, MontVar)> = None;
+    for (j, w) in rest.iter().enumerate() {
+        let (x1, y1) = lookup(w, &t1.mont[j])?;
+        let (x2, y2) = lookup(w, &t2.mont[j])?;
+        let (p1, p2) = (MontVar::new(x1, y1), MontVar::new(x2, y2));
         acc = Some(match acc {
             None => (p1, p2),
-            Some((a1, a2)) => (a1 + p1, a2 + p2),
+            Some((a1, a2)) => (a1 + &p1, a2 + &p2),
         });
     }
-    acc.ok_or(SynthesisError::Unsatisfiable)
+    let (a1, a2) = acc.ok_or(SynthesisError::Unsatisfiable)?;
+    let (x1, y1) = lookup(last, &t1.last)?;
+    let (x2, y2) = lookup(last, &t2.last)?;
+    Ok((
+        a1.into_edwards()? + EdwardsVar::new(x1, y1),
+        a2.into_edwards()? + EdwardsVar::new(x2, y2),
+    ))
 }
 
 /// `t[b0 + 2·b1 + 4·b2]` for constants `t`, given `b01 = b0·b1`: the multilinear
@@ -296,6 +376,42 @@ mod tests {
             assert_eq!((rpk.x.value().unwrap(), rpk.y.value().unwrap()), (p.x, p.y));
             assert!(cs.is_satisfied().unwrap());
         }
+    }
+
+    /// The batch conversion gives arkworks' own Montgomery coordinates, and the tables hold
+    /// the offset multiples the incomplete additions rely on.
+    #[test]
+    fn tables_hold_the_offset_multiples_in_montgomery_form() {
+        let t = &*G_TABLES;
+        assert_eq!(t.mont.len(), WINDOWS - 1);
+        let mut window_base = generator();
+        for (j, window) in t.mont.iter().enumerate() {
+            for (v, &(u, w)) in window.iter().enumerate() {
+                let p = (window_base * JubjubScalar::from(v as u64 + OFFSET)).into_affine();
+                let coords = MontVar::from_edwards_to_coords(&p).unwrap();
+                assert_eq!((u, w), coords, "window {j}, value {v}");
+            }
+            for _ in 0..WINDOW {
+                window_base.double_in_place();
+            }
+        }
+    }
+
+    /// 928 constraints for both bases (5 for the first window, 11 for each of the next 82, 4
+    /// to leave Montgomery form, 17 for the last window), beside 1,416 with complete Edwards
+    /// additions only.
+    #[test]
+    fn fixed_base_pair_costs_928_constraints() {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        let bits = (0..SCALAR_BITS)
+            .map(|i| Boolean::new_witness(cs.clone(), || Ok(i % 3 == 0)).unwrap())
+            .collect::<Vec<_>>();
+        let before = cs.num_constraints();
+        let _product = fixed_base_pair(&bits, &G_TABLES, &G_TABLES).unwrap();
+        assert_eq!(cs.num_constraints() - before, 928);
+        assert!(cs.is_satisfied().unwrap());
+        // A scalar of the wrong length is refused, not silently truncated.
+        assert!(fixed_base_pair(&bits[1..], &G_TABLES, &G_TABLES).is_err());
     }
 
     fn bits_to_bytes(bits: &[bool]) -> Vec<u8> {
