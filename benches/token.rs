@@ -66,6 +66,23 @@ fn benches(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // A block's 256 enrollments applied as the ledger applies them: one batch, each shared
+    // node hashed once (divide by 256 for the cost per leaf).
+    c.bench_function("registry/append_block256_d20", |b| {
+        let leaves: Vec<Fr> = (1..=256u64).map(Fr::from).collect();
+        b.iter_batched(
+            || f.world.tree.clone(),
+            |mut t| {
+                let mut batch = t.batch();
+                for leaf in &leaves {
+                    batch.append(*leaf).expect("room");
+                }
+                drop(batch);
+                t
+            },
+            BatchSize::LargeInput,
+        )
+    });
 
     let mut g = c.benchmark_group("groth16_d20");
     g.sample_size(20);

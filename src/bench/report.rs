@@ -1,11 +1,12 @@
 //! The bench report: its JSON form (for machines) and its table (for people).
 //!
-//! JSON schema, version 5 (a report script parses these names; only add fields). Version 2
+//! JSON schema, version 6 (a report script parses these names; only add fields). Version 2
 //! added the `prepare` and `prove_arkworks` figures (version 1 had the nine others), version
 //! 3 `prove_repeat`, version 4 the depth-independent `cohort` figures (`cohort_prove_k`,
 //! `cohort_verify_k` for k = 1, 2, 4 criteria at 32 bits; not shown below), version 5 the
 //! escrow variant's `prove_escrow` and `verify_escrow` with, per depth, `escrow_constraints`
-//! and `escrow_setup_s`:
+//! and `escrow_setup_s`, version 6 `registry_insert_block` (one block's appends rehashed
+//! together; `per_token_us` is per leaf):
 //!
 //! ```json
 //! {"version":3,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
@@ -31,11 +32,11 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 /// Current schema version.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 /// Every figure name of a depth, in report order (`cli_prove` only when the run was given the
 /// consentry binary, as `consentry bench` is).
-pub const FIGURE_NAMES: [&str; 15] = [
+pub const FIGURE_NAMES: [&str; 16] = [
     "key_load",
     "prepare",
     "witness",
@@ -51,6 +52,7 @@ pub const FIGURE_NAMES: [&str; 15] = [
     "batch_verify_256",
     "poseidon",
     "registry_insert",
+    "registry_insert_block",
 ];
 
 /// Figures that do not depend on the depth (shown once in the table).
@@ -129,7 +131,7 @@ pub struct Figure {
     pub p95_us: f64,
     /// `1e6 / median_us`.
     pub per_second: f64,
-    /// For batch figures: median per token, µs.
+    /// For batch figures: median per token (per leaf for `registry_insert_block`), µs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_token_us: Option<f64>,
     /// Calls timed together in each sample (fast operations run in loops).
@@ -201,9 +203,14 @@ impl Report {
         let row = |depth: String, f: &Figure| {
             let rate = match f.per_token_us {
                 Some(t) => format!(
-                    "{} ({} tokens)",
+                    "{} ({} {})",
                     human_rate(f.per_second),
-                    human_rate(1e6 / t)
+                    human_rate(1e6 / t),
+                    if f.name.starts_with("registry") {
+                        "leaves"
+                    } else {
+                        "tokens"
+                    }
                 ),
                 None => human_rate(f.per_second),
             };
@@ -437,7 +444,7 @@ mod tests {
     #[test]
     fn json_has_the_agreed_shape() {
         let v: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
-        assert_eq!(v["version"], 5);
+        assert_eq!(v["version"], 6);
         assert_eq!(v["date"], "2026-11-27T10:00:00Z");
         assert_eq!(v["machine"]["cpu"], "AMD EPYC 7B13");
         assert_eq!(v["machine"]["cores"], 2);

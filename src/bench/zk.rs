@@ -23,7 +23,10 @@
 //! - `batch_verify_N`: [`groth::Verifier::verify_batch`] of N tokens (the figure is the whole batch;
 //!   `per_token_us` is the median over N).
 //! - `registry_insert`: [`RegistryTree::append`] to a tree of that depth already holding
-//!   `min(1000, 2^depth / 2)` leaves.
+//!   `min(1000, 2^depth / 2)` leaves: one leaf, `depth / 2` node hashes.
+//! - `registry_insert_block`: [`REGISTRY_BLOCK`] appends (fewer if the tree has less room) to
+//!   the same tree in one [`RegistryTree::batch`], as the ledger applies a block's enrollments
+//!   (each shared node hashed once); `per_token_us` is per leaf.
 //! - `poseidon`: the native 2-input hash (`H_node`), measured once: it does not depend on the
 //!   depth.
 //!
@@ -66,7 +69,10 @@ pub const DEPTH_FIXED_STEPS: u64 = 2;
 /// 32, and the figure varies little.
 pub const PREPARE_SAMPLES: usize = 3;
 /// Figures measured per depth with `iterations + 1` runs each (poseidon is measured once).
-pub const DEPTH_FIGURES: u64 = 7 + BATCH_SIZES.len() as u64;
+pub const DEPTH_FIGURES: u64 = 8 + BATCH_SIZES.len() as u64;
+/// Appends per batch in `registry_insert_block`: the ledger's block size
+/// (a node cuts a block at [`crate::node::BLOCK_CUT_TXS`] pending transactions).
+pub const REGISTRY_BLOCK: usize = crate::node::BLOCK_CUT_TXS;
 
 /// The day the bench's tokens are valid on (2025-11-08); the statement does not care.
 pub(super) const TODAY: u32 = 20_400;
@@ -349,6 +355,24 @@ pub fn depth(
         Ok(took)
     })?;
     figures.push(Figure::new("registry_insert", m));
+
+    phase("registry_insert_block");
+    let block = room.clamp(1, REGISTRY_BLOCK);
+    let m = sample(iterations, (room / block).max(1), progress, |calls| {
+        let mut tree = world.tree.clone();
+        let leaves: Vec<Fr> = (1..=(calls * block) as u64).map(Fr::from).collect();
+        let started = Instant::now();
+        for chunk in leaves.chunks(block) {
+            let mut batch = tree.batch();
+            for leaf in chunk {
+                batch.append(*leaf)?;
+            }
+        }
+        let took = started.elapsed();
+        drop(tree);
+        Ok(took)
+    })?;
+    figures.push(Figure::new("registry_insert_block", m).per_token(block));
 
     Ok(DepthFigures {
         constraints,

@@ -181,19 +181,37 @@ impl Forest {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
+        let issuer_of = |op: &RegistryOp| match op {
+            RegistryOp::Append { issuer, .. } | RegistryOp::Revoke { issuer, .. } => *issuer,
+        };
         let mut before: BTreeMap<u32, Hash32> = BTreeMap::new();
-        for op in ops {
-            let (RegistryOp::Append { issuer, .. } | RegistryOp::Revoke { issuer, .. }) = op;
+        for issuer in ops.iter().map(issuer_of) {
             let t = self
                 .trees
-                .get_mut(issuer)
+                .get(&issuer)
                 .ok_or_else(|| format!("issuer {issuer} is not registered"))?;
-            before.entry(*issuer).or_insert_with(|| root_of(&t.tree));
-            match op {
-                RegistryOp::Append { leaf, .. } => t.tree.append(*leaf).map(|_| ()),
-                RegistryOp::Revoke { index, .. } => t.tree.revoke(*index),
+            before.entry(issuer).or_insert_with(|| root_of(&t.tree));
+        }
+        {
+            // One batch per changed tree: a node that several of the block's changes share is
+            // hashed once (the roots between them are never visible to a client).
+            let mut batches: BTreeMap<u32, _> = self
+                .trees
+                .iter_mut()
+                .filter(|(issuer, _)| before.contains_key(issuer))
+                .map(|(issuer, t)| (*issuer, t.tree.batch()))
+                .collect();
+            for op in ops {
+                let issuer = issuer_of(op);
+                let batch = batches
+                    .get_mut(&issuer)
+                    .expect("a batch for every issuer checked above");
+                match op {
+                    RegistryOp::Append { leaf, .. } => batch.append(*leaf).map(|_| ()),
+                    RegistryOp::Revoke { index, .. } => batch.revoke(*index),
+                }
+                .map_err(|e| format!("issuer {issuer}: {e}"))?;
             }
-            .map_err(|e| format!("issuer {issuer}: {e}"))?;
         }
         let replaced: Vec<(u32, Hash32)> = before.into_iter().collect();
         for (issuer, root) in &replaced {
@@ -266,6 +284,46 @@ mod tests {
             issuer,
             leaf: Fr::from(leaf),
         }
+    }
+
+    /// A block's changes, applied as one batch per tree, give the trees (and the header's
+    /// digest) that the same changes give one block at a time; the window keeps the root
+    /// before the block, not the intermediate ones no client could see. A change the tree
+    /// refuses fails the block and names the issuer.
+    #[test]
+    fn a_block_of_changes_equals_the_changes_one_at_a_time() {
+        let revoke = |issuer, index| RegistryOp::Revoke { issuer, index };
+        let ops = [
+            append(1, 5),
+            append(2, 7),
+            append(1, 6),
+            revoke(1, 0),
+            append(1, 8),
+            revoke(2, 0),
+        ];
+        let mut whole = Forest::new(&genesis(60), &BTreeMap::new()).unwrap();
+        let mut single = Forest::new(&genesis(60), &BTreeMap::new()).unwrap();
+        let empty = root_of(whole.tree(1).unwrap());
+        let replaced = whole.apply(&ops, 1_000).unwrap();
+        for op in &ops {
+            single.apply(std::slice::from_ref(op), 1_000).unwrap();
+        }
+        assert_eq!(whole.digest(), single.digest());
+        for issuer in [1, 2] {
+            let (a, b) = (whole.tree(issuer).unwrap(), single.tree(issuer).unwrap());
+            assert_eq!((a.root(), a.leaves()), (b.root(), b.leaves()));
+        }
+        assert_eq!(replaced.len(), 2, "one replaced root per changed issuer");
+        assert_eq!(whole.recent_roots(1, 1_000).len(), 2, "current and before");
+        assert!(whole.recent_roots(1, 1_000).contains(&empty));
+        assert!(single.recent_roots(1, 1_000).len() > 2);
+
+        let err = whole
+            .apply(&[append(1, 9), revoke(1, 0)], 2_000)
+            .unwrap_err();
+        assert!(err.contains("issuer 1") && err.contains("revoked"), "{err}");
+        let err = whole.apply(&[append(3, 9)], 2_000).unwrap_err();
+        assert!(err.contains("issuer 3 is not registered"), "{err}");
     }
 
     #[test]

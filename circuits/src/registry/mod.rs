@@ -10,7 +10,9 @@ mod gadget;
 mod tree;
 
 pub use gadget::root_from_path_var;
-pub use tree::{hash_node, levels, MerklePath, RegistryError, RegistryTree, ARITY, EMPTY_LEAF};
+pub use tree::{
+    hash_node, levels, MerklePath, RegistryBatch, RegistryError, RegistryTree, ARITY, EMPTY_LEAF,
+};
 
 /// Registry depth used by the shipped keys: 2^20 (about a million) credentials, 10 levels.
 pub const DEFAULT_DEPTH: usize = 20;

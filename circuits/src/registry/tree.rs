@@ -223,50 +223,51 @@ impl RegistryTree {
         self.roots.iter().rev().take(window).any(|r| r == root)
     }
 
-    /// Appends a credential leaf and returns its index.
+    /// Appends a credential leaf and returns its index: `depth / 2` node hashes.
     pub fn append(&mut self, leaf: Fr) -> Result<u64, RegistryError> {
-        if leaf.is_zero() {
-            return Err(RegistryError::EmptyLeaf);
-        }
-        let index = self.len();
-        if index >= self.capacity() {
-            return Err(RegistryError::Full(self.capacity()));
-        }
-        self.layers[0].push(leaf);
-        self.update_path(index);
-        Ok(index)
+        self.batch().append(leaf)
     }
 
     /// Empties the leaf at `index` (revocation).
     pub fn revoke(&mut self, index: u64) -> Result<(), RegistryError> {
-        let size = self.len();
-        let slot = self.layers[0]
-            .get_mut(index as usize)
-            .ok_or(RegistryError::NoSuchLeaf { index, size })?;
-        if slot.is_zero() {
-            return Err(RegistryError::AlreadyRevoked(index));
-        }
-        *slot = EMPTY_LEAF;
-        self.update_path(index);
-        Ok(())
+        self.batch().revoke(index)
     }
 
-    /// Recomputes the nodes above leaf `index` and records the new root.
-    fn update_path(&mut self, index: u64) {
-        let mut pos = index as usize;
+    /// Starts a batch of appends and revocations whose nodes are rehashed once, when the
+    /// batch is dropped: a node that several changed leaves share is hashed once, not once per
+    /// leaf. The ledger applies a block's registry changes as one batch, since tokens can only
+    /// be proven against roots between blocks; `n` appends in a row cost about
+    /// `n/3 + depth/2` node hashes instead of `n·depth/2`. The root history records one root
+    /// per batch (none for an empty one).
+    pub fn batch(&mut self) -> RegistryBatch<'_> {
+        RegistryBatch {
+            tree: self,
+            dirty: Vec::new(),
+        }
+    }
+
+    /// Recomputes every node above the leaves at `dirty` (each once) and records the new root.
+    fn rehash(&mut self, mut dirty: Vec<usize>) {
+        if dirty.is_empty() {
+            return;
+        }
         for h in 1..=self.levels() {
-            let first = pos & !(ARITY - 1);
-            let below = &self.layers[h - 1];
-            let empty = self.empty[h - 1];
-            let node = hash_node(&std::array::from_fn(|i| {
-                below.get(first + i).copied().unwrap_or(empty)
-            }));
-            pos /= ARITY;
-            let layer = &mut self.layers[h];
-            if pos == layer.len() {
-                layer.push(node);
-            } else {
-                layer[pos] = node;
+            dirty.iter_mut().for_each(|pos| *pos /= ARITY);
+            dirty.sort_unstable();
+            dirty.dedup();
+            let (below, above) = self.layers.split_at_mut(h);
+            let (below, layer, empty) = (&below[h - 1], &mut above[0], self.empty[h - 1]);
+            // Ascending positions: a new node is always the next one of its layer.
+            for &pos in &dirty {
+                let first = pos * ARITY;
+                let node = hash_node(&std::array::from_fn(|i| {
+                    below.get(first + i).copied().unwrap_or(empty)
+                }));
+                if pos == layer.len() {
+                    layer.push(node);
+                } else {
+                    layer[pos] = node;
+                }
             }
         }
         let root = self.layers[self.levels()][0];
@@ -304,6 +305,53 @@ impl RegistryTree {
             .iter()
             .position(|l| l == leaf)
             .map(|i| i as u64)
+    }
+}
+
+/// Appends and revocations applied to a [`RegistryTree`] together ([`RegistryTree::batch`]).
+///
+/// Each change is checked and applied to the leaves at once (so a later change in the batch
+/// sees it); the nodes above them are rehashed when the batch is dropped, also after a change
+/// was refused, so the tree is never left with stale nodes.
+pub struct RegistryBatch<'a> {
+    tree: &'a mut RegistryTree,
+    dirty: Vec<usize>,
+}
+
+impl RegistryBatch<'_> {
+    /// Appends a credential leaf and returns its index.
+    pub fn append(&mut self, leaf: Fr) -> Result<u64, RegistryError> {
+        if leaf.is_zero() {
+            return Err(RegistryError::EmptyLeaf);
+        }
+        let index = self.tree.len();
+        if index >= self.tree.capacity() {
+            return Err(RegistryError::Full(self.tree.capacity()));
+        }
+        self.tree.layers[0].push(leaf);
+        self.dirty.push(index as usize);
+        Ok(index)
+    }
+
+    /// Empties the leaf at `index` (revocation).
+    pub fn revoke(&mut self, index: u64) -> Result<(), RegistryError> {
+        let size = self.tree.len();
+        let slot = self.tree.layers[0]
+            .get_mut(index as usize)
+            .ok_or(RegistryError::NoSuchLeaf { index, size })?;
+        if slot.is_zero() {
+            return Err(RegistryError::AlreadyRevoked(index));
+        }
+        *slot = EMPTY_LEAF;
+        self.dirty.push(index as usize);
+        Ok(())
+    }
+}
+
+impl Drop for RegistryBatch<'_> {
+    fn drop(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        self.tree.rehash(dirty);
     }
 }
 
@@ -432,7 +480,52 @@ mod tests {
         );
     }
 
+    /// A refused change inside a batch leaves the tree consistent: the changes before it are
+    /// hashed in, the refused one changes nothing.
+    #[test]
+    fn a_batch_with_a_refused_change_still_rehashes_what_it_changed() {
+        let mut t = RegistryTree::new(4).unwrap();
+        let result = (|| {
+            let mut b = t.batch();
+            b.append(leaf(0))?;
+            b.append(leaf(1))?;
+            b.revoke(7)
+        })();
+        assert_eq!(result, Err(RegistryError::NoSuchLeaf { index: 7, size: 2 }));
+        assert_eq!(t.root(), naive_root(4, &[leaf(0), leaf(1)]));
+        assert_eq!(t.root_history().len(), 2, "one root for the batch");
+        t.batch();
+        assert_eq!(t.root_history().len(), 2, "none for an empty batch");
+    }
+
     proptest! {
+        /// A batch of appends and revocations gives the same tree as the changes one by one,
+        /// and the same as rebuilding from the final leaves.
+        #[test]
+        fn a_batch_equals_its_changes_one_by_one(
+            start in 0u64..40,
+            ops in proptest::collection::vec((any::<bool>(), 0u64..80), 0..40),
+        ) {
+            let leaves: Vec<Fr> = (0..start).map(leaf).collect();
+            let mut one = RegistryTree::from_leaves(6, &leaves).unwrap();
+            let mut batched = one.clone();
+            let mut b = batched.batch();
+            for (n, (is_append, i)) in ops.iter().enumerate() {
+                if *is_append {
+                    prop_assert_eq!(one.append(leaf(1000 + n as u64)), b.append(leaf(1000 + n as u64)));
+                } else {
+                    prop_assert_eq!(one.revoke(*i), b.revoke(*i));
+                }
+            }
+            drop(b);
+            prop_assert_eq!(one.root(), batched.root());
+            prop_assert_eq!(one.leaves(), batched.leaves());
+            prop_assert_eq!(RegistryTree::from_leaves(6, batched.leaves()).unwrap().root(), batched.root());
+            for i in 0..batched.len() {
+                prop_assert_eq!(one.path(i).unwrap(), batched.path(i).unwrap());
+            }
+        }
+
         /// Any change to a sibling, the index or the leaf moves the root a path leads to.
         #[test]
         fn tampered_paths_lead_elsewhere(n in 1u64..64, pick in any::<u64>(), which in 0usize..9) {
