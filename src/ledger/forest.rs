@@ -172,7 +172,9 @@ impl Forest {
 
     /// Applies a block's registry changes at block time `time_ms`; returns the roots they
     /// replaced (one per changed issuer), which the ledger stores so that a reopened node
-    /// rebuilds the same window.
+    /// rebuilds the same window. An unregistered issuer anywhere in `ops` is reported before
+    /// any change is applied; a change a tree refuses fails the block after the changes before
+    /// it (the ledger then goes stale either way).
     pub fn apply(
         &mut self,
         ops: &[RegistryOp],
@@ -322,6 +324,12 @@ mod tests {
             .apply(&[append(1, 9), revoke(1, 0)], 2_000)
             .unwrap_err();
         assert!(err.contains("issuer 1") && err.contains("revoked"), "{err}");
+        let t = whole.tree(1).unwrap();
+        assert_eq!(
+            t.root(),
+            RegistryTree::from_leaves(4, t.leaves()).unwrap().root(),
+            "the refused block's earlier change is hashed in, not left stale"
+        );
         let err = whole.apply(&[append(3, 9)], 2_000).unwrap_err();
         assert!(err.contains("issuer 3 is not registered"), "{err}");
     }

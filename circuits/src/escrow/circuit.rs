@@ -99,6 +99,11 @@ fn to_montgomery(points: &[EdwardsAffine]) -> Vec<(Fr, Fr)> {
         .iter()
         .zip(inv.chunks(2))
         .map(|(p, i)| {
+            // batch_inversion maps 0 to 0: an excluded point would give a wrong constant.
+            debug_assert!(
+                p.y != Fr::ONE && !p.x.is_zero(),
+                "identity or order-2 point"
+            );
             let u = (Fr::ONE + p.y) * i[0];
             (u, u * i[1])
         })
@@ -155,6 +160,8 @@ fn fixed_base_pair(
         let (x1, y1) = lookup(w, &t1.mont[j])?;
         let (x2, y2) = lookup(w, &t2.mont[j])?;
         let (p1, p2) = (MontVar::new(x1, y1), MontVar::new(x2, y2));
+        // arkworks' incomplete addition unwraps a division by `x2 − x1`: the bounds above
+        // make `x2 = x1` impossible for any bits.
         acc = Some(match acc {
             None => (p1, p2),
             Some((a1, a2)) => (a1 + &p1, a2 + &p2),

@@ -312,7 +312,8 @@ impl RegistryTree {
 ///
 /// Each change is checked and applied to the leaves at once (so a later change in the batch
 /// sees it); the nodes above them are rehashed when the batch is dropped, also after a change
-/// was refused, so the tree is never left with stale nodes.
+/// was refused, so the tree is never left with stale nodes. (Leaking a batch with
+/// `std::mem::forget` would leave them stale: never do that.)
 pub struct RegistryBatch<'a> {
     tree: &'a mut RegistryTree,
     dirty: Vec<usize>,
@@ -509,6 +510,7 @@ mod tests {
             let leaves: Vec<Fr> = (0..start).map(leaf).collect();
             let mut one = RegistryTree::from_leaves(6, &leaves).unwrap();
             let mut batched = one.clone();
+            let before = one.root_history().len();
             let mut b = batched.batch();
             for (n, (is_append, i)) in ops.iter().enumerate() {
                 if *is_append {
@@ -518,6 +520,9 @@ mod tests {
                 }
             }
             drop(b);
+            // One root per applied change one by one; one for the whole batch (none if empty).
+            let applied = one.root_history().len() - before;
+            prop_assert_eq!(batched.root_history().len(), before + usize::from(applied > 0));
             prop_assert_eq!(one.root(), batched.root());
             prop_assert_eq!(one.leaves(), batched.leaves());
             prop_assert_eq!(RegistryTree::from_leaves(6, batched.leaves()).unwrap().root(), batched.root());
