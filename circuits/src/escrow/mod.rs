@@ -24,7 +24,8 @@
 //! escrow someone else's id, a random value, or a ciphertext copied from another token (it
 //! does not know that token's `r`). Both scalar multiplications are by fixed bases (`G`, and
 //! the inspector's key, a constant of the circuit), done with 3-bit windowed lookups whose
-//! bit products the two multiplications share.
+//! bit products the two multiplications share, summed with incomplete Montgomery additions
+//! whose exceptional cases cannot occur (the argument is on the circuit's `fixed_base_pair`).
 //! Because the inspector's key is a constant, the escrow circuit's Groth16 keys belong to
 //! one inspector: a new inspector is a new verifying key in genesis, like any circuit change.
 
