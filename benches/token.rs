@@ -58,6 +58,23 @@ fn benches(c: &mut Criterion) {
         let xs: [Fr; 6] = std::array::from_fn(|i| Fr::from(i as u64 + 1));
         b.iter(|| poseidon::hash(Domain::Leaf, black_box(&xs)))
     });
+    // The same permutations without AVX-512 IFMA (what `permute` runs on other CPUs).
+    c.bench_function("poseidon/permute_w3_portable", |b| {
+        let state: [Fr; 3] = std::array::from_fn(|i| Fr::from(i as u64 + 1));
+        b.iter(|| {
+            let mut s = black_box(state);
+            poseidon::permute_portable(&mut s);
+            s
+        })
+    });
+    c.bench_function("poseidon/permute_w5_portable", |b| {
+        let state: [Fr; 5] = std::array::from_fn(|i| Fr::from(i as u64 + 1));
+        b.iter(|| {
+            let mut s = black_box(state);
+            poseidon::permute_portable(&mut s);
+            s
+        })
+    });
 
     c.bench_function("registry/append_d20", |b| {
         b.iter_batched(

@@ -17,7 +17,7 @@
 pub mod gadget;
 mod native;
 
-pub use native::{hash, permute, Poseidon};
+pub use native::{backend, hash, permute, permute_portable, Backend, Poseidon};
 
 /// Number of full rounds (half before, half after the partial rounds), for every width.
 pub const FULL_ROUNDS: usize = 8;

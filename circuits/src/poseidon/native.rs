@@ -52,6 +52,9 @@ use ark_ff::{AdditiveGroup, Field, PrimeField, Zero};
 
 use super::{Domain, Width, ALPHA, FULL_ROUNDS};
 
+#[cfg(target_arch = "x86_64")]
+mod ifma;
+
 const HALF: usize = FULL_ROUNDS / 2;
 
 /// Round constants and MDS matrix of one width, as the specification states them.
@@ -325,11 +328,52 @@ fn full_round<const W: usize>(state: &mut [Fr; W], ark: &[Fr; W], m: &Matrix<W>)
 ///
 /// Computes exactly the textbook permutation given by [`Poseidon::get`] for that width
 /// (constants, S-box, MDS matrix per round), in the optimized form described in the module
-/// documentation.
+/// documentation: on AVX-512 IFMA for widths 3 and 5 where the CPU has it ([`backend`]),
+/// otherwise [`permute_portable`]. Both give the same output (tests compare them).
 ///
 /// # Panics
 /// If `W` is not 3, 5 or 7 (see [`Width`]).
 pub fn permute<const W: usize>(state: &mut [Fr; W]) {
+    #[cfg(target_arch = "x86_64")]
+    if ifma::permute(state) {
+        return;
+    }
+    permute_portable(state)
+}
+
+/// How [`permute`] runs on this machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Widths 3 and 5 on AVX-512 IFMA, four products per instruction (width 7 portable).
+    Ifma,
+    /// Every width on arkworks' 64-bit field arithmetic.
+    Portable,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Ifma => "avx512-ifma",
+            Backend::Portable => "portable",
+        })
+    }
+}
+
+/// The backend [`permute`] uses on this CPU (figures depend on it).
+pub fn backend() -> Backend {
+    #[cfg(target_arch = "x86_64")]
+    if ifma::available() {
+        return Backend::Ifma;
+    }
+    Backend::Portable
+}
+
+/// The permutation on arkworks' portable field arithmetic, every width, every CPU: what
+/// [`permute`] runs without AVX-512 IFMA. Public for benches and differential tests.
+///
+/// # Panics
+/// If `W` is not 3, 5 or 7 (see [`Width`]).
+pub fn permute_portable<const W: usize>(state: &mut [Fr; W]) {
     let o = Optimized::<W>::get();
     for (r, ark) in o.head_ark.iter().enumerate() {
         let m = if r + 1 == HALF { &o.pre_mds } else { &o.mds };
