@@ -288,11 +288,14 @@ fn bench_reports_every_figure() {
 
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("b.json")).unwrap()).unwrap();
-    assert_eq!(v["version"], 6);
+    assert_eq!(v["version"], 7);
     assert_eq!(v["cohort"].as_array().unwrap().len(), 6);
     assert!(v["date"].as_str().unwrap().ends_with('Z'));
     assert!(!v["machine"]["cpu"].as_str().unwrap().is_empty());
     assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert!(
+        ["avx512-ifma", "portable"].contains(&v["machine"]["poseidon_backend"].as_str().unwrap())
+    );
     assert_eq!(v["threads"], 2);
     assert_eq!(v["iterations"], 2);
     let depths = v["depths"].as_array().unwrap();

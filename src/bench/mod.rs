@@ -259,6 +259,7 @@ pub fn run(cfg: &Config, progress: &Progress, command: String) -> Result<Report,
         machine: Machine {
             cpu: machine::cpu_model(),
             cores: machine::cores(),
+            poseidon_backend: crate::circuits::poseidon::backend().to_string(),
         },
         threads: rayon::current_num_threads(),
         iterations: cfg.iterations,

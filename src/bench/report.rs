@@ -1,12 +1,13 @@
 //! The bench report: its JSON form (for machines) and its table (for people).
 //!
-//! JSON schema, version 6 (a report script parses these names; only add fields). Version 2
+//! JSON schema, version 7 (a report script parses these names; only add fields). Version 2
 //! added the `prepare` and `prove_arkworks` figures (version 1 had the nine others), version
 //! 3 `prove_repeat`, version 4 the depth-independent `cohort` figures (`cohort_prove_k`,
 //! `cohort_verify_k` for k = 1, 2, 4 criteria at 32 bits; not shown below), version 5 the
 //! escrow variant's `prove_escrow` and `verify_escrow` with, per depth, `escrow_constraints`
 //! and `escrow_setup_s`, version 6 `registry_insert_block` (one block's appends rehashed
-//! together; `per_token_us` is per leaf):
+//! together; `per_token_us` is per leaf), version 7 `machine.poseidon_backend` (`avx512-ifma`
+//! or `portable`: the `poseidon` and `registry_*` figures depend on it):
 //!
 //! ```json
 //! {"version":3,"date":"2026-11-27T10:00:00Z","machine":{"cpu":"AMD EPYC ...","cores":2},
@@ -32,7 +33,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 /// Current schema version.
-pub const VERSION: u32 = 6;
+pub const VERSION: u32 = 7;
 
 /// Every figure name of a depth, in report order (`cli_prove` only when the run was given the
 /// consentry binary, as `consentry bench` is).
@@ -95,6 +96,9 @@ pub struct Machine {
     pub cpu: String,
     /// Logical cores.
     pub cores: usize,
+    /// How native Poseidon runs on this CPU ([`crate::circuits::poseidon::backend`]).
+    #[serde(default)]
+    pub poseidon_backend: String,
 }
 
 /// One registry depth's figures.
@@ -257,8 +261,8 @@ impl Report {
         let _ = writeln!(w, "command:    {}", self.command);
         let _ = writeln!(
             w,
-            "machine:    {} ({} logical cores), {} rayon threads",
-            self.machine.cpu, self.machine.cores, self.threads
+            "machine:    {} ({} logical cores), {} rayon threads, Poseidon {}",
+            self.machine.cpu, self.machine.cores, self.threads, self.machine.poseidon_backend
         );
         let _ = writeln!(
             w,
@@ -414,6 +418,7 @@ mod tests {
             machine: Machine {
                 cpu: "AMD EPYC 7B13".into(),
                 cores: 2,
+                poseidon_backend: "portable".into(),
             },
             threads: 2,
             iterations: 10,

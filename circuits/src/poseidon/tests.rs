@@ -87,13 +87,14 @@ fn random_state<const W: usize>(seed: u64) -> [Fr; W] {
     std::array::from_fn(|_| Fr::rand(&mut rng))
 }
 
-/// The optimized permutation of width `W` against the textbook one on `state`.
+/// Both optimized permutations of width `W` (what [`permute`] runs on this CPU, and the
+/// portable one) against the textbook one on `state`.
 fn agrees<const W: usize>(state: [Fr; W]) -> bool {
-    let mut fast = state;
-    let mut slow = state;
+    let (mut fast, mut portable, mut slow) = (state, state, state);
     permute(&mut fast);
+    permute_portable(&mut portable);
     textbook_permute(Width::from_size(W).unwrap(), &mut slow);
-    fast == slow
+    fast == slow && portable == slow
 }
 
 proptest! {

@@ -9,46 +9,58 @@
 //! the scalar multiplier), so no library call makes the scalar permutation faster. IFMA
 //! (`vpmadd52luq`/`vpmadd52huq`: 52×52-bit multiply-add on every 64-bit lane; Intel Ice Lake,
 //! Sapphire Rapids and later, AMD Zen 4) computes four Montgomery products in one 256-bit
-//! register: measured here 18 ns for four (throughput) and 30 ns latency. The permutation
+//! register: measured here 18 ns for four (throughput). The permutation
 //! maps onto it: a full round's S-boxes and matrix products, and a partial round's eight
 //! products (the sparse row and column), are independent of each other.
 //!
 //! # Representation
 //!
 //! An [`F4`] holds four field elements, one per 64-bit lane, each as five 52-bit limbs (register
-//! `k` holds limb `k` of all four). A value is a Montgomery residue with radix `R = 2^260` (five
-//! 52-bit digits): the integer `â ≡ a·2^260 (mod r)`. Residues are kept *loosely reduced*: `â`
-//! may be any integer below a bound stated below, not only below `r`, so no product needs a
-//! conditional subtraction. The 260-bit radix leaves five bits above `r < 2^254 = B`, enough
-//! for every sum the permutation forms.
+//! `k` holds limb `k` of all four). A lane holds a Montgomery residue with radix `R = 2^260`
+//! (five 52-bit digits), the integer `â ≡ a·2^260 (mod r)`, *loosely reduced*: `â` may be any
+//! integer below a bound stated below, not only below `r`, so no product needs a conditional
+//! subtraction. The 260-bit radix leaves five bits above `r < 2^255` (`r < 1.82·B` with
+//! `B = 2^254`), enough for every sum the permutation forms.
 //!
-//! [`mul`] computes `a·b·R⁻¹ mod r` by interleaved (CIOS) Montgomery reduction on 52-bit digits,
-//! as in Drucker and Gueron, "Fast modular squaring with AVX512IFMA" (2019) and Intel's IPP.
-//! For inputs with normalised limbs (each below `2^52`, so `a, b < 2^260`) its result is below
-//! `a·b/2^260 + r` and normalised. In units of `B = 2^254` (`r ≈ 0.905·B`):
+//! A product is formed unreduced in ten 52-bit columns ([`Wide::product`], [`Wide::square`]) and
+//! reduced once ([`Wide::reduce`]: `T·R⁻¹ mod r`, below `T/2^260 + r`), Montgomery's algorithm on
+//! 52-bit digits as in Drucker and Gueron, "Fast modular squaring with AVX512IFMA" (2019). A
+//! matrix row or a dot product is one reduction of a sum of products. IFMA reads only the low 52
+//! bits of each limb, so a sum is normalised (carries propagated) before it is multiplied.
 //!
-//! | value | bound | why |
+//! | value (in units of `B = 2^254`; `2^260 = 64B`) | bound | why |
 //! | --- | --- | --- |
-//! | a state element entering (from arkworks, `â = mul(ã, 2^264 mod r)`) | `< 2B` | `ã < r` |
-//! | product of anything `< 2^260` and a constant `< r` | `< 2B` | `2^260·B/2^260 + r` |
-//! | S-box output for an input `u < 40B` | `< 26B` at every step, `< 9B` at the end | `u² < 40²/64·B + r`, `u⁴ < 26²/64·B + r`, `u⁵ < 11.6·40/64·B + r` |
-//! | a full round's output (a sum of `W ≤ 5` products by constants) | `< 10B` | |
-//! | a full round's S-box input (output plus a constant) | `< 11B` | |
-//! | a partial round's `y = t + Σ vⱼ·xⱼ` (four products) | `< 9B + 8B = 17B` | |
-//! | a partial round's S-box input `y + k` | `< 18B` | |
-//! | a partial round's `xⱼ` after `n` rounds since its last reduction | `< x₀ + 2n·B` | each round adds one product by a constant |
+//! | a state element entering: arkworks' `ã = a·2^256 < r` shifted by 4 bits ([`Packed::times_16`]) | `< 16r < 29.2B` | |
+//! | a product of any factor (below `64B`) by a constant below `r` | `< 2r` | `64B·r/64B + r` |
+//! | the S-box steps for an input `u < 40B` | `u² < 27B`, `u⁴ < 13.1B`, `u⁵ < 10B` | `40²/64·B + r`, `27²/64·B + r`, `13.1·40/64·B + r` |
+//! | a full round's output: one reduction of `W ≤ 5` products of S-box outputs by constants | `< 3.3B` | `5·10·1.82/64·B + r` |
+//! | a partial round's `y = t + Σ vⱼ·xⱼ` (four products by constants) | `< 10B + 8r < 24.6B` | |
+//! | a partial round's sparse lanes `xⱼ` | `< 37B` | below |
+//! | every S-box input (an element or `y` plus a constant below `r`) | `< 37B + r < 40B` | the rows above |
 //!
-//! So `xⱼ` is reduced (multiplied by `R mod r`, which gives a residue `< 2B`) every
-//! [`REDUCE_EVERY`] = 16 rounds: it starts below `10B`, stays below `10B + 32B` within the first
-//! 16 rounds, and leaves the partial rounds below `2B + 30B`, so the first full round after
-//! them sees an S-box input below `33B < 40B`, and every multiplication input stays below
-//! `2^260 = 64B`. A sum of normalised limbs is normalised (carries propagated) before it is
-//! multiplied, because IFMA reads only the low 52 bits of each limb. The tests check every
-//! product's inputs against these bounds in the test build, and compare the permutation with the
-//! portable one on random, edge and all-extreme states.
+//! The sparse lanes grow by one product of `t < 10B` by a constant (`< 2.1B`) per partial round,
+//! from below `3.3B`; every [`REDUCE_EVERY`] = 16 rounds they are multiplied by `R mod r` (which
+//! keeps the residue and leaves it below `37B·r/64B + r < 2.9B`), so they stay below
+//! `3.3B + 16·2.1B < 37B`. Every factor stays below `2^260 = 64B`, and no 64-bit column
+//! overflows: a product adds at most ten 52-bit terms to a column, a matrix row five products,
+//! a reduction ten more terms. The test build checks every product's factors, the tests check
+//! the extreme cases of this table and compare the permutation with the portable one on random,
+//! edge and extreme states.
 //!
-//! Leaving: `mul(â, 2^256 mod r)` is `a·2^256 mod r`, arkworks' own Montgomery form, below
-//! `10B·B/2^260 + r < 1.3r`; one conditional subtraction makes it canonical.
+//! Leaving: the last full round multiplies by the MDS matrix in arkworks' form (`c·2^256`), so
+//! its reductions yield arkworks' residues `a·2^256` directly, below `3.3B < 2r`: one
+//! conditional subtraction makes them canonical.
+//!
+//! # What runs where
+//!
+//! A full round keeps the state in `G` registers (one for width 3; two for width 5, the second
+//! holding element 4 alone) and computes rows 0–3 as `Σⱼ xⱼ·(column j)` and row 4 as the lane
+//! sum of `x·(row 4)`, two products instead of five. A partial round broadcasts element 0 to all
+//! lanes of `y` (its S-box is a chain of three dependent products; three lanes idle) and keeps
+//! elements 1.. in the lanes of `x` (the sparse row and column, eight products in two
+//! registers). Running that S-box on the scalar multiplier instead (arkworks, 19 ns a product)
+//! with the vector products a round ahead was tried and measured slower here
+//! (docs/performance.md).
 //!
 //! Width 7 (a registry leaf, once per enrollment) has six sparse lanes and stays portable.
 
@@ -148,16 +160,29 @@ impl Packed {
     /// Up to four constants in IFMA Montgomery form (`c·2^260 mod r`, canonical), the lanes
     /// beyond `cs` zero. arkworks' form of `16·c` is exactly that integer.
     fn constants(cs: &[Fr]) -> Packed {
-        assert!(cs.len() <= 4, "four lanes");
         let sixteen = Fr::from(16u64);
+        Packed::arkworks(&cs.iter().map(|c| *c * sixteen).collect::<Vec<_>>())
+    }
+
+    /// Up to four constants in arkworks' form (`c·2^256 mod r`), the lanes beyond `cs` zero: a
+    /// product of an IFMA residue by one of them is arkworks' residue of the product.
+    fn arkworks(cs: &[Fr]) -> Packed {
+        assert!(cs.len() <= 4, "four lanes");
         Packed::from_u256(std::array::from_fn(|i| {
-            cs.get(i).map_or([0; 4], |c| (*c * sixteen).0 .0)
+            cs.get(i).map_or([0; 4], |c| c.0 .0)
         }))
     }
 
-    /// The same raw integer (not a field element's form) in all four lanes.
-    fn splat_raw(value: BigInt<4>) -> Packed {
-        Packed::from_u256([value.0; 4])
+    /// Each lane's integer times 16 (below `2^260` if it was below `2^256`): arkworks' residue
+    /// `a·2^256` becomes `a·2^260`, the IFMA residue, with a shift instead of a product.
+    fn times_16(self) -> Packed {
+        let l = self.0;
+        Packed(std::array::from_fn(|k| {
+            std::array::from_fn(|lane| {
+                let low = if k == 0 { 0 } else { l[k - 1][lane] >> 48 };
+                ((l[k][lane] << 4) & MASK) | low
+            })
+        }))
     }
 }
 
@@ -169,20 +194,20 @@ struct F4([__m256i; 5]);
 /// converted from the portable permutation's [`Optimized`] constants.
 struct Tables<const W: usize, const G: usize> {
     head_ark: [[Packed; G]; HALF],
-    /// Column `j` of the MDS matrix, its rows spread over the `G` registers' lanes.
-    mds: [[Packed; G]; W],
-    pre_mds: [[Packed; G]; W],
-    post_mds: [[Packed; G]; W],
+    /// The MDS matrix, and the two matrices the optimization puts around the partial rounds.
+    mds: Matrix<W>,
+    pre_mds: Matrix<W>,
+    post_mds: Matrix<W>,
+    /// The MDS matrix in arkworks' form, for the last round: its output leaves in arkworks'
+    /// form with no conversion.
+    last_mds: Matrix<W>,
     tail_ark: [[Packed; G]; HALF],
     /// Per partial round: `k` in every lane, then `v` and `w` (lane `j − 1` holds `vⱼ`, `wⱼ`).
     partial: Vec<[Packed; 3]>,
-    /// The modulus, `−r⁻¹ mod 2^52`, `R mod r` in IFMA form (reduction by multiplication),
-    /// `2^264 mod r` (arkworks' form in, IFMA form out) and `2^256 mod r` (the reverse).
+    /// The modulus, `−r⁻¹ mod 2^52` and `R mod r` in IFMA form (reduction by multiplication).
     modulus: Packed,
     minus_r_inv: Packed,
     one: Packed,
-    to_ifma: Packed,
-    to_arkworks: Packed,
 }
 
 impl<const W: usize, const G: usize> Tables<W, G> {
@@ -207,8 +232,14 @@ impl<const W: usize, const G: usize> Tables<W, G> {
         let spread = |row: &[Fr; W]| -> [Packed; G] {
             std::array::from_fn(|g| Packed::constants(&row[(4 * g).min(W)..(4 * g + 4).min(W)]))
         };
-        let columns = |m: &[[Fr; W]; W]| -> [[Packed; G]; W] {
-            std::array::from_fn(|j| spread(&std::array::from_fn(|i| m[i][j])))
+        let matrix = |m: &[[Fr; W]; W], form: fn(&[Fr]) -> Packed| -> Matrix<W> {
+            let row = &m[W - 1];
+            Matrix {
+                columns: std::array::from_fn(|j| {
+                    form(&(0..W.min(4)).map(|i| m[i][j]).collect::<Vec<_>>())
+                }),
+                last_row: [form(&row[..4.min(W)]), form(&row[4.min(W)..])],
+            }
         };
         let modulus = Packed::from_u256([Fr::MODULUS.0; 4]);
         // −r⁻¹ mod 2^64 by Newton's iteration (r is odd), then its low 52 bits.
@@ -221,9 +252,10 @@ impl<const W: usize, const G: usize> Tables<W, G> {
         let minus_r_inv = inv.wrapping_neg() & MASK;
         Tables {
             head_ark: std::array::from_fn(|r| spread(&o.head_ark[r])),
-            mds: columns(&o.mds),
-            pre_mds: columns(&o.pre_mds),
-            post_mds: columns(&o.post_mds),
+            mds: matrix(&o.mds, Packed::constants),
+            pre_mds: matrix(&o.pre_mds, Packed::constants),
+            post_mds: matrix(&o.post_mds, Packed::constants),
+            last_mds: matrix(&o.mds, Packed::arkworks),
             tail_ark: std::array::from_fn(|r| spread(&o.tail_ark[r])),
             partial: o
                 .partial
@@ -239,10 +271,16 @@ impl<const W: usize, const G: usize> Tables<W, G> {
             modulus,
             minus_r_inv: Packed([[minus_r_inv; 4]; 5]),
             one: Packed::constants(&[Fr::from(1u64); 4]),
-            to_ifma: Packed::splat_raw(Fr::from(256u64).0),
-            to_arkworks: Packed::splat_raw(Fr::from(1u64).0),
         }
     }
+}
+
+/// A `W × W` matrix as the full rounds use it: for rows 0 to 3 (the first register), column
+/// `j` in the lanes; for width 5 also row 4 (the second register's one element), its first four
+/// entries in the lanes of one constant and the fifth in lane 0 of another.
+struct Matrix<const W: usize> {
+    columns: [Packed; W],
+    last_row: [Packed; 2],
 }
 
 /// The modulus in registers, for [`mul`].
@@ -297,39 +335,130 @@ fn normalize(mut a: F4) -> F4 {
 /// The Montgomery product `a·b·2^-260 mod r` of each lane, normalised and below
 /// `a·b/2^260 + r`. Inputs must be normalised (IFMA reads the low 52 bits of each limb).
 ///
-/// Each of the five digit steps adds `a·bᵢ` and `m·r` to a six-limb accumulator, with
-/// `m = t₀·(−r⁻¹) mod 2^52` chosen so that the low limb becomes divisible by `2^52`, then shifts
-/// it down one limb. An accumulator limb receives at most four 52-bit terms per step for five
-/// steps, so it stays below `2^57`: no 64-bit lane overflows.
+/// The product is formed first ([`Wide::product`]) and reduced once ([`Wide::reduce`]), not
+/// digit by digit (CIOS): the reduction's chain of dependent steps then starts as soon as the
+/// low columns are ready and does not wait for each digit's products. 85 against 120 cycles of
+/// latency here, the same number of instructions.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
 fn mul(a: F4, b: F4, m: &Modulus) -> F4 {
-    #[cfg(test)]
-    bounds::check_input(&a, &b);
-    let z = _mm256_setzero_si256();
-    let mut t = [z; 6];
-    for bi in b.0 {
-        for j in 0..5 {
-            t[j] = _mm256_madd52lo_epu64(t[j], a.0[j], bi);
-            t[j + 1] = _mm256_madd52hi_epu64(t[j + 1], a.0[j], bi);
-        }
-        let q = _mm256_madd52lo_epu64(z, t[0], m.minus_r_inv);
-        for j in 0..5 {
-            t[j] = _mm256_madd52lo_epu64(t[j], q, m.r.0[j]);
-            t[j + 1] = _mm256_madd52hi_epu64(t[j + 1], q, m.r.0[j]);
-        }
-        let carry = _mm256_srli_epi64::<52>(t[0]);
-        t = [_mm256_add_epi64(t[1], carry), t[2], t[3], t[4], t[5], z];
+    Wide::product(a, b).reduce(m)
+}
+
+/// Four lanes of unreduced sums of products: ten 52-bit columns, each a 64-bit accumulator.
+///
+/// A product adds at most ten 52-bit terms to a column, so up to 64 products fit before a
+/// column could overflow (the permutation sums at most six, see the bounds above).
+#[derive(Clone, Copy)]
+struct Wide([__m256i; 10]);
+
+impl Wide {
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
+    fn zero() -> Wide {
+        Wide([_mm256_setzero_si256(); 10])
     }
-    normalize(F4([t[0], t[1], t[2], t[3], t[4]]))
+
+    /// `a·b` (both normalised), unreduced. The low and high halves of the partial products go
+    /// to separate accumulators so that each column's chain of additions is half as long.
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
+    fn product(a: F4, b: F4) -> Wide {
+        #[cfg(test)]
+        bounds::check_input(&a, &b);
+        let z = _mm256_setzero_si256();
+        let (mut lo, mut hi) = ([z; 10], [z; 10]);
+        for (i, bi) in b.0.into_iter().enumerate() {
+            for (j, aj) in a.0.into_iter().enumerate() {
+                lo[i + j] = _mm256_madd52lo_epu64(lo[i + j], aj, bi);
+                hi[i + j + 1] = _mm256_madd52hi_epu64(hi[i + j + 1], aj, bi);
+            }
+        }
+        Wide(std::array::from_fn(|k| _mm256_add_epi64(lo[k], hi[k])))
+    }
+
+    /// `a²` (normalised), unreduced: each cross product `aᵢ·aⱼ` (`i < j`) once and doubled, so
+    /// 15 partial products instead of 25.
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
+    fn square(a: F4) -> Wide {
+        #[cfg(test)]
+        bounds::check_input(&a, &a);
+        let z = _mm256_setzero_si256();
+        let (mut lo, mut hi) = ([z; 10], [z; 10]);
+        for i in 0..5 {
+            for j in i + 1..5 {
+                lo[i + j] = _mm256_madd52lo_epu64(lo[i + j], a.0[i], a.0[j]);
+                hi[i + j + 1] = _mm256_madd52hi_epu64(hi[i + j + 1], a.0[i], a.0[j]);
+            }
+        }
+        let mut t: [__m256i; 10] = std::array::from_fn(|k| {
+            let cross = _mm256_add_epi64(lo[k], hi[k]);
+            _mm256_add_epi64(cross, cross)
+        });
+        for (i, ai) in a.0.into_iter().enumerate() {
+            t[2 * i] = _mm256_madd52lo_epu64(t[2 * i], ai, ai);
+            t[2 * i + 1] = _mm256_madd52hi_epu64(t[2 * i + 1], ai, ai);
+        }
+        Wide(t)
+    }
+
+    /// The column-wise sum of two accumulators.
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
+    fn plus(self, other: Wide) -> Wide {
+        Wide(std::array::from_fn(|k| {
+            _mm256_add_epi64(self.0[k], other.0[k])
+        }))
+    }
+
+    /// The sum of the four lanes, in every lane.
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
+    fn lane_sum(self) -> Wide {
+        Wide(self.0.map(|x| {
+            let x = _mm256_add_epi64(x, _mm256_permute4x64_epi64::<0b01_00_11_10>(x));
+            _mm256_add_epi64(x, _mm256_permute4x64_epi64::<0b10_11_00_01>(x))
+        }))
+    }
+
+    /// Montgomery reduction of the sum `T`: `T·2^-260 mod r`, below `T/2^260 + r`, normalised.
+    ///
+    /// Step `i` adds `qᵢ·r·2^(52i)` with `qᵢ = tᵢ·(−r⁻¹) mod 2^52`, which clears column `i`'s
+    /// low 52 bits, and carries the rest into column `i + 1`. Only column `i + 1` is on the
+    /// chain to `qᵢ₊₁`, so its three additions are formed side by side; the other columns'
+    /// additions wait for no one.
+    #[inline]
+    #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
+    fn reduce(mut self, m: &Modulus) -> F4 {
+        let z = _mm256_setzero_si256();
+        let r = &m.r.0;
+        let t = &mut self.0;
+        for i in 0..5 {
+            let q = _mm256_madd52lo_epu64(z, t[i], m.minus_r_inv);
+            let cleared = _mm256_madd52lo_epu64(t[i], q, r[0]);
+            let next = _mm256_madd52lo_epu64(t[i + 1], q, r[1]);
+            let high = _mm256_madd52hi_epu64(z, q, r[0]);
+            t[i + 1] = _mm256_add_epi64(
+                _mm256_add_epi64(next, high),
+                _mm256_srli_epi64::<52>(cleared),
+            );
+            t[i + 2] = _mm256_madd52hi_epu64(t[i + 2], q, r[1]);
+            for j in 2..5 {
+                t[i + j] = _mm256_madd52lo_epu64(t[i + j], q, r[j]);
+                t[i + j + 1] = _mm256_madd52hi_epu64(t[i + j + 1], q, r[j]);
+            }
+        }
+        normalize(F4([t[5], t[6], t[7], t[8], t[9]]))
+    }
 }
 
 /// `x⁵` as square, square, multiply.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
 fn sbox(x: F4, m: &Modulus) -> F4 {
-    let x2 = mul(x, x, m);
-    let x4 = mul(x2, x2, m);
+    let x2 = Wide::square(x).reduce(m);
+    let x4 = Wide::square(x2).reduce(m);
     mul(x4, x, m)
 }
 
@@ -361,25 +490,34 @@ fn lane_sum(a: F4) -> F4 {
     }))
 }
 
-/// A full round: add the constants, S-box every element, multiply by the matrix given by its
-/// columns. The result is normalised and below `10B`.
+/// A full round: add the constants, S-box every element, multiply by the matrix. Each output
+/// register is one reduction of a sum of products: rows 0 to 3 as `Σⱼ xⱼ·column j`, row 4 (width
+/// 5) as the lane sum of `x·row 4`, so the second register costs two products, not five. The
+/// result is normalised and below `2B`.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
 fn full_round<const W: usize, const G: usize>(
     state: &mut [F4; G],
     ark: &[Packed; G],
-    columns: &[[Packed; G]; W],
+    matrix: &Matrix<W>,
     m: &Modulus,
 ) {
     let x: [F4; G] = std::array::from_fn(|g| sbox(normalize(add(state[g], load(&ark[g]))), m));
-    let mut out = [zero(); G];
-    for (j, column) in columns.iter().enumerate() {
-        let xj = broadcast(x[j / 4], j % 4);
-        for (o, c) in out.iter_mut().zip(column) {
-            *o = add(*o, mul(xj, load(c), m));
+    let (mut even, mut odd) = (Wide::zero(), Wide::zero());
+    for (j, column) in matrix.columns.iter().enumerate() {
+        let p = Wide::product(broadcast(x[j / 4], j % 4), load(column));
+        if j % 2 == 0 {
+            even = even.plus(p);
+        } else {
+            odd = odd.plus(p);
         }
     }
-    *state = out.map(|o| normalize(o));
+    state[0] = even.plus(odd).reduce(m);
+    if G > 1 {
+        let row = Wide::product(x[0], load(&matrix.last_row[0]))
+            .plus(Wide::product(x[G - 1], load(&matrix.last_row[1])));
+        state[G - 1] = row.lane_sum().reduce(m);
+    }
 }
 
 /// The permutation of width `W` on `state`, in place.
@@ -394,16 +532,15 @@ unsafe fn run<const W: usize, const G: usize>(t: &Tables<W, G>, state: &mut [Fr;
     };
     let zero = zero();
 
-    // In: arkworks' residues (`a·2^256`, canonical) times 2^264 → `a·2^260`.
-    let to_ifma = load(&t.to_ifma);
+    // In: arkworks' residues (`a·2^256`, canonical) times 16 → `a·2^260`, below `16r`.
     let mut s: [F4; G] = std::array::from_fn(|g| {
         let lanes = std::array::from_fn(|i| state.get(4 * g + i).map_or([0; 4], |x| x.0 .0));
-        mul(load(&Packed::from_u256(lanes)), to_ifma, &m)
+        load(&Packed::from_u256(lanes).times_16())
     });
 
     for (r, ark) in t.head_ark.iter().enumerate() {
-        let columns = if r + 1 == HALF { &t.pre_mds } else { &t.mds };
-        full_round(&mut s, ark, columns, &m);
+        let matrix = if r + 1 == HALF { &t.pre_mds } else { &t.mds };
+        full_round(&mut s, ark, matrix, &m);
     }
 
     // Partial rounds: element 0 in every lane of `y`, elements 1.. in the lanes of `x`.
@@ -426,14 +563,17 @@ unsafe fn run<const W: usize, const G: usize>(t: &Tables<W, G>, state: &mut [Fr;
     }
 
     for (r, ark) in t.tail_ark.iter().enumerate() {
-        let columns = if r == 0 { &t.post_mds } else { &t.mds };
-        full_round(&mut s, ark, columns, &m);
+        let matrix = match r {
+            0 => &t.post_mds,
+            _ if r + 1 == HALF => &t.last_mds,
+            _ => &t.mds,
+        };
+        full_round(&mut s, ark, matrix, &m);
     }
 
-    // Out: `a·2^260` times 2^256 → `a·2^256` below 1.3r, then canonical.
-    let to_arkworks = load(&t.to_arkworks);
+    // Out: the last round's matrix left arkworks' residues below 2r; make them canonical.
     for (g, reg) in s.iter().enumerate() {
-        let packed = store(mul(*reg, to_arkworks, &m));
+        let packed = store(*reg);
         for (i, x) in state.iter_mut().enumerate().skip(4 * g).take(4) {
             *x = canonical(packed.lane_u256(i - 4 * g));
         }
@@ -479,7 +619,7 @@ mod bounds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ff::{Field, UniformRand};
+    use ark_ff::{BigInteger, Field, UniformRand};
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
@@ -527,30 +667,117 @@ mod tests {
         }
     }
 
+    /// A lane value just below `tenths/10 · B` (B = 2^254) in every lane: limb 4 (bits 208 and
+    /// up) at its largest, the lower limbs all ones.
+    fn just_below(tenths: u64) -> Packed {
+        let mut p = Packed([[MASK; 4]; 5]);
+        p.0[4] = [(tenths << 46) / 10 - 1; 4];
+        p
+    }
+
+    /// Whether every lane of `p` is below `tenths/10 · B`.
+    fn below(p: &Packed, tenths: u64) -> bool {
+        p.0[4].iter().all(|&l| l < (tenths << 46) / 10)
+    }
+
     #[test]
-    fn products_of_the_largest_inputs_stay_in_range() {
+    fn the_bounds_of_the_module_documentation_hold_at_their_extremes() {
         if !available() {
             eprintln!("skipped: this CPU has no AVX-512 IFMA");
             return;
         }
         let (m, _) = modulus();
-        // In units of B = 2^254, limb 4 (bits 208 and up) of a value below kB is below k·2^46.
-        let below = |p: &Packed, k: u64| p.0[4].iter().all(|&l| l < k << 46);
-        // The largest factor (2^260 − 1) times a constant below r, and a constant squared.
-        let max = Packed([[MASK; 4]; 5]);
         let c = Packed::constants(&[-Fr::from(1u64); 4]);
-        // The largest S-box input the module allows: 40B − 1.
-        let mut u = Packed([[MASK; 4]; 5]);
-        u.0[4] = [(40 << 46) - 1; 4];
         // SAFETY: `available()` checked above.
-        let (p, q, s) = unsafe {
-            (
-                store(mul(load(&max), load(&c), &m)),
-                store(mul(load(&c), load(&c), &m)),
-                store(sbox(load(&u), &m)),
-            )
+        unsafe {
+            // The largest factor (2^260 − 1) times a constant below r: below 2r.
+            let p = store(mul(load(&Packed([[MASK; 4]; 5])), load(&c), &m));
+            let mut two_r = Fr::MODULUS;
+            two_r.mul2();
+            assert!((0..4).all(|i| BigInt(p.lane_u256(i)) < two_r), "{p:x?}");
+            // The S-box steps for the largest input the module allows (40B).
+            let u = load(&just_below(400));
+            let u2 = Wide::square(u).reduce(&m);
+            let u4 = Wide::square(u2).reduce(&m);
+            let u5 = mul(u4, u, &m);
+            assert!(below(&store(u2), 270) && below(&store(u4), 131) && below(&store(u5), 100));
+            // A full round's row: five S-box outputs (10B) times constants below r: 3.3B, below
+            // 2r (the last round's output, made canonical by one subtraction).
+            let x = load(&just_below(100));
+            let mut row = Wide::product(x, load(&c));
+            for _ in 0..4 {
+                row = row.plus(Wide::product(x, load(&c)));
+            }
+            let row = store(row.reduce(&m));
+            assert!(below(&row, 33), "{row:x?}");
+            assert!((0..4).all(|i| BigInt(row.lane_u256(i)) < two_r));
+        }
+    }
+
+    #[test]
+    fn a_square_is_the_product_of_a_value_by_itself() {
+        if !available() {
+            eprintln!("skipped: this CPU has no AVX-512 IFMA");
+            return;
+        }
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        for extreme in [false, true] {
+            let a = if extreme {
+                Packed([[MASK; 4]; 5])
+            } else {
+                Packed::from_u256(std::array::from_fn(|_| Fr::rand(&mut rng).0 .0))
+            };
+            // SAFETY: `available()` checked above.
+            let (sq, prod) = unsafe {
+                let a = load(&a);
+                (Wide::square(a).0, Wide::product(a, a).0)
+            };
+            // SAFETY: see `load`.
+            let columns = |w: [__m256i; 10]| unsafe {
+                std::mem::transmute::<[__m256i; 10], [[u64; 4]; 10]>(w)
+            };
+            assert_eq!(columns(sq), columns(prod));
+        }
+    }
+
+    #[test]
+    fn times_16_shifts_the_integer_and_canonical_subtracts_r_once() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let xs: [Fr; 4] = std::array::from_fn(|_| Fr::rand(&mut rng));
+        let shifted = Packed::from_u256(xs.map(|x| x.0 .0)).times_16();
+        for (lane, x) in xs.iter().enumerate() {
+            // The lane's value, limb by limb, against 16·x computed on 64-bit words.
+            let a = x.0 .0;
+            let mut want = [0u64; 5];
+            for i in 0..4 {
+                want[i] |= a[i] << 4;
+                want[i + 1] = a[i] >> 60;
+            }
+            let limbs: [u64; 5] = std::array::from_fn(|k| shifted.0[k][lane]);
+            let mut got = [0u64; 5];
+            for (k, l) in limbs.iter().enumerate() {
+                let bit = 52 * k;
+                got[bit / 64] |= l << (bit % 64);
+                if bit % 64 > 12 {
+                    got[bit / 64 + 1] |= l >> (64 - bit % 64);
+                }
+            }
+            assert_eq!(got, want, "lane {lane}");
+        }
+        let r = Fr::MODULUS;
+        let plus = |k: u64| {
+            let mut v = r;
+            v.add_with_carry(&BigInt::from(k));
+            v.0
         };
-        assert!(below(&p, 2) && below(&q, 2), "{p:x?} {q:x?}");
-        assert!(below(&s, 9), "{s:x?}");
+        let below_r = {
+            let mut v = r;
+            v.sub_with_borrow(&BigInt::from(1u64));
+            v
+        };
+        assert_eq!(canonical(below_r.0), Fr::new_unchecked(below_r));
+        assert_eq!(canonical(r.0), Fr::from(0u64));
+        assert_eq!(canonical(plus(5)), Fr::new_unchecked(BigInt::from(5u64)));
+        assert_eq!(canonical([0; 4]), Fr::from(0u64));
     }
 }
