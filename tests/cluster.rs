@@ -24,12 +24,24 @@ use rayon::prelude::*;
 const VALIDATORS: usize = 3;
 const ACCESSES: usize = 1_000;
 
+/// A port for one validator's listener, never handed out twice in this process: counted up
+/// from a per-process start in 20000–29999, below Linux's ephemeral range (32768–60999). A
+/// port the kernel picked (`bind(0)`) and this test then released could be picked again for a
+/// parallel test, or taken by an outgoing connection, before the validator binds it; a
+/// validator started on a taken port never joins (seen once: "no leader agreed among [0, 1,
+/// 2]: [None, Some(3), Some(3)]").
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: std::sync::OnceLock<std::sync::atomic::AtomicU16> = std::sync::OnceLock::new();
+    let next = NEXT.get_or_init(|| {
+        std::sync::atomic::AtomicU16::new(20_000 + (std::process::id() % 1000) as u16 * 10)
+    });
+    loop {
+        let port = next.fetch_add(1, Ordering::Relaxed);
+        assert!(port < 32_768, "ran out of test ports");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 struct Cluster {

@@ -449,10 +449,11 @@ mod tests {
     #[test]
     fn json_has_the_agreed_shape() {
         let v: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
-        assert_eq!(v["version"], 6);
+        assert_eq!(v["version"], 7);
         assert_eq!(v["date"], "2026-11-27T10:00:00Z");
         assert_eq!(v["machine"]["cpu"], "AMD EPYC 7B13");
         assert_eq!(v["machine"]["cores"], 2);
+        assert_eq!(v["machine"]["poseidon_backend"], "portable");
         assert_eq!(v["threads"], 2);
         assert_eq!(v["iterations"], 10);
         let d = &v["depths"][0];
