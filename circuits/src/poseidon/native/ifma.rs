@@ -32,20 +32,20 @@
 //! | --- | --- | --- |
 //! | a state element entering: arkworks' `ã = a·2^256 < r` shifted by 4 bits ([`Packed::times_16`]) | `< 16r < 29.2B` | |
 //! | a product of any factor (below `64B`) by a constant below `r` | `< 2r` | `64B·r/64B + r` |
-//! | the S-box steps for an input `u < 40B` | `u² < 27B`, `u⁴ < 13.1B`, `u⁵ < 10B` | `40²/64·B + r`, `27²/64·B + r`, `13.1·40/64·B + r` |
-//! | a full round's output: one reduction of `W ≤ 5` products of S-box outputs by constants | `< 3.3B` | `5·10·1.82/64·B + r` |
-//! | a partial round's `y = t + Σ vⱼ·xⱼ` (four products by constants) | `< 10B + 8r < 24.6B` | |
-//! | a partial round's sparse lanes `xⱼ` | `< 37B` | below |
-//! | every S-box input (an element or `y` plus a constant below `r`) | `< 37B + r < 40B` | the rows above |
+//! | the S-box steps for an input `u < 40B` | `u² < 27B`, `u⁴ < 13.3B`, `u⁵ < 10.2B` | `40²/64·B + r`, `27²/64·B + r`, `13.3·40/64·B + r` |
+//! | a full round's output: one reduction of `W ≤ 5` products of S-box outputs by constants | `< 3.3B` | `5·10.2·1.82/64·B + r` |
+//! | a partial round's `y = t + Σ vⱼ·xⱼ` (four products by constants) | `< 10.2B + 8r < 24.8B` | |
+//! | a partial round's sparse lanes `xⱼ` | `< 37.1B` | below |
+//! | every S-box input (an element or `y` plus a constant below `r`) | `< 37.1B + r < 40B` | the rows above |
 //!
-//! The sparse lanes grow by one product of `t < 10B` by a constant (`< 2.1B`) per partial round,
-//! from below `3.3B`; every [`REDUCE_EVERY`] = 16 rounds they are multiplied by `R mod r` (which
-//! keeps the residue and leaves it below `37B·r/64B + r < 2.9B`), so they stay below
-//! `3.3B + 16·2.1B < 37B`. Every factor stays below `2^260 = 64B`, and no 64-bit column
+//! The sparse lanes grow by one product of `t < 10.2B` by a constant (`< 10.2·1.82/64·B + r <
+//! 2.11B`) per partial round, from below `3.3B`; every [`REDUCE_EVERY`] = 16 rounds they are
+//! multiplied by `R mod r` (which keeps the residue and leaves it below `37.1B·r/64B + r <
+//! 2.9B`), so they stay below `3.3B + 16·2.11B < 37.1B`. Every factor stays below `2^260 = 64B`, and no 64-bit column
 //! overflows: a product adds at most ten 52-bit terms to a column, a matrix row five products,
-//! a reduction ten more terms. The test build checks every product's factors, the tests check
-//! the extreme cases of this table and compare the permutation with the portable one on random,
-//! edge and extreme states.
+//! width 5's row 4 two products summed over four lanes, a reduction ten more terms. The test
+//! build checks every product's factors, the tests check the extreme cases of this table and
+//! compare the permutation with the portable one on random, edge and extreme states.
 //!
 //! Leaving: the last full round multiplies by the MDS matrix in arkworks' form (`c·2^256`), so
 //! its reductions yield arkworks' residues `a·2^256` directly, below `3.3B < 2r`: one
@@ -63,6 +63,8 @@
 //! (docs/performance.md).
 //!
 //! Width 7 (a registry leaf, once per enrollment) has six sparse lanes and stays portable.
+//!
+//! The AVX-512 intrinsics and safe `#[target_feature]` functions need Rust 1.89 or later.
 
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
@@ -77,6 +79,13 @@ const MASK: u64 = (1 << 52) - 1;
 
 /// A partial round reduces its sparse lanes every this many rounds (see the bounds above).
 const REDUCE_EVERY: usize = 16;
+
+// `run` gives the first tail round the post-partial matrix and the last one the matrix in
+// arkworks' form: they must be different rounds.
+const _: () = assert!(
+    HALF >= 2,
+    "two full rounds after the partial rounds at least"
+);
 
 /// Whether this CPU runs the IFMA permutation (checked once; the standard library caches it).
 pub(super) fn available() -> bool {
@@ -120,8 +129,8 @@ pub(super) fn permute<const W: usize>(state: &mut [Fr; W]) -> bool {
 struct Packed([[u64; 4]; 5]);
 
 impl Packed {
-    /// Four integers below `2^260` given as four 64-bit limbs each (the top one below `2^4`
-    /// beyond the 256 bits is implied zero), split into 52-bit limbs.
+    /// Four 256-bit integers, given as four 64-bit limbs each, split into 52-bit limbs (the
+    /// fifth limb below `2^48`).
     fn from_u256(values: [[u64; 4]; 4]) -> Packed {
         let mut out = [[0u64; 4]; 5];
         for (lane, a) in values.iter().enumerate() {
@@ -347,8 +356,9 @@ fn mul(a: F4, b: F4, m: &Modulus) -> F4 {
 
 /// Four lanes of unreduced sums of products: ten 52-bit columns, each a 64-bit accumulator.
 ///
-/// A product adds at most ten 52-bit terms to a column, so up to 64 products fit before a
-/// column could overflow (the permutation sums at most six, see the bounds above).
+/// A product adds at most ten 52-bit terms to a column, so about 400 products would fit before a
+/// column could overflow; the permutation sums at most eight products' worth (a lane sum of two
+/// products over four lanes) and a reduction adds ten more terms.
 #[derive(Clone, Copy)]
 struct Wide([__m256i; 10]);
 
@@ -493,7 +503,7 @@ fn lane_sum(a: F4) -> F4 {
 /// A full round: add the constants, S-box every element, multiply by the matrix. Each output
 /// register is one reduction of a sum of products: rows 0 to 3 as `Σⱼ xⱼ·column j`, row 4 (width
 /// 5) as the lane sum of `x·row 4`, so the second register costs two products, not five. The
-/// result is normalised and below `2B`.
+/// result is normalised and below `3.3B`.
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
 fn full_round<const W: usize, const G: usize>(
@@ -581,7 +591,9 @@ unsafe fn run<const W: usize, const G: usize>(t: &Tables<W, G>, state: &mut [Fr;
 }
 
 /// The field element whose arkworks form is `limbs` (below `2r`): one subtraction of `r` if
-/// needed, without a branch on the value.
+/// needed, selected with a mask rather than an `if`. (Not a constant-time guarantee: the
+/// compiler chooses the instructions, and the rest of the arithmetic, like arkworks', is not
+/// constant-time either.)
 fn canonical(limbs: [u64; 4]) -> Fr {
     let r = Fr::MODULUS.0;
     let mut diff = [0u64; 4];
@@ -623,9 +635,13 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha20Rng;
 
-    fn modulus() -> (Modulus, &'static Tables<5, 2>) {
+    /// The modulus in registers.
+    ///
+    /// # Safety
+    /// Only after `available()`.
+    unsafe fn modulus() -> (Modulus, &'static Tables<5, 2>) {
         let t = Tables::<5, 2>::get();
-        // SAFETY: only called after `available()`.
+        // SAFETY: the caller checked `available()`.
         let m = unsafe {
             Modulus {
                 r: load(&t.modulus),
@@ -646,7 +662,8 @@ mod tests {
             eprintln!("skipped: this CPU has no AVX-512 IFMA");
             return;
         }
-        let (m, _) = modulus();
+        // SAFETY: `available()` checked above.
+        let (m, _) = unsafe { modulus() };
         let mut rng = ChaCha20Rng::seed_from_u64(7);
         let mut values: Vec<Fr> = vec![Fr::from(0u64), Fr::from(1u64), -Fr::from(1u64)];
         values.extend((0..61).map(|_| Fr::rand(&mut rng)));
@@ -686,7 +703,8 @@ mod tests {
             eprintln!("skipped: this CPU has no AVX-512 IFMA");
             return;
         }
-        let (m, _) = modulus();
+        // SAFETY: `available()` checked above.
+        let (m, _) = unsafe { modulus() };
         let c = Packed::constants(&[-Fr::from(1u64); 4]);
         // SAFETY: `available()` checked above.
         unsafe {
@@ -700,10 +718,10 @@ mod tests {
             let u2 = Wide::square(u).reduce(&m);
             let u4 = Wide::square(u2).reduce(&m);
             let u5 = mul(u4, u, &m);
-            assert!(below(&store(u2), 270) && below(&store(u4), 131) && below(&store(u5), 100));
-            // A full round's row: five S-box outputs (10B) times constants below r: 3.3B, below
-            // 2r (the last round's output, made canonical by one subtraction).
-            let x = load(&just_below(100));
+            assert!(below(&store(u2), 270) && below(&store(u4), 133) && below(&store(u5), 102));
+            // A full round's row: five S-box outputs (10.2B) times constants below r: 3.3B,
+            // below 2r (the last round's output, made canonical by one subtraction).
+            let x = load(&just_below(102));
             let mut row = Wide::product(x, load(&c));
             for _ in 0..4 {
                 row = row.plus(Wide::product(x, load(&c)));
