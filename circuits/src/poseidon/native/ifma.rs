@@ -426,10 +426,7 @@ impl Wide {
     #[inline]
     #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
     fn lane_sum(self) -> Wide {
-        Wide(self.0.map(|x| {
-            let x = _mm256_add_epi64(x, _mm256_permute4x64_epi64::<0b01_00_11_10>(x));
-            _mm256_add_epi64(x, _mm256_permute4x64_epi64::<0b10_11_00_01>(x))
-        }))
+        Wide(self.0.map(|column| lanes_summed(column)))
     }
 
     /// Montgomery reduction of the sum `T`: `T·2^-260 mod r`, below `T/2^260 + r`, normalised.
@@ -494,10 +491,16 @@ fn select(a: F4, idx: [i64; 4], b: F4) -> F4 {
 #[inline]
 #[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
 fn lane_sum(a: F4) -> F4 {
-    F4(a.0.map(|x| {
-        let x = _mm256_add_epi64(x, _mm256_permute4x64_epi64::<0b01_00_11_10>(x));
-        _mm256_add_epi64(x, _mm256_permute4x64_epi64::<0b10_11_00_01>(x))
-    }))
+    F4(a.0.map(|limb| lanes_summed(limb)))
+}
+
+/// The sum of one register's four 64-bit lanes, in every lane: the halves swapped and added,
+/// then the neighbours.
+#[inline]
+#[target_feature(enable = "avx2,avx512f,avx512vl,avx512ifma")]
+fn lanes_summed(x: __m256i) -> __m256i {
+    let x = _mm256_add_epi64(x, _mm256_permute4x64_epi64::<0b01_00_11_10>(x));
+    _mm256_add_epi64(x, _mm256_permute4x64_epi64::<0b10_11_00_01>(x))
 }
 
 /// A full round: add the constants, S-box every element, multiply by the matrix. Each output
